@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "berth",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "berth", targets: ["berth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C shims: libev's macro API, OpenSSL helpers. No logic.
+        .target(
+            name: "CBerth",
+            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("crypto")]
+        ),
+        // HTTP/1.1 heads, validation, chunked codec. No I/O.
+        .target(name: "BerthHTTP"),
+        // proxy.conf → Config, with file:line:col errors.
+        .target(name: "BerthConfig"),
+        // Event loops, connections, routing, balancing, access log.
+        .target(
+            name: "BerthProxy",
+            dependencies: [
+                "CBerth", "BerthHTTP", "BerthConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "berth",
+            dependencies: [
+                "BerthConfig", "BerthProxy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "CBerthTests", dependencies: ["CBerth"]),
+        .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
+        .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
+        .testTarget(
+            name: "BerthProxyTests",
+            dependencies: ["BerthProxy", "BerthConfig", "BerthHTTP"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "berthTests", dependencies: ["berth"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,46 @@
+/// The whole of proxy.conf as typed values: what `berth serve` should make true.
+/// Immutable once parsed; a reload builds a new one.
+public struct Config: Sendable, Equatable {
+    public enum Workers: Sendable, Equatable {
+        case auto
+        case count(Int)
+    }
+
+    public enum AccessLog: Sendable, Equatable {
+        case off
+        case stdout
+        case file(String)
+    }
+
+    public var file: String
+    public var listens: [ListenConfig] = []
+    public var workers: Workers = .auto
+    public var stateDir: String?
+    /// Off unless configured, as in HAProxy (nginx logs by default; we chose quiet).
+    public var accessLog: AccessLog = .off
+    public var admin: HostPort?
+    public var timeouts = Timeouts()
+    public var limits = Limits()
+    public var apps: [AppConfig] = []
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    /// Parses proxy.conf text. `file` is only used in error locations.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
+        var parser = ConfigParser(file: file, text: text)
+        return try parser.parse()
+    }
+
+    /// Reads and parses a config file.
+    public static func load(path: String) throws(ConfigError) -> Config {
+        let text: String
+        do {
+            text = try ConfigFile.contents(of: path)
+        } catch {
+            throw ConfigError(SourceLocation(file: path, line: 0, column: 0), error.message)
+        }
+        return try parse(text, file: path)
+    }
+}

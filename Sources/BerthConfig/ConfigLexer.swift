@@ -1,0 +1,74 @@
+/// Splits proxy.conf into words, braces and line ends. `#` starts a comment
+/// where a token could start; values may be quoted with `"` (escapes `\"`, `\\`).
+struct ConfigLexer {
+    let file: String
+    let bytes: [UInt8]
+
+    init(file: String, text: String) {
+        self.file = file
+        self.bytes = Array(text.utf8)
+    }
+
+    func tokenize() throws(ConfigError) -> [ConfigToken] {
+        var tokens: [ConfigToken] = []
+        var i = 0
+        var line = 1
+        var lineStart = 0
+        func here(_ at: Int) -> SourceLocation {
+            // Columns count characters, not bytes.
+            let col = String(decoding: bytes[lineStart..<at], as: UTF8.self).count + 1
+            return SourceLocation(file: file, line: line, column: col)
+        }
+        while i < bytes.count {
+            let c = bytes[i]
+            switch c {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                i += 1
+            case UInt8(ascii: "\n"):
+                tokens.append(ConfigToken(kind: .newline, location: here(i)))
+                i += 1
+                line += 1
+                lineStart = i
+            case UInt8(ascii: "#"):
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+            case UInt8(ascii: "{"):
+                tokens.append(ConfigToken(kind: .openBrace, location: here(i)))
+                i += 1
+            case UInt8(ascii: "}"):
+                tokens.append(ConfigToken(kind: .closeBrace, location: here(i)))
+                i += 1
+            case UInt8(ascii: "\""):
+                let start = here(i)
+                var value: [UInt8] = []
+                i += 1
+                var closed = false
+                while i < bytes.count {
+                    let d = bytes[i]
+                    if d == UInt8(ascii: "\n") { break }
+                    if d == UInt8(ascii: "\\") && i + 1 < bytes.count
+                        && (bytes[i + 1] == UInt8(ascii: "\"") || bytes[i + 1] == UInt8(ascii: "\\")) {
+                        value.append(bytes[i + 1])
+                        i += 2
+                        continue
+                    }
+                    i += 1
+                    if d == UInt8(ascii: "\"") { closed = true; break }
+                    value.append(d)
+                }
+                if !closed { throw ConfigError(start, "unterminated string: expected a closing '\"' on the same line") }
+                tokens.append(ConfigToken(kind: .word(String(decoding: value, as: UTF8.self)), location: start, quoted: true))
+            default:
+                let start = i
+                while i < bytes.count {
+                    let d = bytes[i]
+                    if d == UInt8(ascii: " ") || d == UInt8(ascii: "\t") || d == UInt8(ascii: "\r") || d == UInt8(ascii: "\n")
+                        || d == UInt8(ascii: "{") || d == UInt8(ascii: "}") || d == UInt8(ascii: "\"") { break }
+                    i += 1
+                }
+                tokens.append(ConfigToken(kind: .word(String(decoding: bytes[start..<i], as: UTF8.self)), location: here(start)))
+            }
+        }
+        tokens.append(ConfigToken(kind: .end, location: here(i)))
+        return tokens
+    }
+}

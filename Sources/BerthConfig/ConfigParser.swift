@@ -1,0 +1,72 @@
+/// Turns proxy.conf text into a `Config`, or the first error with its
+/// file:line:col and what was expected there.
+struct ConfigParser {
+    static let topLevel = ["listen", "workers", "state-dir", "access-log", "admin", "timeouts", "limits", "app"]
+    static let timeoutNames = ["connect", "header", "idle", "upstream", "drain", "start"]
+    static let limitNames = ["header-size", "body-size", "connections"]
+    static let appNames = ["path", "host", "strip-prefix", "build", "dockerfile", "port", "replicas", "health",
+                           "env", "memory", "cpus", "network", "upstream", "balance"]
+    static let repeatable: Set<String> = ["listen", "app", "env", "upstream"]
+
+    let file: String
+    let text: String
+    private var tokens: [ConfigToken] = []
+    private var index = 0
+
+    init(file: String, text: String) {
+        self.file = file
+        self.text = text
+    }
+
+    mutating func parse() throws(ConfigError) -> Config {
+        tokens = try ConfigLexer(file: file, text: text).tokenize()
+        index = 0
+        let statements = try parseStatements(openedAt: nil)
+        return try ConfigBuilder(file: file).build(statements)
+    }
+
+    // MARK: - statement tree
+
+    private mutating func parseStatements(openedAt: SourceLocation?) throws(ConfigError) -> [ConfigStatement] {
+        var out: [ConfigStatement] = []
+        while true {
+            let tok = tokens[index]
+            switch tok.kind {
+            case .newline:
+                index += 1
+            case .end:
+                if let openedAt {
+                    throw ConfigError(openedAt, "unterminated block: this '{' has no matching '}' before the end of the file")
+                }
+                return out
+            case .closeBrace:
+                if openedAt != nil {
+                    index += 1
+                    return out
+                }
+                throw ConfigError(tok.location, "unexpected '}': no block is open here")
+            case .openBrace:
+                throw ConfigError(tok.location, "expected a directive name before '{'")
+            case .word:
+                index += 1
+                var stmt = ConfigStatement(name: tok, args: [])
+                argLoop: while true {
+                    let t = tokens[index]
+                    switch t.kind {
+                    case .word:
+                        stmt.args.append(t)
+                        index += 1
+                    case .openBrace:
+                        index += 1
+                        stmt.blockOpen = t.location
+                        stmt.block = try parseStatements(openedAt: t.location)
+                        break argLoop
+                    default:
+                        break argLoop
+                    }
+                }
+                out.append(stmt)
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A growable byte buffer with separate read and write positions, so one
+/// allocation serves a connection's whole life. It owns its memory; the raw
+/// pointer never leaves this type except inside `with…` closures.
+public final class ByteBuffer {
+    public private(set) var capacity: Int
+    private var storage: UnsafeMutableRawPointer
+    public private(set) var readerIndex = 0
+    public private(set) var writerIndex = 0
+
+    public init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    @inlinable public var readableBytes: Int { writerIndex - readerIndex }
+    @inlinable public var isEmpty: Bool { writerIndex == readerIndex }
+    /// Room at the end without compacting.
+    public var writableBytes: Int { capacity - writerIndex }
+    /// Room there would be after compacting.
+    public var freeBytes: Int { capacity - readableBytes }
+
+    public func clear() {
+        readerIndex = 0
+        writerIndex = 0
+    }
+
+    /// Drops `count` readable bytes from the front. The bytes stay in storage
+    /// until the next compaction, so `rewind(to:)` can replay them.
+    public func consume(_ count: Int) {
+        precondition(count >= 0 && count <= readableBytes)
+        readerIndex += count
+    }
+
+    /// Moves the readable bytes to the front of the storage.
+    public func compact() {
+        guard readerIndex > 0 else { return }
+        let n = readableBytes
+        if n > 0 { memmove(storage, storage + readerIndex, n) }
+        readerIndex = 0
+        writerIndex = n
+    }
+
+    /// Ensures `count` writable bytes, compacting first and growing if that is not enough.
+    public func reserve(_ count: Int) {
+        if writableBytes >= count { return }
+        compact()
+        if writableBytes >= count { return }
+        var newCapacity = capacity
+        while newCapacity - writerIndex < count { newCapacity *= 2 }
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        if writerIndex > 0 { fresh.copyMemory(from: storage, byteCount: writerIndex) }
+        storage.deallocate()
+        storage = fresh
+        capacity = newCapacity
+    }
+
+    /// Grows the capacity (never shrinks) to at least `newCapacity`.
+    public func ensureCapacity(_ newCapacity: Int) {
+        if newCapacity > capacity { reserve(newCapacity - readableBytes) }
+    }
+
+    public func append(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (storage + writerIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        writerIndex += bytes.count
+    }
+
+    public func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    public func append(_ string: StaticString) {
+        append(UnsafeRawBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
+    }
+
+    public func append(_ string: String) {
+        var s = string
+        s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func append(byte: UInt8) {
+        reserve(1)
+        storage.storeBytes(of: byte, toByteOffset: writerIndex, as: UInt8.self)
+        writerIndex += 1
+    }
+
+    /// Appends `value` in decimal.
+    public func appendDecimal(_ value: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch
+        let count = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
+            var v = value.magnitude
+            var i = scratch.count
+            repeat {
+                i -= 1
+                scratch[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
+                v /= 10
+            } while v > 0
+            if value < 0 { i -= 1; scratch[i] = 0x2D }
+            append(UnsafeRawBufferPointer(rebasing: scratch[i...]))
+            return scratch.count - i
+        }
+        _ = count
+    }
+
+    /// Appends `value` in lower-case hexadecimal (for chunk sizes and ids).
+    public func appendHex(_ value: UInt64, minimumDigits: Int = 1) {
+        var scratch: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &scratch) { buf in
+            var v = value
+            var i = buf.count
+            repeat {
+                i -= 1
+                let d = UInt8(truncatingIfNeeded: v & 0xF)
+                buf[i] = d < 10 ? d + 0x30 : d + 0x57
+                v >>= 4
+            } while v > 0 || buf.count - i < minimumDigits
+            append(UnsafeRawBufferPointer(rebasing: buf[i...]))
+        }
+    }
+
+    /// Appends the first `count` readable bytes of `other` without consuming them.
+    public func append(from other: ByteBuffer, count: Int) {
+        precondition(count <= other.readableBytes)
+        reserve(count)
+        (storage + writerIndex).copyMemory(from: other.storage + other.readerIndex, byteCount: count)
+        writerIndex += count
+    }
+
+    /// Appends bytes `range` of `other`'s readable region (offsets relative to its reader index).
+    public func append(from other: ByteBuffer, offset: Int, count: Int) {
+        precondition(offset >= 0 && offset + count <= other.readableBytes)
+        guard count > 0 else { return }
+        reserve(count)
+        (storage + writerIndex).copyMemory(from: other.storage + other.readerIndex + offset, byteCount: count)
+        writerIndex += count
+    }
+
+    public func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage + readerIndex, count: readableBytes))
+    }
+
+    /// Lets `body` fill the writable tail; it returns how many bytes it wrote.
+    public func withWritableBytes(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows -> Int {
+        let n = try body(UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: writableBytes))
+        if n > 0 {
+            precondition(n <= writableBytes)
+            writerIndex += n
+        }
+        return n
+    }
+
+    /// Moves the reader index back to `index` (to replay bytes that are still stored).
+    public func rewind(to index: Int) {
+        precondition(index >= 0 && index <= readerIndex)
+        readerIndex = index
+    }
+
+    /// The readable bytes as an array (tests and error paths only).
+    public var readableArray: [UInt8] { withReadableBytes { Array($0) } }
+}

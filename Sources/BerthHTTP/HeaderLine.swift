@@ -1,0 +1,45 @@
+/// Parses one `name: value` line (RFC 9112 §5) at fixed offsets, shared by the
+/// request, response and trailer parsers.
+enum HeaderLine {
+    /// `start..<end` is the line without its CRLF; `lineEnd` is just past the CRLF.
+    static func parse(_ buf: UnsafeRawBufferPointer, start: Int, end: Int, lineEnd: Int) throws(HTTPParseError) -> HeaderField {
+        let first = buf[start]
+        if first == 0x20 || first == 0x09 { throw .obsFold }
+        var i = start
+        while i < end && ByteClass.isToken(buf[i]) { i += 1 }
+        if i == end { throw i == start ? .invalidHeaderName : (buf[i - 1] == 0x0D ? .bareCR : .invalidHeaderName) }
+        let c = buf[i]
+        if c == 0x20 || c == 0x09 { throw .whitespaceBeforeColon }
+        if c == 0x0D { throw .bareCR }
+        if c != UInt8(ascii: ":") || i == start { throw .invalidHeaderName }
+        let nameEnd = i
+        i += 1
+        while i < end && (buf[i] == 0x20 || buf[i] == 0x09) { i += 1 }
+        let valueStart = i
+        while i < end {
+            let b = buf[i]
+            if !ByteClass.isFieldValue(b) { throw b == 0x0D ? .bareCR : .invalidHeaderValue }
+            i += 1
+        }
+        var valueEnd = end
+        while valueEnd > valueStart && (buf[valueEnd - 1] == 0x20 || buf[valueEnd - 1] == 0x09) { valueEnd -= 1 }
+        let kind = KnownHeader.classify(UnsafeRawBufferPointer(rebasing: buf[start..<nameEnd]))
+        return HeaderField(lineStart: start, nameEnd: nameEnd, valueStart: valueStart,
+                           valueEnd: valueEnd, lineEnd: lineEnd, kind: kind)
+    }
+
+    /// Calls `body` with each non-empty element of a comma-separated list value, trimmed.
+    static func forEachElement(_ buf: UnsafeRawBufferPointer, _ start: Int, _ end: Int,
+                               _ body: (Int, Int) throws(HTTPParseError) -> Void) throws(HTTPParseError) {
+        var i = start
+        while i <= end {
+            var j = i
+            while j < end && buf[j] != UInt8(ascii: ",") { j += 1 }
+            var s = i, e = j
+            while s < e && (buf[s] == 0x20 || buf[s] == 0x09) { s += 1 }
+            while e > s && (buf[e - 1] == 0x20 || buf[e - 1] == 0x09) { e -= 1 }
+            if e > s { try body(s, e) }
+            i = j + 1
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import BerthHTTP
+
+/// Reading request heads, routing them and sending them upstream.
+extension ClientConnection {
+    /// Parses and starts requests while whole heads are buffered. Pipelined
+    /// requests are taken one at a time; a full output buffer pauses them.
+    func processHeads() {
+        while phase == .head {
+            if inBuf.isEmpty {
+                if clientEOF { close(); return }
+                updateClientInterest()
+                return
+            }
+            if outBuf.readableBytes >= outBuf.capacity {
+                updateClientInterest()  // wait for the client to read its responses
+                return
+            }
+            if betweenRequests {
+                betweenRequests = false
+                deadline = now + worker.settings.headerTimeout
+            }
+            headStarted = true
+            switch inBuf.withReadableBytes({ parser.parse($0) }) {
+            case .needMore:
+                if clientEOF { close(); return }
+                if inBuf.freeBytes == 0 { inBuf.ensureCapacity(worker.settings.maxHeadSize + 1) }
+                updateClientInterest()
+                return
+            case .error(let e):
+                worker.logger.debug("bad request", metadata: ["reason": "\(e)", "client": "\(String(decoding: peer, as: UTF8.self))"])
+                ex = Exchange()
+                ex.start = now
+                respondLocal(e.status, close: true)
+                return
+            case .complete(let n):
+                startExchange(headLength: n)
+            }
+        }
+    }
+
+    private func startExchange(headLength: Int) {
+        let settings = worker.settings
+        ex = Exchange()
+        ex.start = now
+        ex.bytesIn = headLength
+        let head = parser.head
+        ex.method = head.method
+        ex.version = head.version
+        ex.keepAlive = head.keepAlive
+        ex.upgrade = head.isUpgrade
+        ex.requestFraming = head.framing
+        if worker.accessLog != nil {
+            inBuf.withReadableBytes { b in
+                ex.logMethod = Array(b[head.start..<head.methodEnd])
+                ex.logPath = Array(b[head.path.start..<head.target.end])
+            }
+        }
+        let table = worker.table
+        let routeIndex = inBuf.withReadableBytes { b -> Int in
+            table.match(host: head.host.map { UnsafeRawBufferPointer(rebasing: b[$0.start..<$0.end]) },
+                        path: UnsafeRawBufferPointer(rebasing: b[head.path.start..<head.path.end])) ?? -1
+        }
+        let hasBody = head.framing != .none
+        guard routeIndex >= 0 else {
+            inBuf.consume(headLength)
+            respondLocal(404, close: hasBody || !ex.keepAlive)
+            return
+        }
+        if case .length(let n) = head.framing, n > settings.maxBodySize {
+            inBuf.consume(headLength)
+            respondLocal(413, close: true)
+            return
+        }
+        ex.routeIndex = routeIndex
+        let route = table.routes[routeIndex]
+        if route.serverIDs.isEmpty {
+            inBuf.consume(headLength)
+            respondLocal(503, close: hasBody || !ex.keepAlive, extraHeaders: "Retry-After: 5\r\n")
+            return
+        }
+        let pool = worker.choosePool(routeIndex: routeIndex)
+        upOut.clear()
+        let idRange = inBuf.withReadableBytes { b in
+            RequestRewriter.write(head, b, route: route,
+                                  context: .init(clientAddress: peer, upstreamName: pool.server.nameBytes, chunked: head.framing == .chunked),
+                                  ids: &worker.requestIDs, into: upOut)
+        }
+        if worker.accessLog != nil {
+            ex.logRequestID = upOut.withReadableBytes { Array($0[idRange.start..<idRange.end]) }
+            ex.logUpstream = pool.server.nameBytes
+        }
+        inBuf.consume(headLength)
+        parser.reset()
+        switch head.framing {
+        case .length(let n):
+            ex.requestRemaining = n
+            ex.requestDone = false
+        case .chunked:
+            requestDecoder.reset()
+            ex.requestDone = false
+        case .none, .untilClose:
+            ex.requestDone = true
+        }
+        ex.retryable = ex.method.isIdempotent && ex.requestDone
+        responseParser.reset()
+        phase = .exchange
+        guard attach(pool) else {
+            respondLocal(502, close: !ex.requestDone)
+            return
+        }
+        pumpRequest()
+    }
+
+    /// Takes a connection from `pool` (or opens one) for this exchange.
+    func attach(_ pool: UpstreamPool) -> Bool {
+        guard let up = worker.connect(pool) else {
+            worker.logger.debug("upstream connect failed", metadata: ["upstream": "\(pool.server.name)"])
+            return false
+        }
+        up.owner = self
+        upstream = up
+        upstreamPool = pool
+        pool.active += 1
+        ex.attempts += 1
+        deadline = now + (up.connecting ? worker.settings.connectTimeout : worker.settings.upstreamTimeout)
+        up.watcher.set(read: !up.connecting, write: up.connecting)
+        return true
+    }
+
+    /// Moves request body bytes from `inBuf` to `upOut` (decoding and
+    /// re-encoding chunked bodies), then sends what it can.
+    func pumpRequest() {
+        while !ex.requestDone {
+            let room = upOut.capacity - upOut.readableBytes
+            if room < 64 || inBuf.isEmpty { break }
+            switch ex.requestFraming {
+            case .length:
+                let n = min(ex.requestRemaining, inBuf.readableBytes, room)
+                upOut.append(from: inBuf, count: n)
+                inBuf.consume(n)
+                ex.requestRemaining -= n
+                ex.bodyBytes += n
+                if ex.requestRemaining == 0 { ex.requestDone = true }
+            case .chunked:
+                var pos = 0
+                let step = inBuf.withReadableBytes { requestDecoder.decode($0, position: &pos, maxData: room - 32) }
+                switch step {
+                case .data(let offset, let count):
+                    ex.bodyBytes += count
+                    if ex.bodyBytes > worker.settings.maxBodySize {
+                        requestBodyRefused(413)
+                        return
+                    }
+                    ChunkedEncoder.appendChunkHeader(count, to: upOut)
+                    upOut.append(from: inBuf, offset: offset, count: count)
+                    ChunkedEncoder.appendChunkEnd(to: upOut)
+                case .done:
+                    ChunkedEncoder.appendLastChunk(to: upOut)
+                    ex.requestDone = true
+                case .needMore:
+                    break
+                case .error(let e):
+                    inBuf.consume(pos)
+                    requestBodyRefused(e.status)
+                    return
+                }
+                inBuf.consume(pos)
+            case .none, .untilClose:
+                ex.requestDone = true
+            }
+        }
+        flushUpstream()
+        updateClientInterest()
+    }
+
+    /// A request body turned out bad mid-stream: answer if nothing was answered yet, else cut.
+    private func requestBodyRefused(_ status: Int) {
+        if ex.responseHeadDone || ex.bytesOut > 0 {
+            abort()
+        } else {
+            dropUpstream()
+            respondLocal(status, close: true)
+        }
+    }
+
+    /// Writes `upOut` to the upstream socket as far as it goes.
+    func flushUpstream() {
+        guard let up = upstream, !up.connecting else { return }
+        if upOut.isEmpty {
+            up.watcher.set(write: false)
+            return
+        }
+        switch Socket.write(up.fd, from: upOut) {
+        case .wrote:
+            up.watcher.set(write: !upOut.isEmpty)
+        case .wouldBlock:
+            up.watcher.set(write: true)
+        case .failed(let e):
+            upstreamFailed("write: \(e)")
+        }
+    }
+
+    /// Answers with a response berth makes itself, then goes on with the next
+    /// request or closes.
+    func respondLocal(_ status: Int, close: Bool, extraHeaders: StaticString = "") {
+        ex.status = status
+        let closing = close || !ex.keepAlive || clientEOF
+        LocalResponse.write(status: status, close: closing, http10KeepAlive: ex.version == .http10 && ex.keepAlive,
+                            extraHeaders: extraHeaders, into: outBuf)
+        logExchange()
+        if closing {
+            beginClose()
+            return
+        }
+        parser.reset()
+        phase = .head
+        headStarted = false
+        betweenRequests = true
+        deadline = now + worker.settings.idleTimeout
+        flushClient()
+    }
+}

@@ -1,0 +1,45 @@
+import BerthHTTP
+
+/// After a 101, bytes flow both ways unchanged until either side closes.
+extension ClientConnection {
+    func startTunnel() {
+        phase = .tunnel
+        ex.requestDone = true
+        ex.responseDone = true
+        logExchange()
+        upOut.clear()
+        deadline = now + worker.settings.idleTimeout
+        pumpTunnel()
+    }
+
+    func pumpTunnel() {
+        guard phase == .tunnel, let up = upstream else { return }
+        // client → upstream
+        let upRoom = upOut.capacity - upOut.readableBytes
+        let n = min(inBuf.readableBytes, upRoom)
+        if n > 0 {
+            upOut.append(from: inBuf, count: n)
+            inBuf.consume(n)
+        }
+        // upstream → client
+        let outRoom = outBuf.capacity - outBuf.readableBytes
+        let m = min(up.inBuf.readableBytes, outRoom)
+        if m > 0 {
+            outBuf.append(from: up.inBuf, count: m)
+            up.inBuf.consume(m)
+        }
+        flushUpstream()
+        guard phase == .tunnel, upstream != nil else { return }
+        flushClient()
+        guard phase == .tunnel else { return }
+        let clientDone = clientEOF && inBuf.isEmpty && upOut.isEmpty
+        let upstreamDone = up.eof && up.inBuf.isEmpty && outBuf.isEmpty
+        if clientDone || upstreamDone {
+            if outBuf.isEmpty { abort() } else { beginClose() }
+            return
+        }
+        up.watcher.set(read: !up.eof && up.inBuf.freeBytes > 0 && outBuf.readableBytes < outBuf.capacity,
+                       write: !upOut.isEmpty)
+        updateClientInterest()
+    }
+}

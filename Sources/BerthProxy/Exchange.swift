@@ -1,0 +1,40 @@
+import BerthHTTP
+
+/// The per-request state of a client connection: what was asked, where it
+/// went, how far each body has travelled. Reset for every request; nothing in
+/// it is shared with the config or the route table.
+struct Exchange {
+    var start = 0.0
+    var method: HTTPMethod = .get
+    var version: HTTPVersion = .http11
+    var keepAlive = true
+    var upgrade = false
+    var routeIndex = -1
+
+    var requestFraming: BodyFraming = .none
+    var requestRemaining = 0
+    var requestDone = true
+    var bodyBytes = 0
+    /// The request could be replayed on a fresh connection (idempotent, no body).
+    var retryable = false
+    var attempts = 0
+
+    var responseHeadDone = false
+    var responseFraming: BodyFraming = .none
+    var responseRemaining = 0
+    /// Re-encode the body as chunked toward the client.
+    var chunkedOut = false
+    var responseDone = false
+    var upstreamReusable = false
+    var status = 0
+    /// Close the client after this response (HTTP/1.0, Connection: close, errors).
+    var closeAfter = false
+
+    var bytesIn = 0
+    var bytesOut = 0
+    /// Copies kept for the access log only when it is on.
+    var logMethod: [UInt8] = []
+    var logPath: [UInt8] = []
+    var logRequestID: [UInt8] = []
+    var logUpstream: [UInt8]?
+}

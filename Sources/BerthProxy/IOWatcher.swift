@@ -1,0 +1,53 @@
+import CBerth
+
+/// Receives readiness events for one file descriptor.
+protocol IOEventHandler: AnyObject {
+    func ioReady(readable: Bool, writable: Bool)
+}
+
+/// An `ev_io` for one descriptor whose interest set can change cheaply. The
+/// watcher memory is owned here; the C callback captures nothing and finds
+/// this object through the watcher's `data` field (unretained: the handler
+/// owns the watcher and stops it before going away).
+final class IOWatcher {
+    private let loop: EventLoop
+    private let watcher: UnsafeMutablePointer<ev_io>
+    unowned(unsafe) let handler: IOEventHandler
+    private(set) var wantsRead = false
+    private(set) var wantsWrite = false
+
+    init(loop: EventLoop, fd: Int32, handler: IOEventHandler) {
+        self.loop = loop
+        self.handler = handler
+        watcher = .allocate(capacity: 1)
+        cberth_io_init(watcher, { _, w, revents in
+            let me = Unmanaged<IOWatcher>.fromOpaque(w!.pointee.data).takeUnretainedValue()
+            me.handler.ioReady(readable: revents & Int32(CBERTH_EV_READ) != 0,
+                               writable: revents & Int32(CBERTH_EV_WRITE) != 0)
+        }, fd, 0)
+        watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        cberth_io_stop(loop.raw, watcher)
+        watcher.deallocate()
+    }
+
+    /// Sets which events to wait for; a no-op when nothing changes.
+    @inline(__always) func set(read: Bool, write: Bool) {
+        if read == wantsRead && write == wantsWrite { return }
+        wantsRead = read
+        wantsWrite = write
+        cberth_io_stop(loop.raw, watcher)
+        let events = (read ? Int32(CBERTH_EV_READ) : 0) | (write ? Int32(CBERTH_EV_WRITE) : 0)
+        if events != 0 {
+            cberth_io_set_events(watcher, events)
+            cberth_io_start(loop.raw, watcher)
+        }
+    }
+
+    @inline(__always) func set(read: Bool) { set(read: read, write: wantsWrite) }
+    @inline(__always) func set(write: Bool) { set(read: wantsRead, write: write) }
+
+    func stop() { set(read: false, write: false) }
+}

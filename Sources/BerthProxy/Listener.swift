@@ -1,0 +1,26 @@
+/// One listening socket of one worker (SO_REUSEPORT: every worker has its own
+/// on each address, and the kernel spreads connections among them).
+final class Listener: IOEventHandler {
+    let fd: Int32
+    unowned(unsafe) let worker: Worker
+    private(set) var watcher: IOWatcher!
+
+    init(fd: Int32, worker: Worker) {
+        self.fd = fd
+        self.worker = worker
+        watcher = IOWatcher(loop: worker.loop, fd: fd, handler: self)
+    }
+
+    func ioReady(readable: Bool, writable: Bool) {
+        // Bounded batch so one busy listener can't starve established connections.
+        for _ in 0..<64 {
+            guard worker.canAccept, let (cfd, peer) = Socket.accept(fd) else { return }
+            worker.adopt(fd: cfd, peer: peer)
+        }
+    }
+
+    func close() {
+        watcher.stop()
+        Socket.close(fd)
+    }
+}

@@ -1,0 +1,30 @@
+import BerthConfig
+
+/// The per-process tunables a worker reads on its hot path, copied out of
+/// `Config` once so that requests never look at the config tree.
+struct ProxySettings: Sendable {
+    var connectTimeout: Double
+    var headerTimeout: Double
+    var idleTimeout: Double
+    var upstreamTimeout: Double
+    var maxHeadSize: Int
+    var maxBodySize: Int
+    /// Open client connections allowed per worker.
+    var connectionsPerWorker: Int
+    /// Idle pooled connections kept per upstream server per worker.
+    var maxIdlePerServer = 512
+    /// Bytes a buffer holds before the side feeding it is paused.
+    var bufferSize = 32 * 1024
+    /// How long a closing connection reads and discards before closing.
+    var lingerTimeout = 2.0
+
+    init(config: Config, workers: Int) {
+        connectTimeout = config.timeouts.connect
+        headerTimeout = config.timeouts.header
+        idleTimeout = config.timeouts.idle
+        upstreamTimeout = config.timeouts.upstream
+        maxHeadSize = config.limits.headerSize
+        maxBodySize = config.limits.bodySize
+        connectionsPerWorker = max(1, (config.limits.connections + workers - 1) / workers)
+    }
+}

@@ -1,0 +1,26 @@
+import CBerth
+import BerthHTTP
+
+/// Makes X-Request-Id values: 16 random hex digits per worker start, then a
+/// per-worker counter. Unique across workers and restarts without a syscall per request.
+struct RequestIDGenerator {
+    private let prefix: UInt64
+    private var counter: UInt64 = 0
+
+    init() {
+        var p: UInt64 = 0
+        withUnsafeMutableBytes(of: &p) { raw in
+            if cberth_random_bytes(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), 8) != 1 {
+                raw.storeBytes(of: UInt64.random(in: .min ... .max), as: UInt64.self)
+            }
+        }
+        prefix = p
+    }
+
+    /// Appends the next id (32 hex digits) to `buffer`.
+    mutating func appendNext(to buffer: ByteBuffer) {
+        counter &+= 1
+        buffer.appendHex(prefix, minimumDigits: 16)
+        buffer.appendHex(counter, minimumDigits: 16)
+    }
+}

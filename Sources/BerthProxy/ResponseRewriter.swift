@@ -1,0 +1,65 @@
+import BerthHTTP
+
+/// Writes the response head berth sends a client: the upstream's status line
+/// and end-to-end fields as they were, with hop-by-hop fields replaced by the
+/// framing and connection handling of the client's side.
+enum ResponseRewriter {
+    enum ConnectionField {
+        case none, close, keepAlive, upgrade
+    }
+
+    static func write(_ head: ResponseHead, _ b: UnsafeRawBufferPointer, chunked: Bool,
+                      connection: ConnectionField, into out: ByteBuffer) {
+        out.append("HTTP/1.1")
+        out.append(UnsafeRawBufferPointer(rebasing: b[8..<head.statusLineEnd]))
+        let tokens = head.semantics.connectionTokens
+        for h in head.headers {
+            switch h.kind {
+            case .connection, .keepAlive, .proxyConnection, .transferEncoding, .te, .trailer:
+                continue
+            case .upgrade:
+                if connection != .upgrade { continue }
+            case .contentLength:
+                if chunked { continue }
+            case .other:
+                if !tokens.isEmpty && RequestRewriter.listed(b, h, tokens) { continue }
+            default:
+                break
+            }
+            out.append(UnsafeRawBufferPointer(rebasing: b[h.lineStart..<h.lineEnd]))
+        }
+        if chunked { out.append("Transfer-Encoding: chunked\r\n") }
+        switch connection {
+        case .none: break
+        case .close: out.append("Connection: close\r\n")
+        case .keepAlive: out.append("Connection: keep-alive\r\n")
+        case .upgrade: out.append("Connection: upgrade\r\n")
+        }
+        out.append("\r\n")
+    }
+}
+
+/// Responses berth makes itself (404, 408, 413, 502, ...): a short text body.
+enum LocalResponse {
+    static func write(status: Int, close: Bool, http10KeepAlive: Bool, extraHeaders: StaticString = "", into out: ByteBuffer) {
+        let reason = HTTPStatus.reason(status)
+        out.append("HTTP/1.1 ")
+        out.appendDecimal(status)
+        out.append(byte: 0x20)
+        out.append(reason)
+        out.append("\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ")
+        out.appendDecimal(reason.utf8CodeUnitCount + 5)
+        out.append("\r\n")
+        out.append(extraHeaders)
+        if close {
+            out.append("Connection: close\r\n")
+        } else if http10KeepAlive {
+            out.append("Connection: keep-alive\r\n")
+        }
+        out.append("\r\n")
+        out.appendDecimal(status)
+        out.append(byte: 0x20)
+        out.append(reason)
+        out.append(byte: 0x0A)
+    }
+}

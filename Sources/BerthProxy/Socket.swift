@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthHTTP
+import CBerth
+
+/// The non-blocking TCP calls the proxy makes, on plain descriptors.
+enum Socket {
+    enum ReadResult {
+        case bytes(Int)
+        case eof
+        case wouldBlock
+        case failed(Int32)
+    }
+
+    enum WriteResult {
+        case wrote(Int)
+        case wouldBlock
+        case failed(Int32)
+    }
+
+    /// A listening socket; with `reusePort` several can share the address (one per worker).
+    static func listen(_ address: SocketAddress, reusePort: Bool, backlog: Int32) throws(SocketError) -> Int32 {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { throw .errno("socket") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        let rc = address.withSockaddr { bind(fd, $0, $1) }
+        if rc != 0 {
+            let e = errno
+            close(fd)
+            throw .errno("bind \(address)", e)
+        }
+        if Glibc.listen(fd, backlog) != 0 {
+            let e = errno
+            close(fd)
+            throw .errno("listen \(address)", e)
+        }
+        return fd
+    }
+
+    static func localPort(_ fd: Int32) -> Int {
+        var ss = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &ss) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        return withUnsafeBytes(of: ss) { raw -> Int in
+            let family = Int32(raw.load(as: sockaddr.self).sa_family)
+            if family == AF_INET6 { return Int(UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port)) }
+            return Int(UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port))
+        }
+    }
+
+    /// Accepts one connection; nil when none is pending (or on a transient error).
+    static func accept(_ listener: Int32) -> (fd: Int32, peer: [UInt8])? {
+        var ss = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutablePointer(to: &ss) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                cberth_accept_nonblocking(listener, $0, &len)
+            }
+        }
+        if fd < 0 { return nil }
+        setNoDelay(fd)
+        let peer = withUnsafePointer(to: &ss) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress.numericHost($0) }
+        }
+        return (fd, peer)
+    }
+
+    /// Starts a non-blocking connect; `inProgress` means wait for writability.
+    static func connect(_ address: SocketAddress) -> (fd: Int32, inProgress: Bool)? {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { return nil }
+        setNoDelay(fd)
+        let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+        if rc == 0 { return (fd, false) }
+        if errno == EINPROGRESS { return (fd, true) }
+        close(fd)
+        return nil
+    }
+
+    /// The result of a finished non-blocking connect (0 = connected).
+    static func pendingError(_ fd: Int32) -> Int32 {
+        var err: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 { return errno }
+        return err
+    }
+
+    static func setNoDelay(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Reads what fits into `buffer`'s tail (compacting it first when the tail is short).
+    @inline(__always)
+    static func read(_ fd: Int32, into buffer: ByteBuffer) -> ReadResult {
+        if buffer.isEmpty { buffer.clear() } else if buffer.writableBytes < 2048 { buffer.compact() }
+        if buffer.writableBytes == 0 { return .bytes(0) }
+        var result = ReadResult.wouldBlock
+        _ = buffer.withWritableBytes { space -> Int in
+            while true {
+                let n = Glibc.read(fd, space.baseAddress, space.count)
+                if n > 0 { result = .bytes(n); return n }
+                if n == 0 { result = .eof; return 0 }
+                if errno == EINTR { continue }
+                result = (errno == EAGAIN || errno == EWOULDBLOCK) ? .wouldBlock : .failed(errno)
+                return 0
+            }
+        }
+        return result
+    }
+
+    /// Writes as much of `buffer` as the socket takes, consuming what was sent.
+    @inline(__always)
+    static func write(_ fd: Int32, from buffer: ByteBuffer) -> WriteResult {
+        while true {
+            let n = buffer.withReadableBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n >= 0 {
+                buffer.consume(n)
+                return .wrote(n)
+            }
+            if errno == EINTR { continue }
+            return (errno == EAGAIN || errno == EWOULDBLOCK) ? .wouldBlock : .failed(errno)
+        }
+    }
+
+    static func shutdownWrite(_ fd: Int32) { _ = shutdown(fd, Int32(SHUT_WR)) }
+
+    static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+}

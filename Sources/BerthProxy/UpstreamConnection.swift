@@ -1,0 +1,51 @@
+import BerthHTTP
+
+/// One TCP connection to an upstream server. While a client's exchange owns
+/// it, readiness events go to that client; while idle in its pool, any byte
+/// or EOF from the server means it is no longer usable and it is closed.
+final class UpstreamConnection: IOEventHandler {
+    let fd: Int32
+    unowned(unsafe) let pool: UpstreamPool
+    private(set) var watcher: IOWatcher!
+    let inBuf: ByteBuffer
+    var connecting: Bool
+    /// True once the connection has served a request (so a failure may be a stale keep-alive).
+    var reused = false
+    var eof = false
+    var closed = false
+    var idleSince = 0.0
+    /// The client whose exchange owns this connection; nil while pooled.
+    unowned(unsafe) var owner: ClientConnection?
+
+    init(fd: Int32, connecting: Bool, pool: UpstreamPool, loop: EventLoop, bufferSize: Int) {
+        self.fd = fd
+        self.connecting = connecting
+        self.pool = pool
+        inBuf = ByteBuffer(capacity: bufferSize)
+        watcher = IOWatcher(loop: loop, fd: fd, handler: self)
+    }
+
+    func ioReady(readable: Bool, writable: Bool) {
+        if let owner {
+            owner.upstreamReady(readable: readable, writable: writable)
+            return
+        }
+        // Idle in the pool: the server closed it or spoke out of turn.
+        pool.remove(self)
+        close()
+    }
+
+    /// Parks the connection in its pool, watching for the server closing it.
+    func park() {
+        owner = nil
+        watcher.set(read: true, write: false)
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        owner = nil
+        watcher.stop()
+        Socket.close(fd)
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `berth` command: one subcommand per verb, each in its own file.
+@main
+struct Berth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "berth",
+        abstract: "Host many web apps on one machine: build, run and route them from one proxy.conf.",
+        subcommands: [Serve.self, Check.self]
+    )
+}

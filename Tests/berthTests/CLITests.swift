@@ -1,0 +1,73 @@
+import Testing
+import Foundation
+
+/// The built `berth` binary next to the test bundle.
+func berthBinary() -> URL {
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("berth"),
+        Bundle.main.bundleURL.appendingPathComponent("berth"),
+        Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("berth"),
+    ]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+}
+
+/// Runs berth with `args`; returns exit status, stdout and stderr.
+func runBerth(_ args: [String]) throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = berthBinary()
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+func writeTemp(_ text: String, name: String = "proxy.conf") throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Suite struct CheckCommandTests {
+    @Test func validConfigExitsZero() throws {
+        let path = try writeTemp("listen :8080\napp a {\n  path /a\n  upstream 127.0.0.1:9000\n}\n")
+        let (status, out, _) = try runBerth(["check", "--config", path])
+        #expect(status == 0)
+        #expect(out.contains("ok"))
+    }
+
+    @Test func invalidConfigExitsOneWithLocation() throws {
+        let path = try writeTemp("listen :8080\napp a {\n  pathh /a\n  upstream 127.0.0.1:9000\n}\n")
+        let (status, _, err) = try runBerth(["check", "--config", path])
+        #expect(status == 1)
+        #expect(err.contains("\(path):3:3: error: unknown directive 'pathh'"))
+        #expect(err.contains("did you mean 'path'?"))
+        #expect(!err.contains("Fatal error"))
+    }
+
+    @Test func missingFileExitsOne() throws {
+        let (status, _, err) = try runBerth(["check", "--config", "/nonexistent/proxy.conf"])
+        #expect(status == 1)
+        #expect(err.contains("cannot open config file"))
+    }
+
+    @Test func repoProxyConfIsValid() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (status, out, err) = try runBerth(["check", "--config", repo.appendingPathComponent("proxy.conf").path])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("/ruby"))
+    }
+
+    @Test func serveRefusesInvalidConfig() throws {
+        let path = try writeTemp("listen :8080\nworkers 0\n")
+        let (status, _, err) = try runBerth(["serve", "--config", path])
+        #expect(status == 1)
+        #expect(err.contains(":2:9: error:"))
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages berth builds and tests with (skipping what is there).
+set -euo pipefail
+pkgs=(libev-dev libssl-dev curl python3 wrk haproxy nginx-light)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+export PATH=/opt/swift/usr/bin:$PATH
+command -v swift >/dev/null || { echo "setup: swift not found (expected at /opt/swift)" >&2; exit 1; }
