@@ -81,6 +81,7 @@ extension ClientConnection {
                     return
                 }
                 up.watcher.set(read: true)
+                flushClient()  // a relayed 100 Continue may be waiting
                 return
             case .error(let e):
                 badResponse("\(e)")
