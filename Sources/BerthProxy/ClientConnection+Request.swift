@@ -128,8 +128,21 @@ extension ClientConnection {
     }
 
     /// Moves request body bytes from `inBuf` to `upOut` (decoding and
-    /// re-encoding chunked bodies), then sends what it can.
+    /// re-encoding chunked bodies) and sends them, until the client's bytes
+    /// run out or the upstream stops taking them.
     func pumpRequest() {
+        while true {
+            if !moveRequestBody() { return }
+            flushUpstream()
+            guard phase == .exchange, upstream != nil else { return }
+            // Go round again only when the flush emptied upOut and input is left.
+            if ex.requestDone || inBuf.isEmpty || !upOut.isEmpty { break }
+        }
+        updateClientInterest()
+    }
+
+    /// One pass of body bytes into `upOut`; false when the exchange ended.
+    private func moveRequestBody() -> Bool {
         while !ex.requestDone {
             let room = upOut.capacity - upOut.readableBytes
             if room < 64 || inBuf.isEmpty { break }
@@ -149,28 +162,27 @@ extension ClientConnection {
                     ex.bodyBytes += count
                     if ex.bodyBytes > worker.settings.maxBodySize {
                         requestBodyRefused(413)
-                        return
+                        return false
                     }
                     ChunkedEncoder.appendChunkHeader(count, to: upOut)
                     upOut.append(from: inBuf, offset: offset, count: count)
                     ChunkedEncoder.appendChunkEnd(to: upOut)
+                    inBuf.consume(pos)
                 case .done:
+                    inBuf.consume(pos)
                     ChunkedEncoder.appendLastChunk(to: upOut)
                     ex.requestDone = true
                 case .needMore:
-                    break
-                case .error(let e):
                     inBuf.consume(pos)
+                case .error(let e):
                     requestBodyRefused(e.status)
-                    return
+                    return false
                 }
-                inBuf.consume(pos)
             case .none, .untilClose:
                 ex.requestDone = true
             }
         }
-        flushUpstream()
-        updateClientInterest()
+        return true
     }
 
     /// A request body turned out bad mid-stream: answer if nothing was answered yet, else cut.

@@ -80,6 +80,7 @@ extension ClientConnection {
                     if up.inBuf.isEmpty { upstreamFailed("closed before responding") } else { badResponse("truncated head") }
                     return
                 }
+                if up.inBuf.freeBytes == 0 { up.inBuf.ensureCapacity(responseParser.maxHeadSize + 1) }
                 up.watcher.set(read: true)
                 flushClient()  // a relayed 100 Continue may be waiting
                 return
@@ -90,9 +91,13 @@ extension ClientConnection {
                 if !startResponse(headLength: n) { return }
             }
         }
-        relayBody(up)
-        flushClient()
-        guard phase == .exchange, upstream != nil else { return }
+        while true {
+            relayBody(up)
+            flushClient()
+            guard phase == .exchange, upstream != nil else { return }
+            // Go round again only when the flush emptied outBuf and input is left.
+            if ex.responseDone || up.inBuf.isEmpty || !outBuf.isEmpty { break }
+        }
         if ex.responseDone {
             finishExchange()
         } else {

@@ -14,24 +14,28 @@ extension ClientConnection {
 
     func pumpTunnel() {
         guard phase == .tunnel, let up = upstream else { return }
-        // client → upstream
-        let upRoom = upOut.capacity - upOut.readableBytes
-        let n = min(inBuf.readableBytes, upRoom)
-        if n > 0 {
-            upOut.append(from: inBuf, count: n)
-            inBuf.consume(n)
+        while true {
+            // client → upstream
+            let n = min(inBuf.readableBytes, upOut.capacity - upOut.readableBytes)
+            if n > 0 {
+                upOut.append(from: inBuf, count: n)
+                inBuf.consume(n)
+            }
+            // upstream → client
+            let m = min(up.inBuf.readableBytes, outBuf.capacity - outBuf.readableBytes)
+            if m > 0 {
+                outBuf.append(from: up.inBuf, count: m)
+                up.inBuf.consume(m)
+            }
+            flushUpstream()
+            guard phase == .tunnel, upstream != nil else { return }
+            flushClient()
+            guard phase == .tunnel else { return }
+            // Go round again while a flush made room for bytes still waiting.
+            let moreUp = !inBuf.isEmpty && upOut.isEmpty
+            let moreDown = !up.inBuf.isEmpty && outBuf.isEmpty
+            if !moreUp && !moreDown { break }
         }
-        // upstream → client
-        let outRoom = outBuf.capacity - outBuf.readableBytes
-        let m = min(up.inBuf.readableBytes, outRoom)
-        if m > 0 {
-            outBuf.append(from: up.inBuf, count: m)
-            up.inBuf.consume(m)
-        }
-        flushUpstream()
-        guard phase == .tunnel, upstream != nil else { return }
-        flushClient()
-        guard phase == .tunnel else { return }
         let clientDone = clientEOF && inBuf.isEmpty && upOut.isEmpty
         let upstreamDone = up.eof && up.inBuf.isEmpty && outBuf.isEmpty
         if clientDone || upstreamDone {

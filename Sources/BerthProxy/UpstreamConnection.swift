@@ -6,6 +6,7 @@ import BerthHTTP
 final class UpstreamConnection: IOEventHandler {
     let fd: Int32
     unowned(unsafe) let pool: UpstreamPool
+    unowned(unsafe) let worker: Worker
     private(set) var watcher: IOWatcher!
     let inBuf: ByteBuffer
     var connecting: Bool
@@ -17,12 +18,13 @@ final class UpstreamConnection: IOEventHandler {
     /// The client whose exchange owns this connection; nil while pooled.
     unowned(unsafe) var owner: ClientConnection?
 
-    init(fd: Int32, connecting: Bool, pool: UpstreamPool, loop: EventLoop, bufferSize: Int) {
+    init(fd: Int32, connecting: Bool, pool: UpstreamPool, worker: Worker) {
         self.fd = fd
         self.connecting = connecting
         self.pool = pool
-        inBuf = ByteBuffer(capacity: bufferSize)
-        watcher = IOWatcher(loop: loop, fd: fd, handler: self)
+        self.worker = worker
+        inBuf = ByteBuffer(capacity: worker.settings.bufferSize)
+        watcher = IOWatcher(loop: worker.loop, fd: fd, handler: self)
     }
 
     func ioReady(readable: Bool, writable: Bool) {
@@ -31,8 +33,8 @@ final class UpstreamConnection: IOEventHandler {
             return
         }
         // Idle in the pool: the server closed it or spoke out of turn.
-        pool.remove(self)
         close()
+        pool.remove(self)
     }
 
     /// Parks the connection in its pool, watching for the server closing it.
@@ -47,5 +49,6 @@ final class UpstreamConnection: IOEventHandler {
         owner = nil
         watcher.stop()
         Socket.close(fd)
+        worker.retire(self)
     }
 }

@@ -22,7 +22,10 @@ final class Worker: @unchecked Sendable {
     var requestIDs = RequestIDGenerator()
     private var acceptPaused = false
     private var sweepTimer: RepeatingTimer?
-    private var flushHook: BeforeBlocking?
+    private var beforeBlocking: BeforeBlocking?
+    /// Closed connections kept alive until the loop is about to block, so no
+    /// object is freed while one of its own callbacks is still on the stack.
+    private var graveyard: [AnyObject] = []
     private var stopSignal: AsyncWakeup?
 
     init(id: Int, table: RouteTable, settings: ProxySettings, listenFDs: [Int32], accessLogFD: Int32?, logger: Logger) {
@@ -36,7 +39,10 @@ final class Worker: @unchecked Sendable {
         listeners = listenFDs.map { Listener(fd: $0, worker: self) }
         stopSignal = AsyncWakeup(loop: loop) { [unowned self] in self.shutdown() }
         sweepTimer = RepeatingTimer(loop: loop, interval: 0.1) { [unowned self] in self.sweep() }
-        if let accessLog { flushHook = BeforeBlocking(loop: loop) { accessLog.flush() } }
+        beforeBlocking = BeforeBlocking(loop: loop) { [unowned self] in
+            self.accessLog?.flush()
+            if !self.graveyard.isEmpty { self.graveyard.removeAll(keepingCapacity: true) }
+        }
     }
 
     /// The thread body: accept and serve until `stop()`.
@@ -44,6 +50,7 @@ final class Worker: @unchecked Sendable {
         for l in listeners { l.watcher.set(read: true) }
         loop.run()
         accessLog?.flush()
+        graveyard.removeAll()
     }
 
     /// Asks the worker to close everything and return from `run()` (any thread).
@@ -82,6 +89,7 @@ final class Worker: @unchecked Sendable {
             last.registryIndex = i
         }
         c.registryIndex = -1
+        graveyard.append(c)
         if acceptPaused && canAccept {
             acceptPaused = false
             for l in listeners { l.watcher.set(read: true) }
@@ -103,6 +111,11 @@ final class Worker: @unchecked Sendable {
         }
         let cutoff = now - settings.idleTimeout
         for p in pools { p.expire(before: cutoff) }
+    }
+
+    /// Keeps `obj` alive until the end of this loop iteration.
+    func retire(_ obj: AnyObject) {
+        graveyard.append(obj)
     }
 
     // MARK: - upstream selection
@@ -133,7 +146,7 @@ final class Worker: @unchecked Sendable {
     func connect(_ pool: UpstreamPool) -> UpstreamConnection? {
         if let c = pool.take() { return c }
         guard let (fd, inProgress) = Socket.connect(pool.server.address) else { return nil }
-        return UpstreamConnection(fd: fd, connecting: inProgress, pool: pool, loop: loop, bufferSize: settings.bufferSize)
+        return UpstreamConnection(fd: fd, connecting: inProgress, pool: pool, worker: self)
     }
 
     /// Returns a finished connection to its pool, or closes it if the pool is full.
