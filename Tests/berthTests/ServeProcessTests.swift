@@ -1,0 +1,135 @@
+import Testing
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `berth serve` child process on an ephemeral port.
+final class ServeProcess {
+    let process = Process()
+    let port: Int
+    private let output = Pipe()
+
+    init(config: String) throws {
+        let path = try writeTemp(config)
+        process.executableURL = berthBinary()
+        process.arguments = ["serve", "--config", path]
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while true {
+            let b = output.fileHandleForReading.readData(ofLength: 1)
+            if b.isEmpty || b == Data([0x0A]) { break }
+            line.append(b)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let r = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+              let p = Int(text[r].split(separator: ":")[1]) else {
+            throw TestFailure("serve did not report its port: \(text)")
+        }
+        port = p
+    }
+
+    /// A /proc/PID/status field in KiB.
+    func statusKiB(_ field: String) -> Int {
+        let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+    }
+
+    func terminate() -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+/// The Python upstream the proxy tests use, started as a child.
+final class FixtureUpstream {
+    let process = Process()
+    let port: Int
+    private let stdin = Pipe()
+
+    init() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("BerthProxyTests/Fixtures/upstream.py")
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = stdin
+        try process.run()
+        var line = Data()
+        while true {
+            let b = out.fileHandleForReading.readData(ofLength: 1)
+            if b.isEmpty || b == Data([0x0A]) { break }
+            line.append(b)
+        }
+        port = Int(String(decoding: line, as: UTF8.self)) ?? 0
+    }
+
+    deinit { process.terminate() }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+func shell(_ command: String) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let d = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: d, as: UTF8.self))
+}
+
+@Suite(.serialized) struct ServeProcessTests {
+    /// 1 GiB each way through one proxy: bounded buffers and backpressure keep
+    /// the proxy's peak RSS within a few MiB of where it started.
+    @Test func gigabyteTransfersKeepRSSFlat() throws {
+        let up = try FixtureUpstream()
+        let serve = try ServeProcess(config: "listen 127.0.0.1:0\nworkers 1\nlimits {\n body-size 2G\n}\napp u {\n path /u\n upstream 127.0.0.1:\(up.port)\n}\n")
+        let base = "http://127.0.0.1:\(serve.port)/u"
+        #expect(try shell("curl -sf \(base)/echo -o /dev/null").0 == 0)
+        let rssBefore = serve.statusKiB("VmRSS")
+        let gib = 1 << 30
+        let (dl, dlBytes) = try shell("curl -sf '\(base)/bytes?n=\(gib)' | wc -c")
+        #expect(dl == 0)
+        #expect(Int(dlBytes.trimmingCharacters(in: .whitespacesAndNewlines)) == gib)
+        let (ul, ulOut) = try shell("head -c \(gib) /dev/zero | curl -sf -T - \(base)/echo")
+        #expect(ul == 0)
+        #expect(ulOut.contains("\"body_length\": \(gib)"))
+        let peak = serve.statusKiB("VmHWM")
+        let growthMiB = Double(peak - rssBefore) / 1024
+        print("1 GiB down + 1 GiB up: proxy RSS \(rssBefore) KiB before, peak \(peak) KiB")
+        #expect(growthMiB < 8, "peak RSS grew by \(growthMiB) MiB (from \(rssBefore) KiB to \(peak) KiB)")
+        #expect(serve.terminate() == 0)
+    }
+
+    @Test func sigtermStopsServeWithStatusZero() throws {
+        let serve = try ServeProcess(config: "listen 127.0.0.1:0\nworkers 2\n")
+        #expect(try shell("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:\(serve.port)/x").1 == "404")
+        #expect(serve.terminate() == 0)
+    }
+
+    @Test func secondServeOnTheSamePortFailsLoudly() throws {
+        let first = try ServeProcess(config: "listen 127.0.0.1:0\nworkers 1\n")
+        let path = try writeTemp("listen 127.0.0.1:\(first.port)\nworkers 1\n")
+        let (status, _, err) = try runBerth(["serve", "--config", path])
+        #expect(status == 1)
+        #expect(err.contains("Address already in use"))
+        #expect(first.terminate() == 0)
+    }
+}
