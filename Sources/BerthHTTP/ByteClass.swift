@@ -18,6 +18,29 @@ public enum ByteClass {
         c >= 0x20 ? c != 0x7F : c == 0x09
     }
 
+    /// The offset of the first byte in `start..<end` that may not appear in a
+    /// field value, or `end`. Eight bytes at a time: a word is clean when no
+    /// byte is below 0x20 (TAB is rechecked bytewise) and none is 0x7F.
+    @inlinable public static func firstInvalidFieldValueByte(_ buf: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int {
+        var i = start
+        let base = buf.baseAddress!
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= end {
+            let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let below20 = (x &- ones &* 0x20) & ~x & highs
+            let y = x ^ (ones &* 0x7F)
+            let is7F = (y &- ones) & ~y & highs
+            if below20 | is7F != 0 { break }
+            i += 8
+        }
+        while i < end {
+            if !isFieldValue(buf[i]) { return i }
+            i += 1
+        }
+        return end
+    }
+
     /// A byte allowed in a request-target: visible ASCII.
     @inlinable public static func isTarget(_ c: UInt8) -> Bool {
         c > 0x20 && c < 0x7F

@@ -16,11 +16,8 @@ enum HeaderLine {
         i += 1
         while i < end && (buf[i] == 0x20 || buf[i] == 0x09) { i += 1 }
         let valueStart = i
-        while i < end {
-            let b = buf[i]
-            if !ByteClass.isFieldValue(b) { throw b == 0x0D ? .bareCR : .invalidHeaderValue }
-            i += 1
-        }
+        let bad = ByteClass.firstInvalidFieldValueByte(buf, i, end)
+        if bad < end { throw buf[bad] == 0x0D ? .bareCR : .invalidHeaderValue }
         var valueEnd = end
         while valueEnd > valueStart && (buf[valueEnd - 1] == 0x20 || buf[valueEnd - 1] == 0x09) { valueEnd -= 1 }
         let kind = KnownHeader.classify(UnsafeRawBufferPointer(rebasing: buf[start..<nameEnd]))

@@ -19,7 +19,12 @@ extension ClientConnection {
                 betweenRequests = false
                 deadline = now + worker.settings.headerTimeout
             }
-            headStarted = true
+            if !headStarted {
+                // Reset here, not when the last exchange started: by now no copy
+                // of the old head is alive, so its arrays are reused in place.
+                parser.reset()
+                headStarted = true
+            }
             switch inBuf.withReadableBytes({ parser.parse($0) }) {
             case .needMore:
                 if clientEOF { close(); return }
@@ -90,7 +95,6 @@ extension ClientConnection {
             ex.logUpstream = pool.server.nameBytes
         }
         inBuf.consume(headLength)
-        parser.reset()
         switch head.framing {
         case .length(let n):
             ex.requestRemaining = n
@@ -224,7 +228,6 @@ extension ClientConnection {
             beginClose()
             return
         }
-        parser.reset()
         phase = .head
         headStarted = false
         betweenRequests = true

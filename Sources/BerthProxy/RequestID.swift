@@ -4,7 +4,8 @@ import BerthHTTP
 /// Makes X-Request-Id values: 16 random hex digits per worker start, then a
 /// per-worker counter. Unique across workers and restarts without a syscall per request.
 struct RequestIDGenerator {
-    private let prefix: UInt64
+    /// The random half, formatted once.
+    private let prefix: [UInt8]
     private var counter: UInt64 = 0
 
     init() {
@@ -14,13 +15,15 @@ struct RequestIDGenerator {
                 raw.storeBytes(of: UInt64.random(in: .min ... .max), as: UInt64.self)
             }
         }
-        prefix = p
+        let hex = ByteBuffer(capacity: 16)
+        hex.appendHex(p, minimumDigits: 16)
+        prefix = hex.readableArray
     }
 
     /// Appends the next id (32 hex digits) to `buffer`.
     mutating func appendNext(to buffer: ByteBuffer) {
         counter &+= 1
-        buffer.appendHex(prefix, minimumDigits: 16)
+        buffer.append(prefix)
         buffer.appendHex(counter, minimumDigits: 16)
     }
 }

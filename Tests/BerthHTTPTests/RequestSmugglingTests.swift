@@ -70,6 +70,25 @@ import BerthHTTP
         #expect(requestError("GET / HTTP/1.1\r\n\(h)X-A: a\u{7f}b\r\n\r\n") == .invalidHeaderValue)
     }
 
+    /// Long values go through the 8-bytes-at-a-time check: a bad byte at any
+    /// offset must still be found, and TAB and obs-text must still pass.
+    @Test func controlCharactersAnywhereInLongValues() {
+        for bad: UInt8 in [0x00, 0x01, 0x0B, 0x1F, 0x7F, 0x0D] {
+            for at in 0..<40 {
+                var value = [UInt8](repeating: UInt8(ascii: "a"), count: 41)
+                value[at] = bad
+                let text = "GET / HTTP/1.1\r\nHost: h\r\nX-Long: " + String(decoding: value, as: UTF8.self) + "z\r\n\r\n"
+                let e = requestError(text)
+                #expect(e == (bad == 0x0D ? .bareCR : .invalidHeaderValue), "byte \(bad) at \(at)")
+            }
+        }
+        var ok = Array("GET / HTTP/1.1\r\nHost: h\r\nX-Long: ".utf8)
+        ok += (0..<40).map { $0 % 5 == 0 ? 0x09 : UInt8(0x80 + $0) }
+        ok += Array("z\r\n\r\n".utf8)
+        var parser = RequestHeadParser()
+        #expect(ok.withUnsafeBytes { parser.parse($0) } == .complete(consumed: ok.count))
+    }
+
     @Test func invalidHeaderNames() {
         #expect(requestError("GET / HTTP/1.1\r\n\(h): v\r\n\r\n") == .invalidHeaderName)
         #expect(requestError("GET / HTTP/1.1\r\n\(h)X(A): v\r\n\r\n") == .invalidHeaderName)
