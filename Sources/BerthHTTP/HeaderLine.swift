@@ -25,6 +25,16 @@ enum HeaderLine {
                            valueEnd: valueEnd, lineEnd: lineEnd, kind: kind)
     }
 
+    /// Parses the header line `start..<end` of a head and records it: the
+    /// step the request and response parsers share.
+    static func absorb(_ buf: UnsafeRawBufferPointer, start: Int, end: Int, lineEnd: Int, maxHeaders: Int,
+                       into headers: inout [HeaderField], _ semantics: inout MessageSemantics) throws(HTTPParseError) {
+        if headers.count >= maxHeaders { throw .tooManyHeaders }
+        let field = try parse(buf, start: start, end: end, lineEnd: lineEnd)
+        try semantics.absorb(field, index: headers.count, buf)
+        headers.append(field)
+    }
+
     /// Calls `body` with each non-empty element of a comma-separated list value, trimmed.
     static func forEachElement(_ buf: UnsafeRawBufferPointer, _ start: Int, _ end: Int,
                                _ body: (Int, Int) throws(HTTPParseError) -> Void) throws(HTTPParseError) {

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// An incremental, allocation-free (after warm-up) parser of request heads.
 /// Feed it the buffered bytes from the head's first byte on, as often as more
 /// arrive; it resumes at the line where it stopped. Strict by design: anything
@@ -10,7 +6,7 @@ public struct RequestHeadParser: Sendable {
     public private(set) var head = RequestHead()
     public let maxHeadSize: Int
     public let maxHeaders: Int
-    private var position = 0
+    private var lines = LineScanner()
     private var sawRequestLine = false
 
     public init(maxHeadSize: Int = 32 * 1024, maxHeaders: Int = 128) {
@@ -20,7 +16,7 @@ public struct RequestHeadParser: Sendable {
 
     /// Forgets the previous head; call before parsing the next request.
     public mutating func reset() {
-        position = 0
+        lines.reset()
         sawRequestLine = false
         if !head.headers.isEmpty { head.headers.removeAll(keepingCapacity: true) }
         head.semantics.reset()
@@ -37,44 +33,28 @@ public struct RequestHeadParser: Sendable {
     }
 
     private mutating func parseLines(_ buf: UnsafeRawBufferPointer) throws(HTTPParseError) -> HeadParseResult {
-        guard let base = buf.baseAddress else { return .needMore }
-        while true {
-            let remaining = buf.count - position
-            guard remaining > 0, let hit = memchr(base + position, 0x0A, remaining) else {
-                if buf.count - head.start >= maxHeadSize {
-                    throw sawRequestLine ? .headTooLarge : .requestLineTooLong
-                }
-                return .needMore
-            }
-            let lf = base.distance(to: UnsafeRawPointer(hit))
-            if lf + 1 - head.start > maxHeadSize {
-                throw sawRequestLine ? .headTooLarge : .requestLineTooLong
-            }
-            guard lf > position, buf[lf - 1] == 0x0D else { throw .bareLF }
-            let lineStart = position
-            let lineEnd = lf - 1
-            position = lf + 1
+        while let (lineStart, lineEnd) = try lines.nextLine(
+            buf, headStart: head.start, maxHeadSize: maxHeadSize,
+            tooLarge: sawRequestLine ? .headTooLarge : .requestLineTooLong) {
             if !sawRequestLine {
                 if lineEnd == lineStart {
                     // RFC 9112 §2.2: ignore a few empty lines before the request line.
-                    if position > 8 { throw .invalidRequestLine }
-                    head.start = position
+                    if lines.position > 8 { throw .invalidRequestLine }
+                    head.start = lines.position
                     continue
                 }
                 try parseRequestLine(buf, lineStart, lineEnd)
                 sawRequestLine = true
-                continue
-            }
-            if lineEnd == lineStart {
-                head.end = position
+            } else if lineEnd == lineStart {
+                head.end = lines.position
                 try finish(buf)
-                return .complete(consumed: position)
+                return .complete(consumed: lines.position)
+            } else {
+                try HeaderLine.absorb(buf, start: lineStart, end: lineEnd, lineEnd: lines.position,
+                                      maxHeaders: maxHeaders, into: &head.headers, &head.semantics)
             }
-            if head.headers.count >= maxHeaders { throw .tooManyHeaders }
-            let field = try HeaderLine.parse(buf, start: lineStart, end: lineEnd, lineEnd: position)
-            try head.semantics.absorb(field, index: head.headers.count, buf)
-            head.headers.append(field)
         }
+        return .needMore
     }
 
     private mutating func parseRequestLine(_ buf: UnsafeRawBufferPointer, _ start: Int, _ end: Int) throws(HTTPParseError) {

@@ -1,14 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The incremental parser of response heads from upstreams, as strict as the
 /// request parser: a response it is unsure of becomes a 502, never a guess.
 public struct ResponseHeadParser: Sendable {
     public private(set) var head = ResponseHead()
     public let maxHeadSize: Int
     public let maxHeaders: Int
-    private var position = 0
+    private var lines = LineScanner()
     private var sawStatusLine = false
 
     public init(maxHeadSize: Int = 64 * 1024, maxHeaders: Int = 256) {
@@ -17,7 +13,7 @@ public struct ResponseHeadParser: Sendable {
     }
 
     public mutating func reset() {
-        position = 0
+        lines.reset()
         sawStatusLine = false
         if !head.headers.isEmpty { head.headers.removeAll(keepingCapacity: true) }
         head.semantics.reset()
@@ -32,35 +28,21 @@ public struct ResponseHeadParser: Sendable {
     }
 
     private mutating func parseLines(_ buf: UnsafeRawBufferPointer) throws(HTTPParseError) -> HeadParseResult {
-        guard let base = buf.baseAddress else { return .needMore }
-        while true {
-            let remaining = buf.count - position
-            guard remaining > 0, let hit = memchr(base + position, 0x0A, remaining) else {
-                if buf.count >= maxHeadSize { throw .headTooLarge }
-                return .needMore
-            }
-            let lf = base.distance(to: UnsafeRawPointer(hit))
-            if lf + 1 > maxHeadSize { throw .headTooLarge }
-            guard lf > position, buf[lf - 1] == 0x0D else { throw .bareLF }
-            let lineStart = position
-            let lineEnd = lf - 1
-            position = lf + 1
+        while let (lineStart, lineEnd) = try lines.nextLine(buf, headStart: 0, maxHeadSize: maxHeadSize, tooLarge: .headTooLarge) {
             if !sawStatusLine {
                 try parseStatusLine(buf, lineStart, lineEnd)
-                head.statusLineEnd = position
+                head.statusLineEnd = lines.position
                 sawStatusLine = true
-                continue
-            }
-            if lineEnd == lineStart {
-                head.end = position
+            } else if lineEnd == lineStart {
+                head.end = lines.position
                 try head.semantics.validateFraming()
-                return .complete(consumed: position)
+                return .complete(consumed: lines.position)
+            } else {
+                try HeaderLine.absorb(buf, start: lineStart, end: lineEnd, lineEnd: lines.position,
+                                      maxHeaders: maxHeaders, into: &head.headers, &head.semantics)
             }
-            if head.headers.count >= maxHeaders { throw .tooManyHeaders }
-            let field = try HeaderLine.parse(buf, start: lineStart, end: lineEnd, lineEnd: position)
-            try head.semantics.absorb(field, index: head.headers.count, buf)
-            head.headers.append(field)
         }
+        return .needMore
     }
 
     /// `HTTP/1.1 SP 3DIGIT [SP reason]`

@@ -228,10 +228,15 @@ extension ClientConnection {
             beginClose()
             return
         }
+        awaitNextRequest()
+        flushClient()
+    }
+
+    /// Back to reading heads, under the idle timeout until the next byte.
+    func awaitNextRequest() {
         phase = .head
         headStarted = false
         betweenRequests = true
         deadline = now + worker.settings.idleTimeout
-        flushClient()
     }
 }

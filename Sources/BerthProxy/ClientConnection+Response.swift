@@ -256,10 +256,7 @@ extension ClientConnection {
             beginClose()
             return
         }
-        phase = .head
-        headStarted = false
-        betweenRequests = true
-        deadline = now + worker.settings.idleTimeout
+        awaitNextRequest()
         if !inBuf.isEmpty { processHeads() } else { updateClientInterest() }
     }
 

@@ -18,13 +18,7 @@ final class ServeProcess {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while true {
-            let b = output.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty || b == Data([0x0A]) { break }
-            line.append(b)
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = firstLine(of: output)
         guard let r = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
               let p = Int(text[r].split(separator: ":")[1]) else {
             throw TestFailure("serve did not report its port: \(text)")
@@ -65,16 +59,21 @@ final class FixtureUpstream {
         process.standardOutput = out
         process.standardInput = stdin
         try process.run()
-        var line = Data()
-        while true {
-            let b = out.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty || b == Data([0x0A]) { break }
-            line.append(b)
-        }
-        port = Int(String(decoding: line, as: UTF8.self)) ?? 0
+        port = Int(firstLine(of: out)) ?? 0
     }
 
     deinit { process.terminate() }
+}
+
+/// The first line a child process prints (without waiting for it to exit).
+func firstLine(of pipe: Pipe) -> String {
+    var line = Data()
+    while true {
+        let b = pipe.fileHandleForReading.readData(ofLength: 1)
+        if b.isEmpty || b == Data([0x0A]) { break }
+        line.append(b)
+    }
+    return String(decoding: line, as: UTF8.self)
 }
 
 struct TestFailure: Error, CustomStringConvertible {
