@@ -191,7 +191,7 @@ extension ClientConnection {
 
     /// A request body turned out bad mid-stream: answer if nothing was answered yet, else cut.
     private func requestBodyRefused(_ status: Int) {
-        if ex.responseHeadDone || ex.bytesOut > 0 {
+        if ex.responseStarted {
             abort()
         } else {
             dropUpstream()
@@ -222,7 +222,7 @@ extension ClientConnection {
         ex.status = status
         let closing = close || !ex.keepAlive || clientEOF
         LocalResponse.write(status: status, close: closing, http10KeepAlive: ex.version == .http10 && ex.keepAlive,
-                            extraHeaders: extraHeaders, into: outBuf)
+                            headOnly: ex.method == .head, extraHeaders: extraHeaders, into: outBuf)
         logExchange()
         if closing {
             beginClose()

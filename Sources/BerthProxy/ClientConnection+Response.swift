@@ -57,7 +57,7 @@ extension ClientConnection {
         }
         worker.logger.debug("upstream failed", metadata: ["upstream": "\(pool.server.name)", "reason": "\(why)"])
         dropUpstream()
-        if ex.responseHeadDone || ex.bytesOut > 0 || phase != .exchange {
+        if ex.responseStarted || phase != .exchange {
             abort()
         } else {
             respondLocal(502, close: !ex.requestDone)
@@ -122,6 +122,7 @@ extension ClientConnection {
             }
             // 100 Continue and friends go to HTTP/1.1 clients only.
             if ex.version == .http11 {
+                ex.interimSent = true
                 up.inBuf.withReadableBytes {
                     ResponseRewriter.write(head, $0, chunked: false, connection: .none, into: outBuf)
                 }
@@ -231,7 +232,7 @@ extension ClientConnection {
     private func badResponse(_ why: String) {
         worker.logger.debug("bad upstream response", metadata: ["reason": "\(why)"])
         dropUpstream()
-        if ex.bytesOut > 0 || ex.responseHeadDone {
+        if ex.responseStarted {
             abort()
         } else {
             respondLocal(502, close: true)

@@ -172,7 +172,7 @@ final class ClientConnection: IOEventHandler {
                 close()
             }
         case .exchange:
-            if !ex.responseHeadDone && ex.bytesOut == 0 {
+            if !ex.responseStarted {
                 worker.logger.debug("upstream timeout", metadata: ["upstream": "\(upstreamPool?.server.name ?? "-")"])
                 dropUpstream()
                 respondLocal(504, close: true)

@@ -20,6 +20,8 @@ struct Exchange {
     var attempts = 0
 
     var responseHeadDone = false
+    /// A 1xx was relayed: the client has bytes of this exchange's answer.
+    var interimSent = false
     var responseFraming: BodyFraming = .none
     var responseRemaining = 0
     /// Re-encode the body as chunked toward the client.
@@ -29,6 +31,10 @@ struct Exchange {
     var status = 0
     /// Close the client after this response (HTTP/1.0, Connection: close, errors).
     var closeAfter = false
+
+    /// Whether any byte of this exchange's answer was queued for the client
+    /// (after that, a failure can only be signalled by closing).
+    var responseStarted: Bool { responseHeadDone || interimSent }
 
     var bytesIn = 0
     var bytesOut = 0

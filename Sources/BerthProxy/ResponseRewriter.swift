@@ -41,7 +41,9 @@ enum ResponseRewriter {
 
 /// Responses berth makes itself (404, 408, 413, 502, ...): a short text body.
 enum LocalResponse {
-    static func write(status: Int, close: Bool, http10KeepAlive: Bool, extraHeaders: StaticString = "", into out: ByteBuffer) {
+    /// `headOnly` answers a HEAD request: the same head, no body.
+    static func write(status: Int, close: Bool, http10KeepAlive: Bool, headOnly: Bool = false,
+                      extraHeaders: StaticString = "", into out: ByteBuffer) {
         let reason = HTTPStatus.reason(status)
         out.append("HTTP/1.1 ")
         out.appendDecimal(status)
@@ -57,6 +59,7 @@ enum LocalResponse {
             out.append("Connection: keep-alive\r\n")
         }
         out.append("\r\n")
+        if headOnly { return }
         out.appendDecimal(status)
         out.append(byte: 0x20)
         out.append(reason)

@@ -60,6 +60,11 @@ import Foundation
                 c.send("GET /u/status?code=\(code) HTTP/1.1\r\nHost: h\r\n\r\n")
                 #expect(try c.readResponse().status == code)
             }
+            // berth's own answers to HEAD carry no body either.
+            c.send("HEAD /nowhere HTTP/1.1\r\nHost: h\r\n\r\n")
+            let missing = try c.readResponse(method: "HEAD")
+            #expect(missing.status == 404)
+            #expect(missing.header("content-length") != nil)
             // If any body bytes had leaked, this response would be misparsed.
             c.send("GET /u/echo/after HTTP/1.1\r\nHost: h\r\n\r\n")
             #expect(try c.readResponse().json["path"] as? String == "/echo/after")
