@@ -11,7 +11,7 @@ let hotPath: [SwiftSetting] = [
 
 let package = Package(
     name: "berth",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "berth", targets: ["berth"]),
     ],

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BerthHTTP
 
 /// Reading request heads, routing them and sending them upstream.
@@ -60,13 +63,14 @@ extension ClientConnection {
                 ex.logPath = Array(b[head.path.start..<head.target.end])
             }
         }
+        if worker.draining { ex.keepAlive = false }
         let table = worker.table
-        let routeIndex = inBuf.withReadableBytes { b -> Int in
+        let matched = inBuf.withReadableBytes { b in
             table.match(host: head.host.map { UnsafeRawBufferPointer(rebasing: b[$0.start..<$0.end]) },
-                        path: UnsafeRawBufferPointer(rebasing: b[head.path.start..<head.path.end])) ?? -1
+                        path: UnsafeRawBufferPointer(rebasing: b[head.path.start..<head.path.end]))
         }
         let hasBody = head.framing != .none
-        guard routeIndex >= 0 else {
+        guard let route = matched else {
             inBuf.consume(headLength)
             respondLocal(404, close: hasBody || !ex.keepAlive)
             return
@@ -76,14 +80,13 @@ extension ClientConnection {
             respondLocal(413, close: true)
             return
         }
-        ex.routeIndex = routeIndex
-        let route = table.routes[routeIndex]
-        if route.serverIDs.isEmpty {
+        ex.route = route
+        guard let pool = worker.choosePool(route) else {
+            // No server, or none healthy: tell the client when to come back.
             inBuf.consume(headLength)
             respondLocal(503, close: hasBody || !ex.keepAlive, extraHeaders: "Retry-After: 5\r\n")
             return
         }
-        let pool = worker.choosePool(routeIndex: routeIndex)
         upOut.clear()
         let idRange = inBuf.withReadableBytes { b in
             RequestRewriter.write(head, b, route: route,
@@ -108,18 +111,16 @@ extension ClientConnection {
         ex.retryable = ex.method.isIdempotent && ex.requestDone
         responseParser.reset()
         phase = .exchange
-        guard attach(pool) else {
-            respondLocal(502, close: !ex.requestDone)
-            return
-        }
+        guard attach(pool) else { return }
         pumpRequest()
     }
 
-    /// Takes a connection from `pool` (or opens one) for this exchange.
+    /// Takes a connection from `pool` (or opens one) for this exchange. A
+    /// connect that fails at once moves on to another server; false when the
+    /// exchange was answered instead (502 or 503).
     func attach(_ pool: UpstreamPool) -> Bool {
         guard let up = worker.connect(pool) else {
-            worker.logger.debug("upstream connect failed", metadata: ["upstream": "\(pool.server.name)"])
-            return false
+            return connectFailed(pool.server, "connect: errno \(errno)")
         }
         up.owner = self
         upstream = up
@@ -232,8 +233,53 @@ extension ClientConnection {
         flushClient()
     }
 
+    /// Nothing reached `server`: count it against the server and try another
+    /// one of the route's (any method: the request was not sent). False when
+    /// no server is left and the client got a 502.
+    func connectFailed(_ server: UpstreamServer, _ why: String) -> Bool {
+        worker.logger.debug("upstream connect failed", metadata: ["upstream": "\(server.name)", "reason": "\(why)"])
+        server.health.passiveFailure(reason: why, fall: ex.route?.health?.fall ?? 3, holdMs: holdOffMs)
+        dropUpstream()
+        if ex.failedServer == nil, let route = ex.route, let next = worker.choosePool(route, excluding: server) {
+            ex.failedServer = server
+            upOut.rewind(to: 0)  // nothing was written: the whole request is still there
+            return attach(next)
+        }
+        respondLocal(502, close: !ex.requestDone)
+        return false
+    }
+
+    /// How long a passively failed server is skipped: until its active check
+    /// could have brought it back, or 10 s without one.
+    var holdOffMs: Int {
+        guard let h = ex.route?.health else { return 10_000 }
+        return Int(h.interval * Double(h.rise) * 1000)
+    }
+
+    /// Asked to drain: an idle connection closes now, a busy one after its answer.
+    func drainRequested() {
+        switch phase {
+        case .head where !headStarted:
+            // A request may already be in the socket: answer it (with
+            // Connection: close), else close now.
+            if case .bytes(let n) = Socket.read(fd, into: inBuf), n > 0 {
+                processHeads()
+            } else {
+                close()
+            }
+        case .exchange:
+            if !ex.responseStarted { ex.keepAlive = false }
+        default:
+            break
+        }
+    }
+
     /// Back to reading heads, under the idle timeout until the next byte.
     func awaitNextRequest() {
+        if worker.draining {
+            beginClose()
+            return
+        }
         phase = .head
         headStarted = false
         betweenRequests = true

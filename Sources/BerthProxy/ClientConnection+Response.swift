@@ -7,7 +7,7 @@ extension ClientConnection {
         if up.connecting {
             let err = Socket.pendingError(up.fd)
             if err != 0 {
-                upstreamFailed("connect: errno \(err)")
+                if attach(afterConnectFailureOf: up.pool.server, err) { pumpRequest() }
                 return
             }
             up.connecting = false
@@ -38,6 +38,11 @@ extension ClientConnection {
             deadline = now + (phase == .tunnel ? worker.settings.idleTimeout : worker.settings.upstreamTimeout)
             if phase == .tunnel { pumpTunnel() } else { pumpResponse() }
         }
+    }
+
+    /// A non-blocking connect failed: another server gets the request if one is up.
+    private func attach(afterConnectFailureOf server: UpstreamServer, _ err: Int32) -> Bool {
+        connectFailed(server, "connect: errno \(err)")
     }
 
     /// The upstream failed before a response started: retry a stale pooled
@@ -133,6 +138,11 @@ extension ClientConnection {
         }
         ex.status = head.status
         ex.responseHeadDone = true
+        if head.status >= 500 {
+            up.pool.server.health.passiveFailure(reason: "status \(head.status)", fall: ex.route?.health?.fall ?? 3, holdMs: holdOffMs)
+        } else {
+            up.pool.server.health.passiveSuccess()
+        }
         ex.responseFraming = head.framing(for: ex.method)
         if !ex.requestDone { ex.closeAfter = true }  // answered before the whole body: can't resync
         let clientKeepAlive = ex.keepAlive && !ex.closeAfter && !clientEOF
@@ -261,16 +271,17 @@ extension ClientConnection {
         if !inBuf.isEmpty { processHeads() } else { updateClientInterest() }
     }
 
+    /// The exchange is over (answered, failed or tunnelled): count it and log it.
     func logExchange() {
+        worker.record(appID: ex.route?.appID ?? 0, status: ex.status, seconds: now - ex.start)
         guard let log = worker.accessLog else { return }
-        let route = ex.routeIndex >= 0 ? worker.table.routes[ex.routeIndex] : nil
         ex.logMethod.withUnsafeBytes { m in
             ex.logPath.withUnsafeBytes { p in
                 ex.logRequestID.withUnsafeBytes { id in
                     log.record(AccessLog.Entry(
                         start: ex.start, duration: now - ex.start, client: peer, method: m, path: p,
                         status: ex.status, bytesIn: ex.bytesIn, bytesOut: ex.bytesOut + outBuf.readableBytes,
-                        app: route?.nameBytes, upstream: ex.logUpstream,
+                        app: ex.route?.nameBytes, upstream: ex.logUpstream,
                         requestID: ex.logRequestID.isEmpty ? nil : id))
                 }
             }

@@ -9,7 +9,10 @@ struct Exchange {
     var version: HTTPVersion = .http11
     var keepAlive = true
     var upgrade = false
-    var routeIndex = -1
+    /// The route this request began on (a reload does not change it).
+    var route: Route?
+    /// The server that refused a connection, skipped on the retry.
+    var failedServer: UpstreamServer?
 
     var requestFraming: BodyFraming = .none
     var requestRemaining = 0

@@ -19,7 +19,11 @@ final class Listener: IOEventHandler {
         }
     }
 
+    private var closed = false
+
     func close() {
+        guard !closed else { return }
+        closed = true
         watcher.stop()
         Socket.close(fd)
     }

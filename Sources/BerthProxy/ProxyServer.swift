@@ -2,19 +2,40 @@
 import Glibc
 #endif
 import BerthConfig
+import Dispatch
 import Logging
+import Synchronization
 
 /// The data plane of `berth serve`: binds every `listen` once per worker
-/// (SO_REUSEPORT), runs one libev loop per worker thread, and stops them.
+/// (SO_REUSEPORT), runs one libev loop per worker thread, applies reloads by
+/// publishing a new route table to every worker, and drains or stops them.
+/// Its methods are called from one control thread (the CLI's signal loop).
 public final class ProxyServer: @unchecked Sendable {
-    public let config: Config
+    /// The config in force (settings that need a restart keep their first value).
+    public private(set) var config: Config
     /// The port each `listen` line got, in order (resolves `:0` for tests).
     public private(set) var ports: [Int] = []
     public let workerCount: Int
+    public var generation: Int { published.withLock { $0.generation } }
     private var workers: [Worker] = []
     private var threads: [pthread_t] = []
+    private let finished = DispatchSemaphore(value: 0)
     private let logger: Logger
     private var accessLogFD: Int32?
+    private let registry: UpstreamRegistry
+    private var listenPorts: [String: Int] = [:]
+    private var checkers: [Int: HealthChecker] = [:]
+    private var admin: AdminServer?
+    /// What the admin thread may read.
+    let published: Mutex<PublishedState>
+
+    struct PublishedState: Sendable {
+        var table: RouteTable
+        var appNames: [String]
+        var generation: Int
+        var reloadsApplied = 0
+        var reloadsRejected = 0
+    }
 
     public init(config: Config, logger: Logger = Logger(label: "berth.proxy")) throws {
         self.config = config
@@ -23,10 +44,10 @@ public final class ProxyServer: @unchecked Sendable {
         case .auto: workerCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         case .count(let n): workerCount = n
         }
-        for l in config.listens where l.tls != nil {
-            throw ProxyError("\(l.location): TLS listeners are not supported yet; remove 'tls' from this listen line")
-        }
-        let table = try RouteTable(config: config)
+        try Self.refuseTLS(config)
+        registry = UpstreamRegistry(logger: logger)
+        let table = try RouteTable(config: config, registry: registry, generation: 1)
+        published = Mutex(PublishedState(table: table, appNames: registry.appNames, generation: 1))
         switch config.accessLog {
         case .off: accessLogFD = nil
         case .stdout: accessLogFD = 1
@@ -35,63 +56,218 @@ public final class ProxyServer: @unchecked Sendable {
             if fd < 0 { throw ProxyError("access-log \(path): \(String(cString: strerror(errno)))") }
             accessLogFD = fd
         }
-        var perWorker = Array(repeating: [Int32](), count: workerCount)
-        do throws(SocketError) {
-            for l in config.listens {
-                var address = try SocketAddress(l.address, passive: true)
-                // Bind once without SO_REUSEPORT: fails if anyone (even another
-                // berth) holds the port, and picks the port for ":0".
-                let probe = try Socket.listen(address, reusePort: false, backlog: 1)
-                let port = Socket.localPort(probe)
-                Socket.close(probe)
-                if l.address.port == 0 {
-                    address = try SocketAddress(HostPort(host: l.address.host, port: port), passive: true)
-                }
-                ports.append(port)
-                for w in 0..<workerCount {
-                    perWorker[w].append(try Socket.listen(address, reusePort: true, backlog: 4096))
-                }
-            }
-        } catch {
-            for fds in perWorker { fds.forEach(Socket.close) }
-            throw ProxyError(error.description)
+        var perWorker = Array(repeating: [(key: String, fd: Int32)](), count: workerCount)
+        for l in config.listens {
+            let opened = try openListener(l, closingOnError: perWorker.flatMap { $0.map(\.fd) })
+            for w in 0..<workerCount { perWorker[w].append((opened.key, opened.fds[w])) }
+        }
+        ports = config.listens.map { listenPorts[$0.address.description]! }
+        if let a = config.admin {
+            admin = try AdminServer(address: a, server: self)
         }
         let settings = ProxySettings(config: config, workers: workerCount)
         for w in 0..<workerCount {
             workers.append(Worker(id: w, table: table, settings: settings, listenFDs: perWorker[w],
                                   accessLogFD: accessLogFD, logger: logger))
         }
+        updateHealthCheckers(table)
     }
 
-    /// Starts one thread per worker.
+    private static func refuseTLS(_ config: Config) throws {
+        for l in config.listens where l.tls != nil {
+            throw ProxyError("\(l.location): TLS listeners are not supported yet; remove 'tls' from this listen line")
+        }
+    }
+
+    /// Binds `l` once per worker. A probe bind without SO_REUSEPORT first
+    /// fails if anyone (even another berth) holds the port, and picks `:0`'s port.
+    private func openListener(_ l: ListenConfig, closingOnError others: [Int32]) throws -> (key: String, fds: [Int32]) {
+        var fds: [Int32] = []
+        do throws(SocketError) {
+            var address = try SocketAddress(l.address, passive: true)
+            let probe = try Socket.listen(address, reusePort: false, backlog: 1)
+            let port = Socket.localPort(probe)
+            Socket.close(probe)
+            if l.address.port == 0 {
+                address = try SocketAddress(HostPort(host: l.address.host, port: port), passive: true)
+            }
+            for _ in 0..<workerCount { fds.append(try Socket.listen(address, reusePort: true, backlog: 4096)) }
+            listenPorts[l.address.description] = port
+        } catch {
+            (fds + others).forEach(Socket.close)
+            throw ProxyError("\(l.location): \(error.description)")
+        }
+        return (l.address.description, fds)
+    }
+
+    /// Starts one thread per worker, and the admin listener.
     public func start() {
         for w in workers {
-            let box = Unmanaged.passRetained(w).toOpaque()
+            let box = Unmanaged.passRetained(WorkerThread(worker: w, finished: finished)).toOpaque()
             var tid = pthread_t()
             let rc = pthread_create(&tid, nil, { arg in
-                let worker = Unmanaged<Worker>.fromOpaque(arg!).takeRetainedValue()
-                worker.run()
+                let t = Unmanaged<WorkerThread>.fromOpaque(arg!).takeRetainedValue()
+                t.worker.run()
+                t.finished.signal()
                 return nil
             }, box)
             if rc != 0 {
-                Unmanaged<Worker>.fromOpaque(box).release()
+                Unmanaged<WorkerThread>.fromOpaque(box).release()
                 fatalError("pthread_create: \(rc)")
             }
             threads.append(tid)
         }
+        admin?.start()
     }
 
-    /// Stops every worker (closing listeners and connections) and joins them.
+    // MARK: - reload
+
+    /// What a reload changed and the generation it made.
+    public struct ReloadOutcome: Sendable {
+        public let generation: Int
+        public let diff: ConfigDiff
+    }
+
+    /// Applies a new config: a new route table for every worker, listeners
+    /// opened or closed as the diff says. Throws (changing nothing) when the
+    /// new config cannot be served; returns once every worker switched.
+    public func apply(_ newConfig: Config) throws -> ReloadOutcome {
+        do {
+            let outcome = try applyOrThrow(newConfig)
+            published.withLock { $0.reloadsApplied += 1 }
+            return outcome
+        } catch {
+            published.withLock { $0.reloadsRejected += 1 }
+            throw error
+        }
+    }
+
+    /// Counts a reload refused before it reached the proxy (an invalid file).
+    public func recordRejectedReload() {
+        published.withLock { $0.reloadsRejected += 1 }
+    }
+
+    private func applyOrThrow(_ newConfig: Config) throws -> ReloadOutcome {
+        let diff = ConfigDiff(from: config, to: newConfig)
+        try Self.refuseTLS(newConfig)
+        let gen = generation + 1
+        let table = try RouteTable(config: newConfig, registry: registry, generation: gen)
+        var effective = newConfig
+        effective.workers = config.workers
+        effective.accessLog = config.accessLog
+        effective.admin = config.admin
+        effective.stateDir = config.stateDir
+        let oldKeys = Set(config.listens.map(\.address.description))
+        let newKeys = Set(newConfig.listens.map(\.address.description))
+        var opened: [(key: String, fds: [Int32])] = []
+        for l in newConfig.listens where !oldKeys.contains(l.address.description) {
+            opened.append(try openListener(l, closingOnError: opened.flatMap(\.fds)))
+        }
+        let removed = Array(oldKeys.subtracting(newKeys))
+        let settings = ProxySettings(config: effective, workers: workerCount)
+        let group = DispatchGroup()
+        for (i, w) in workers.enumerated() {
+            group.enter()
+            let update = TableUpdate(table: table, settings: settings,
+                                     addListeners: opened.map { ($0.key, $0.fds[i]) }, removeListeners: removed)
+            w.send(.update(update, done: { group.leave() }))
+        }
+        _ = group.wait(timeout: .now() + 10)
+        for key in removed { listenPorts.removeValue(forKey: key) }
+        config = effective
+        ports = config.listens.map { listenPorts[$0.address.description] ?? 0 }
+        published.withLock {
+            $0.table = table
+            $0.appNames = registry.appNames
+            $0.generation = gen
+        }
+        updateHealthCheckers(table)
+        return ReloadOutcome(generation: gen, diff: diff)
+    }
+
+    /// One checker per server that some route checks; checks follow reloads.
+    private func updateHealthCheckers(_ table: RouteTable) {
+        var wanted: [Int: (UpstreamServer, HealthCheck)] = [:]
+        for r in table.routes {
+            guard let h = r.health else { continue }
+            for s in r.servers where wanted[s.id] == nil { wanted[s.id] = (s, h) }
+        }
+        for (id, c) in checkers where wanted[id] == nil || wanted[id]!.1 != c.check {
+            c.stop()
+            checkers[id] = nil
+        }
+        for (id, (s, h)) in wanted where checkers[id] == nil {
+            let c = HealthChecker(server: s, check: h)
+            checkers[id] = c
+            c.start()
+        }
+    }
+
+    // MARK: - metrics
+
+    /// Every worker's counters and gauges, gathered on their own threads.
+    func snapshot() -> [WorkerSnapshot] {
+        let results = Mutex<[WorkerSnapshot]>([])
+        let group = DispatchGroup()
+        for w in workers {
+            group.enter()
+            w.send(.snapshot({ snap in
+                results.withLock { $0.append(snap) }
+                group.leave()
+            }))
+        }
+        _ = group.wait(timeout: .now() + 2)
+        return results.withLock { $0 }
+    }
+
+    // MARK: - stopping
+
+    /// Stops accepting, lets in-flight requests finish for up to `timeout`
+    /// seconds, then closes what is left. True when everything finished in time.
+    public func drain(timeout: Double) -> Bool {
+        admin?.stop()
+        stopCheckers()
+        for w in workers { w.send(.drain) }
+        var done = 0
+        let deadline = DispatchTime.now() + timeout
+        while done < workers.count, finished.wait(timeout: deadline) == .success { done += 1 }
+        if done < workers.count {
+            for w in workers { w.send(.stop) }
+        }
+        join()
+        return done == workers.count
+    }
+
+    /// Stops every worker now (closing listeners and connections) and joins them.
     public func stop() {
-        for w in workers { w.stop() }
-        wait()
+        admin?.stop()
+        stopCheckers()
+        for w in workers { w.send(.stop) }
+        join()
     }
 
     /// Blocks until every worker thread has returned.
-    public func wait() {
+    public func wait() { join() }
+
+    private func stopCheckers() {
+        for c in checkers.values { c.stop() }
+        checkers.removeAll()
+    }
+
+    private func join() {
         for t in threads { pthread_join(t, nil) }
         threads.removeAll()
         if let fd = accessLogFD, fd > 2 { Glibc.close(fd) }
         accessLogFD = nil
+    }
+}
+
+/// What a worker thread needs: the worker, and a semaphore to say it returned.
+private final class WorkerThread {
+    let worker: Worker
+    let finished: DispatchSemaphore
+    init(worker: Worker, finished: DispatchSemaphore) {
+        self.worker = worker
+        self.finished = finished
     }
 }

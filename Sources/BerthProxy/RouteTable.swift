@@ -2,37 +2,34 @@
 import Glibc
 #endif
 import BerthConfig
+import Synchronization
 
 /// The immutable routing snapshot workers read at the start of each request:
-/// routes ordered longest path first, each naming its upstream servers by index
-/// into `servers`. A reload builds a new table; nothing here changes per request.
+/// routes ordered longest path first. A reload builds a new table and
+/// publishes it; exchanges keep the `Route` they began with.
 public final class RouteTable: Sendable {
     public let routes: [Route]
+    /// Every server some route names (ids are the registry's, stable across reloads).
     public let servers: [UpstreamServer]
+    public let generation: Int
 
-    public init(config: Config) throws {
-        var servers: [UpstreamServer] = []
-        var index: [String: Int] = [:]
+    init(config: Config, registry: UpstreamRegistry, generation: Int) throws {
         var routes: [Route] = []
+        var servers: [UpstreamServer] = []
+        var seen = Set<Int>()
         for app in config.apps {
-            var ids: [Int] = []
+            var members: [UpstreamServer] = []
             for hp in app.upstreams {
-                let key = hp.description
-                if let i = index[key] {
-                    ids.append(i)
-                } else {
-                    let address: SocketAddress
-                    do {
-                        address = try SocketAddress(hp)
-                    } catch {
-                        throw ProxyError("app \(app.name) at \(app.location): \(error)")
-                    }
-                    index[key] = servers.count
-                    ids.append(servers.count)
-                    servers.append(UpstreamServer(id: servers.count, name: key, address: address))
+                let s: UpstreamServer
+                do {
+                    s = try registry.server(hp)
+                } catch {
+                    throw ProxyError("\(app.location): app \(app.name): \(error)")
                 }
+                members.append(s)
+                if seen.insert(s.id).inserted { servers.append(s) }
             }
-            routes.append(Route(app: app, serverIDs: ids))
+            routes.append(Route(app: app, servers: members, appID: registry.appID(app.name)))
         }
         // Longest path first; among equal paths, host-specific before any-host.
         routes.sort { a, b in
@@ -40,16 +37,22 @@ public final class RouteTable: Sendable {
         }
         self.routes = routes
         self.servers = servers
+        self.generation = generation
+    }
+
+    /// Builds a table with a registry of its own (tests, one-off tools).
+    public convenience init(config: Config) throws {
+        try self.init(config: config, registry: UpstreamRegistry(logger: .init(label: "berth.test")), generation: 1)
     }
 
     /// The route for `path` (raw target path bytes) on `host` (Host header
-    /// value, port ignored, case-insensitive) as an index into `routes`, or nil for a 404.
-    func match(host: UnsafeRawBufferPointer?, path: UnsafeRawBufferPointer) -> Int? {
-        for (i, r) in routes.enumerated() where r.matches(path: path) {
+    /// value, port ignored, case-insensitive), or nil for a 404.
+    func match(host: UnsafeRawBufferPointer?, path: UnsafeRawBufferPointer) -> Route? {
+        for r in routes where r.matches(path: path) {
             if let h = r.host {
                 guard let host, Route.hostMatches(h, host) else { continue }
             }
-            return i
+            return r
         }
         return nil
     }
@@ -57,24 +60,31 @@ public final class RouteTable: Sendable {
 
 /// One app's route: its match (host, path prefix) and where it sends requests.
 /// An app with no servers yet (its containers are not running) answers 503.
-public struct Route: Sendable {
+public final class Route: Sendable {
     public let name: String
     let nameBytes: [UInt8]
     /// Path prefix bytes; "/" is stored empty so every path matches it.
     let path: [UInt8]
     let host: [UInt8]?
     let stripPrefix: Bool
-    let serverIDs: [Int]
+    public let servers: [UpstreamServer]
     let balance: AppConfig.Balance
+    let health: HealthCheck?
+    /// The app's slot in every worker's stats.
+    let appID: Int
+    /// Where round-robin continues (shared by workers; relaxed is enough).
+    let nextServer = Atomic<Int>(0)
 
-    init(app: AppConfig, serverIDs: [Int]) {
+    init(app: AppConfig, servers: [UpstreamServer], appID: Int) {
         name = app.name
         nameBytes = Array(app.name.utf8)
         path = app.path == "/" ? [] : Array(app.path.utf8)
         host = app.host.map { Array($0.utf8) }
         stripPrefix = app.stripPrefix && app.path != "/"
-        self.serverIDs = serverIDs
+        self.servers = servers
         balance = app.balance
+        health = app.health
+        self.appID = appID
     }
 
     /// Prefix on a segment boundary: `/ruby` matches `/ruby`, `/ruby/`, `/ruby/x`, not `/rubyx`.
@@ -104,17 +114,20 @@ func memcmpEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bo
     a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
 }
 
-/// An upstream server address, shared by every route that names it.
-public struct UpstreamServer: Sendable {
+/// An upstream server address and its health; one object per address for the
+/// life of the process.
+public final class UpstreamServer: Sendable {
     public let id: Int
     public let name: String
     let nameBytes: [UInt8]
     let address: SocketAddress
+    public let health: ServerHealth
 
-    init(id: Int, name: String, address: SocketAddress) {
+    init(id: Int, name: String, address: SocketAddress, health: ServerHealth) {
         self.id = id
         self.name = name
         self.nameBytes = Array(name.utf8)
         self.address = address
+        self.health = health
     }
 }

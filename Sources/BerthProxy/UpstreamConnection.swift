@@ -5,7 +5,8 @@ import BerthHTTP
 /// or EOF from the server means it is no longer usable and it is closed.
 final class UpstreamConnection: IOEventHandler {
     let fd: Int32
-    unowned(unsafe) let pool: UpstreamPool
+    /// Strong: a reload may drop the pool from its worker while this connection finishes.
+    let pool: UpstreamPool
     unowned(unsafe) let worker: Worker
     private(set) var watcher: IOWatcher!
     let inBuf: ByteBuffer
@@ -49,6 +50,7 @@ final class UpstreamConnection: IOEventHandler {
         owner = nil
         watcher.stop()
         Socket.close(fd)
+        worker.upstreamClosed()
         worker.retire(self)
     }
 }

@@ -5,39 +5,44 @@ import BerthHTTP
 import Logging
 
 /// One event-loop thread: its listeners, its client connections, its pools of
-/// upstream connections and its access-log batch. Everything here is touched
-/// only by this worker's thread once `run()` starts (hence `@unchecked Sendable`:
-/// the only cross-thread entry is `stop()`, which goes through ev_async).
+/// upstream connections, its stats and its access-log batch. Everything here
+/// is touched only by this worker's thread once `run()` starts (hence
+/// `@unchecked Sendable`); other threads talk to it through `send(_:)`.
 final class Worker: @unchecked Sendable {
     let id: Int
     let loop = EventLoop()
-    let settings: ProxySettings
+    private(set) var settings: ProxySettings
     let logger: Logger
+    /// The routing snapshot new requests use.
     private(set) var table: RouteTable
-    private(set) var pools: [UpstreamPool]
-    private var roundRobin: [Int]
-    private var listeners: [Listener] = []
+    /// Pools by server id (stable across reloads); nil for servers no longer routed.
+    private var pools: [UpstreamPool?] = []
+    private var listeners: [String: Listener] = [:]
     private var clients: [ClientConnection] = []
+    private(set) var stats: [AppStats] = []
+    private(set) var upstreamConnections = 0
     let accessLog: AccessLog?
     var requestIDs = RequestIDGenerator()
+    private(set) var draining = false
     private var acceptPaused = false
     private var sweepTimer: RepeatingTimer?
     private var beforeBlocking: BeforeBlocking?
+    private let mailbox = Mailbox()
+    private var wakeup: AsyncWakeup?
     /// Closed connections kept alive until the loop is about to block, so no
     /// object is freed while one of its own callbacks is still on the stack.
     private var graveyard: [AnyObject] = []
-    private var stopSignal: AsyncWakeup?
 
-    init(id: Int, table: RouteTable, settings: ProxySettings, listenFDs: [Int32], accessLogFD: Int32?, logger: Logger) {
+    init(id: Int, table: RouteTable, settings: ProxySettings, listenFDs: [(key: String, fd: Int32)],
+         accessLogFD: Int32?, logger: Logger) {
         self.id = id
         self.table = table
         self.settings = settings
         self.logger = logger
-        pools = table.servers.map { UpstreamPool(server: $0) }
-        roundRobin = Array(repeating: 0, count: table.routes.count)
         accessLog = accessLogFD.map { AccessLog(fd: $0) }
-        listeners = listenFDs.map { Listener(fd: $0, worker: self) }
-        stopSignal = AsyncWakeup(loop: loop) { [unowned self] in self.shutdown() }
+        for (key, fd) in listenFDs { listeners[key] = Listener(fd: fd, worker: self) }
+        adoptPools(for: table)
+        wakeup = AsyncWakeup(loop: loop) { [unowned self] in self.handleMessages() }
         sweepTimer = RepeatingTimer(loop: loop, interval: 0.1) { [unowned self] in self.sweep() }
         beforeBlocking = BeforeBlocking(loop: loop) { [unowned self] in
             self.accessLog?.flush()
@@ -45,29 +50,98 @@ final class Worker: @unchecked Sendable {
         }
     }
 
-    /// The thread body: accept and serve until `stop()`.
+    /// The thread body: accept and serve until drained or stopped.
     func run() {
-        for l in listeners { l.watcher.set(read: true) }
+        for l in listeners.values { l.watcher.set(read: true) }
         loop.run()
         accessLog?.flush()
         graveyard.removeAll()
     }
 
-    /// Asks the worker to close everything and return from `run()` (any thread).
-    func stop() { stopSignal?.send() }
+    /// Delivers `message` to this worker's loop (any thread).
+    func send(_ message: WorkerMessage) {
+        mailbox.post(message)
+        wakeup?.send()
+    }
+
+    private func handleMessages() {
+        for m in mailbox.takeAll() {
+            switch m {
+            case .update(let u, let done):
+                apply(u)
+                done()
+            case .snapshot(let reply):
+                reply(WorkerSnapshot(apps: stats, clientConnections: clients.count, upstreamConnections: upstreamConnections))
+            case .drain:
+                beginDrain()
+            case .stop:
+                shutdown()
+            }
+        }
+    }
+
+    /// Swaps in a reloaded table: requests already started keep their route
+    /// (and pool); the next request on every connection uses the new one.
+    private func apply(_ u: TableUpdate) {
+        table = u.table
+        settings = u.settings
+        adoptPools(for: table)
+        for key in u.removeListeners {
+            listeners.removeValue(forKey: key)?.close()
+        }
+        for (key, fd) in u.addListeners {
+            let l = Listener(fd: fd, worker: self)
+            listeners[key] = l
+            if !acceptPaused && !draining { l.watcher.set(read: true) }
+        }
+    }
+
+    /// Makes `pools` match `table.servers`, keeping the pools of servers that stay.
+    private func adoptPools(for table: RouteTable) {
+        let maxID = table.servers.map(\.id).max() ?? -1
+        if pools.count <= maxID { pools += Array(repeating: nil, count: maxID + 1 - pools.count) }
+        var routed = [Bool](repeating: false, count: pools.count)
+        for s in table.servers {
+            routed[s.id] = true
+            if pools[s.id] == nil { pools[s.id] = UpstreamPool(server: s) }
+        }
+        for i in 0..<pools.count where !routed[i] && pools[i] != nil {
+            pools[i]?.closeAll()  // connections in use finish on their own
+            pools[i] = nil
+        }
+    }
 
     private func shutdown() {
-        for l in listeners { l.close() }
+        for l in listeners.values { l.close() }
         listeners.removeAll()
         for c in clients { c.abort() }
-        for p in pools { p.closeAll() }
+        for p in pools { p?.closeAll() }
+        sweepTimer = nil
+        loop.stop()
+    }
+
+    // MARK: - draining
+
+    private func beginDrain() {
+        guard !draining else { return }
+        draining = true
+        for l in listeners.values { l.close() }
+        listeners.removeAll()
+        for c in clients { c.drainRequested() }
+        stopIfDrained()
+    }
+
+    /// Returns from `run()` once the last client is gone.
+    func stopIfDrained() {
+        guard draining && clients.isEmpty else { return }
+        for p in pools { p?.closeAll() }
         sweepTimer = nil
         loop.stop()
     }
 
     // MARK: - client registry
 
-    var canAccept: Bool { clients.count < settings.connectionsPerWorker }
+    var canAccept: Bool { clients.count < settings.connectionsPerWorker && !draining }
 
     func adopt(fd: Int32, peer: [UInt8]) {
         let c = ClientConnection(fd: fd, peer: peer, worker: self)
@@ -75,7 +149,7 @@ final class Worker: @unchecked Sendable {
         clients.append(c)
         if !canAccept && !acceptPaused {
             acceptPaused = true
-            for l in listeners { l.watcher.set(read: false) }
+            for l in listeners.values { l.watcher.set(read: false) }
         }
         c.start()
     }
@@ -92,8 +166,14 @@ final class Worker: @unchecked Sendable {
         graveyard.append(c)
         if acceptPaused && canAccept {
             acceptPaused = false
-            for l in listeners { l.watcher.set(read: true) }
+            for l in listeners.values { l.watcher.set(read: true) }
         }
+        stopIfDrained()
+    }
+
+    /// Keeps `obj` alive until the end of this loop iteration.
+    func retire(_ obj: AnyObject) {
+        graveyard.append(obj)
     }
 
     /// Fires the deadlines that passed: timeouts are checked ten times a
@@ -110,50 +190,58 @@ final class Worker: @unchecked Sendable {
             if i < clients.count && clients[i] === c { i += 1 }
         }
         let cutoff = now - settings.idleTimeout
-        for p in pools { p.expire(before: cutoff) }
+        for p in pools { p?.expire(before: cutoff) }
     }
 
-    /// Keeps `obj` alive until the end of this loop iteration.
-    func retire(_ obj: AnyObject) {
-        graveyard.append(obj)
+    // MARK: - stats
+
+    func record(appID: Int, status: Int, seconds: Double) {
+        if stats.count <= appID { stats += Array(repeating: AppStats(), count: appID + 1 - stats.count) }
+        stats[appID].record(status: status, seconds: seconds)
     }
 
     // MARK: - upstream selection
 
-    /// The pool to send `route`'s next request to (roundrobin or leastconn).
-    func choosePool(routeIndex: Int) -> UpstreamPool {
-        let route = table.routes[routeIndex]
-        let ids = route.serverIDs
-        if ids.count == 1 { return pools[ids[0]] }
-        switch route.balance {
-        case .roundRobin:
-            let n = roundRobin[routeIndex]
-            roundRobin[routeIndex] = n &+ 1
-            return pools[ids[n % ids.count]]
-        case .leastConn:
-            let start = roundRobin[routeIndex]
-            roundRobin[routeIndex] = start &+ 1
-            var best = pools[ids[start % ids.count]]
-            for k in 1..<ids.count {
-                let p = pools[ids[(start + k) % ids.count]]
-                if p.active < best.active { best = p }
-            }
-            return best
+    /// The pool for `route`'s next request (roundrobin or leastconn over the
+    /// servers that are up and not in `excluded`), or nil when none is.
+    func choosePool(_ route: Route, excluding excluded: UpstreamServer? = nil) -> UpstreamPool? {
+        let servers = route.servers
+        let n = servers.count
+        if n == 0 { return nil }
+        let nowMs = Int(loop.now * 1000)
+        let start = route.nextServer.add(1, ordering: .relaxed).oldValue
+        var best: UpstreamPool?
+        for k in 0..<n {
+            let s = servers[(start &+ k) % n]
+            guard s !== excluded, s.health.isAvailable(nowMs: nowMs), s.id < pools.count, let p = pools[s.id] else { continue }
+            if route.balance == .roundRobin { return p }
+            if best == nil || p.active < best!.active { best = p }
         }
+        return best
+    }
+
+    /// The pool of `server` in this worker, if it is still routed.
+    func pool(for server: UpstreamServer) -> UpstreamPool? {
+        server.id < pools.count ? pools[server.id] : nil
     }
 
     /// A connection to `pool`'s server: an idle pooled one, else a new one.
     func connect(_ pool: UpstreamPool) -> UpstreamConnection? {
         if let c = pool.take() { return c }
         guard let (fd, inProgress) = Socket.connect(pool.server.address) else { return nil }
+        upstreamConnections += 1
         return UpstreamConnection(fd: fd, connecting: inProgress, pool: pool, worker: self)
     }
 
-    /// Returns a finished connection to its pool, or closes it if the pool is full.
+    func upstreamClosed() { upstreamConnections -= 1 }
+
+    /// Returns a finished connection to its pool, or closes it if the pool is
+    /// full or the server is no longer routed.
     func release(_ conn: UpstreamConnection) {
         conn.reused = true
         conn.inBuf.clear()
-        if conn.pool.put(conn, max: settings.maxIdlePerServer, now: loop.now) {
+        if pool(for: conn.pool.server) === conn.pool,
+           conn.pool.put(conn, max: settings.maxIdlePerServer, now: loop.now) {
             conn.park()
         } else {
             conn.close()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthProxy
 
 /// The `berth` command: one subcommand per verb, each in its own file.
 @main
@@ -6,6 +7,7 @@ struct Berth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth",
         abstract: "Host many web apps on one machine: build, run and route them from one proxy.conf.",
-        subcommands: [Serve.self, Check.self]
+        version: BuildInfo.version,
+        subcommands: [Serve.self, Reload.self, Check.self]
     )
 }

@@ -1,22 +1,36 @@
 import ArgumentParser
 import BerthConfig
 import BerthProxy
+import Dispatch
 import Logging
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `berth serve`: run the proxy on proxy.conf until SIGTERM or SIGINT.
+/// `berth serve`: run the proxy on proxy.conf. SIGHUP reloads it, SIGTERM or
+/// SIGINT drains it (a second one exits at once).
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the apps of proxy.conf (routes HTTP by path to their upstreams).")
+    static let configuration = CommandConfiguration(abstract: "Serve the apps of proxy.conf; SIGHUP reloads it, SIGTERM drains and exits.")
 
     @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "The pid file (default: STATE_DIR/berth.pid when a state dir is set, else /run/berth/berth.pid).")
+    var pidFile: String?
 
     func run() throws {
         LogSetup.bootstrap()
         let logger = Logger(label: "berth")
         let config = try options.load()
+        let files = RuntimeFiles(options: options, config: config, pidFile: pidFile)
+        files.makeDirectory()
+        let lock: PidFileLock
+        do {
+            lock = try PidFileLock(path: files.pidFile)
+        } catch {
+            printError("berth: \(error)")
+            throw ExitCode(1)
+        }
 
         // Signals are taken synchronously by this thread; workers never see them.
         signal(SIGPIPE, SIG_IGN)
@@ -29,27 +43,79 @@ struct Serve: ParsableCommand {
         do {
             server = try ProxyServer(config: config, logger: Logger(label: "berth.proxy"))
         } catch {
+            lock.release()
             printError("berth: \(error)")
             throw ExitCode(1)
         }
         server.start()
-        let addresses = zip(config.listens, server.ports).map { l, port in
-            "\(l.address.host.isEmpty ? "0.0.0.0" : l.address.host):\(port)"
-        }.joined(separator: ", ")
-        let routes = config.apps.map { "\($0.host ?? "")\($0.path) -> \($0.name)" }.joined(separator: ", ")
-        printOut("[proxy] listening on \(addresses) with \(server.workerCount) workers: \(routes.isEmpty ? "no routes" : routes)")
+        printOut("[proxy] listening on \(Self.addresses(server)) with \(server.workerCount) workers: \(Self.routes(config))")
+        logger.notice("serving", metadata: ["generation": "1", "pid": "\(getpid())", "pid_file": "\(files.pidFile)"])
 
+        var sequence = (ReloadStatus.read(files.statusFile)?.sequence ?? 0)
+        var draining = false
         while true {
             var received: Int32 = 0
             sigwait(&signals, &received)
-            switch received {
-            case SIGHUP:
-                logger.warning("SIGHUP received: config reload is not implemented yet; keeping the running config")
-            default:
-                logger.notice("shutting down", metadata: ["signal": "\(received)"])
-                server.stop()
-                return
+            if received == SIGHUP {
+                sequence += 1
+                reload(server, files: files, sequence: sequence, logger: logger)
+                continue
+            }
+            if draining {
+                logger.warning("second stop signal: exiting now")
+                lock.release()
+                Glibc.exit(0)
+            }
+            draining = true
+            let timeout = server.config.timeouts.drain
+            logger.notice("draining", metadata: ["signal": "\(received)", "timeout_s": "\(timeout)"])
+            DispatchQueue.global().async {
+                let clean = server.drain(timeout: timeout)
+                logger.notice(clean ? "drained: exiting" : "drain timeout: closed the rest, exiting")
+                lock.release()
+                Glibc.exit(0)
             }
         }
+    }
+
+    /// Re-reads the config and applies it; an invalid one changes nothing.
+    private func reload(_ server: ProxyServer, files: RuntimeFiles, sequence: Int, logger: Logger) {
+        let start = DispatchTime.now()
+        logger.notice("SIGHUP: reloading", metadata: ["config": "\(options.configPath)"])
+        do {
+            let config: Config
+            do {
+                config = try Config.load(path: options.configPath)
+            } catch {
+                server.recordRejectedReload()
+                throw error
+            }
+            let outcome = try server.apply(config)
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            logger.notice("reload applied", metadata: [
+                "generation": "\(outcome.generation)", "changes": "\(outcome.diff.summary)",
+                "took_ms": "\(Double(Int(ms * 1000)) / 1000)",
+            ])
+            for what in outcome.diff.needsRestart {
+                logger.warning("reload: '\(what)' changed but needs a restart; keeping the running value")
+            }
+            ReloadStatus(sequence: sequence, applied: true, generation: outcome.generation,
+                         message: outcome.diff.summary).write(to: files.statusFile)
+        } catch {
+            logger.error("reload rejected: keeping generation \(server.generation)", metadata: ["error": "\(error)"])
+            ReloadStatus(sequence: sequence, applied: false, generation: server.generation,
+                         message: "\(error)").write(to: files.statusFile)
+        }
+    }
+
+    static func addresses(_ server: ProxyServer) -> String {
+        zip(server.config.listens, server.ports).map { l, port in
+            "\(l.address.host.isEmpty ? "0.0.0.0" : l.address.host):\(port)"
+        }.joined(separator: ", ")
+    }
+
+    static func routes(_ config: Config) -> String {
+        let r = config.apps.map { "\($0.host ?? "")\($0.path) -> \($0.name)" }.joined(separator: ", ")
+        return r.isEmpty ? "no routes" : r
     }
 }

@@ -12,9 +12,9 @@ import BerthConfig
         let h = host.map { Array($0.utf8) }
         return p.withUnsafeBytes { pb in
             if let h {
-                return h.withUnsafeBytes { hb in t.match(host: hb, path: pb).map { t.routes[$0].name } }
+                return h.withUnsafeBytes { hb in t.match(host: hb, path: pb)?.name }
             }
-            return t.match(host: nil, path: pb).map { t.routes[$0].name }
+            return t.match(host: nil, path: pb)?.name
         }
     }
 
@@ -78,7 +78,8 @@ import BerthConfig
         }
         """)
         #expect(t.servers.count == 2)
-        #expect(t.routes.first { $0.name == "b" }!.serverIDs == [1])
-        #expect(t.routes.first { $0.name == "c" }!.serverIDs.isEmpty)
+        #expect(t.routes.first { $0.name == "b" }!.servers.map(\.id) == [1])
+        #expect(t.routes.first { $0.name == "a" }!.servers[1] === t.routes.first { $0.name == "b" }!.servers[0])
+        #expect(t.routes.first { $0.name == "c" }!.servers.isEmpty)
     }
 }

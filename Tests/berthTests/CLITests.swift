@@ -66,7 +66,7 @@ func writeTemp(_ text: String, name: String = "proxy.conf") throws -> String {
 
     @Test func serveRefusesInvalidConfig() throws {
         let path = try writeTemp("listen :8080\nworkers 0\n")
-        let (status, _, err) = try runBerth(["serve", "--config", path])
+        let (status, _, err) = try runBerth(["serve", "--config", path, "--state-dir", URL(fileURLWithPath: path).deletingLastPathComponent().path])
         #expect(status == 1)
         #expect(err.contains(":2:9: error:"))
     }

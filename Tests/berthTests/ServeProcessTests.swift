@@ -9,12 +9,16 @@ import Glibc
 final class ServeProcess {
     let process = Process()
     let port: Int
+    let configPath: String
+    let stateDir: String
     private let output = Pipe()
 
     init(config: String) throws {
         let path = try writeTemp(config)
+        configPath = path
+        stateDir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         process.executableURL = berthBinary()
-        process.arguments = ["serve", "--config", path]
+        process.arguments = ["serve", "--config", path, "--state-dir", stateDir]
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -126,7 +130,7 @@ func shell(_ command: String) throws -> (Int32, String) {
     @Test func secondServeOnTheSamePortFailsLoudly() throws {
         let first = try ServeProcess(config: "listen 127.0.0.1:0\nworkers 1\n")
         let path = try writeTemp("listen 127.0.0.1:\(first.port)\nworkers 1\n")
-        let (status, _, err) = try runBerth(["serve", "--config", path])
+        let (status, _, err) = try runBerth(["serve", "--config", path, "--state-dir", URL(fileURLWithPath: path).deletingLastPathComponent().path])
         #expect(status == 1)
         #expect(err.contains("Address already in use"))
         #expect(first.terminate() == 0)

@@ -1,0 +1,65 @@
+/// What changed between two configs, for reload logs and for deciding what a
+/// reload has to touch (listeners, apps) and what needs a restart.
+public struct ConfigDiff: Sendable, Equatable {
+    public var appsAdded: [String] = []
+    public var appsRemoved: [String] = []
+    public var appsChanged: [String] = []
+    public var listensAdded: [HostPort] = []
+    public var listensRemoved: [HostPort] = []
+    /// Settings a reload cannot change in place (the old value stays).
+    public var needsRestart: [String] = []
+    /// Other top-level settings that changed (timeouts, limits, ...).
+    public var settingsChanged: [String] = []
+
+    public init(from old: Config, to new: Config) {
+        let oldApps = Dictionary(old.apps.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let newApps = Dictionary(new.apps.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        appsAdded = new.apps.map(\.name).filter { oldApps[$0] == nil }
+        appsRemoved = old.apps.map(\.name).filter { newApps[$0] == nil }
+        appsChanged = new.apps.compactMap { app in
+            guard let before = oldApps[app.name] else { return nil }
+            return Self.same(before, app) ? nil : app.name
+        }
+        let oldListens = Set(old.listens.map(\.address)), newListens = Set(new.listens.map(\.address))
+        listensAdded = new.listens.map(\.address).filter { !oldListens.contains($0) }
+        listensRemoved = old.listens.map(\.address).filter { !newListens.contains($0) }
+        if old.workers != new.workers { needsRestart.append("workers") }
+        if old.accessLog != new.accessLog { needsRestart.append("access-log") }
+        if old.admin != new.admin { needsRestart.append("admin") }
+        if old.stateDir != new.stateDir { needsRestart.append("state-dir") }
+        let oldTLS = Dictionary(old.listens.map { ($0.address, $0.tls) }, uniquingKeysWith: { a, _ in a })
+        if new.listens.contains(where: { l in oldTLS[l.address].map { $0 != l.tls } ?? false }) {
+            settingsChanged.append("tls")
+        }
+        if old.timeouts != new.timeouts { settingsChanged.append("timeouts") }
+        if old.limits != new.limits { settingsChanged.append("limits") }
+    }
+
+    /// Apps compare without where they were written.
+    static func same(_ a: AppConfig, _ b: AppConfig) -> Bool {
+        var b2 = b
+        b2.location = a.location
+        return a == b2
+    }
+
+    public var isEmpty: Bool {
+        appsAdded.isEmpty && appsRemoved.isEmpty && appsChanged.isEmpty && listensAdded.isEmpty
+            && listensRemoved.isEmpty && needsRestart.isEmpty && settingsChanged.isEmpty
+    }
+
+    /// `added=a,b removed=c changed=d listen+=:8081` — for one log line.
+    public var summary: String {
+        var parts: [String] = []
+        func add(_ key: String, _ values: [String]) {
+            if !values.isEmpty { parts.append("\(key)=\(values.joined(separator: ","))") }
+        }
+        add("added", appsAdded)
+        add("removed", appsRemoved)
+        add("changed", appsChanged)
+        add("listen+", listensAdded.map(\.description))
+        add("listen-", listensRemoved.map(\.description))
+        add("settings", settingsChanged)
+        add("needs-restart", needsRestart)
+        return parts.isEmpty ? "no changes" : parts.joined(separator: " ")
+    }
+}

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthConfig
+import BerthHTTP
+import Synchronization
+
+/// The `admin` listener: `/metrics` (Prometheus text) and `/healthz`, one
+/// request per connection, on a thread of its own so scrapes never touch the
+/// workers' loops except through their mailboxes.
+final class AdminServer: @unchecked Sendable {
+    private let fd: Int32
+    private unowned let server: ProxyServer
+    private let stopped = Atomic<Bool>(false)
+    private var thread = pthread_t()
+    let port: Int
+
+    init(address: HostPort, server: ProxyServer) throws {
+        do throws(SocketError) {
+            fd = try Socket.listen(try SocketAddress(address, passive: true), reusePort: false, backlog: 64)
+        } catch {
+            throw ProxyError("admin \(address): \(error.description)")
+        }
+        // Blocking accepts on this thread.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        port = Socket.localPort(fd)
+        self.server = server
+    }
+
+    func start() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { arg in
+            let me = Unmanaged<AdminServer>.fromOpaque(arg!).takeRetainedValue()
+            me.serve()
+            return nil
+        }, box)
+    }
+
+    func stop() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        shutdown(fd, Int32(SHUT_RDWR))
+        pthread_join(thread, nil)
+        Glibc.close(fd)
+    }
+
+    private func serve() {
+        while !stopped.load(ordering: .relaxed) {
+            let c = Glibc.accept(fd, nil, nil)
+            if c < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return
+            }
+            var tv = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            answer(c)
+            Glibc.close(c)
+        }
+    }
+
+    private func answer(_ c: Int32) {
+        let buf = ByteBuffer(capacity: 8192)
+        var parser = RequestHeadParser(maxHeadSize: 8192)
+        var result = HeadParseResult.needMore
+        while result == .needMore {
+            guard case .bytes(let n) = Socket.read(c, into: buf), n > 0 else { return }
+            result = buf.withReadableBytes { parser.parse($0) }
+        }
+        guard case .complete = result else {
+            reply(c, 400, "bad request\n")
+            return
+        }
+        let head = parser.head
+        let path = buf.withReadableBytes { String(decoding: $0[head.path.start..<head.path.end], as: UTF8.self) }
+        switch (head.method, path) {
+        case (.get, "/metrics"), (.head, "/metrics"):
+            let text = MetricsText.render(server.snapshot(), server.published.withLock { $0 })
+            reply(c, 200, text, type: "text/plain; version=0.0.4; charset=utf-8", headOnly: head.method == .head)
+        case (.get, "/healthz"), (.head, "/healthz"):
+            reply(c, 200, "ok\n", headOnly: head.method == .head)
+        default:
+            reply(c, 404, "not found: try /metrics or /healthz\n")
+        }
+    }
+
+    private func reply(_ c: Int32, _ status: Int, _ body: String, type: String = "text/plain; charset=utf-8", headOnly: Bool = false) {
+        let out = ByteBuffer(capacity: body.utf8.count + 256)
+        out.append("HTTP/1.1 ")
+        out.appendDecimal(status)
+        out.append(byte: 0x20)
+        out.append(HTTPStatus.reason(status))
+        out.append("\r\nContent-Type: ")
+        out.appendString(type)
+        out.append("\r\nContent-Length: ")
+        out.appendDecimal(body.utf8.count)
+        out.append("\r\nConnection: close\r\n\r\n")
+        if !headOnly { out.appendString(body) }
+        while !out.isEmpty {
+            guard case .wrote = Socket.write(c, from: out) else { return }
+        }
+    }
+}

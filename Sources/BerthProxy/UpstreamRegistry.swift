@@ -1,0 +1,37 @@
+import BerthConfig
+import Logging
+
+/// Identities that outlive a reload: each server address keeps its id, its
+/// resolved address and its health; each app name keeps its metrics slot.
+/// Workers index their pools and stats by these ids, so an exchange that began
+/// on an old route table still finds its pool after a reload.
+final class UpstreamRegistry {
+    private(set) var servers: [UpstreamServer] = []
+    private var serverIDs: [String: Int] = [:]
+    /// App names by metrics id; id 0 is requests that matched no app.
+    private(set) var appNames: [String] = ["none"]
+    private var appIDs: [String: Int] = ["none": 0]
+    private let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func server(_ hp: HostPort) throws(SocketError) -> UpstreamServer {
+        let key = hp.description
+        if let id = serverIDs[key] { return servers[id] }
+        let address = try SocketAddress(hp)
+        let s = UpstreamServer(id: servers.count, name: key, address: address,
+                               health: ServerHealth(name: key, logger: logger))
+        serverIDs[key] = s.id
+        servers.append(s)
+        return s
+    }
+
+    func appID(_ name: String) -> Int {
+        if let id = appIDs[name] { return id }
+        appIDs[name] = appNames.count
+        appNames.append(name)
+        return appNames.count - 1
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import BerthConfig
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth reload`: signal the running serve and report what it did with the
+/// new config (applied generation N, or the config error).
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reload the running serve's config and print the outcome (exit 0 applied, 1 rejected).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "The serve's pid file (default as for serve).")
+    var pidFile: String?
+
+    @Option(name: .long, help: "Seconds to wait for the outcome.")
+    var timeout: Double = 30
+
+    func run() throws {
+        // The config only locates the state dir here; serve re-reads its own file.
+        let config = try? Config.load(path: options.configPath)
+        let files = RuntimeFiles(options: options, config: config, pidFile: pidFile)
+        guard let pid = PidFileLock.runningPID(files.pidFile) else {
+            printError("berth: no running berth serve holds \(files.pidFile)")
+            throw ExitCode(1)
+        }
+        let before = ReloadStatus.read(files.statusFile)?.sequence ?? 0
+        guard kill(pid, SIGHUP) == 0 else {
+            printError("berth: cannot signal pid \(pid): \(String(cString: strerror(errno)))")
+            throw ExitCode(1)
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let status = ReloadStatus.read(files.statusFile), status.sequence > before {
+                if status.applied {
+                    printOut("applied generation \(status.generation) (\(status.message))")
+                    return
+                }
+                printError("berth: reload rejected, still serving generation \(status.generation):\n\(status.message)")
+                throw ExitCode(1)
+            }
+            usleep(20_000)
+        }
+        printError("berth: no answer from pid \(pid) within \(timeout) s")
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// The outcome of the last SIGHUP, written by serve for `berth reload` to
+/// read: a sequence number, the result, the generation, and the error if any.
+struct ReloadStatus: Equatable {
+    var sequence: Int
+    var applied: Bool
+    var generation: Int
+    var message: String
+
+    var text: String {
+        "sequence=\(sequence)\nresult=\(applied ? "applied" : "rejected")\ngeneration=\(generation)\nmessage=\(message.replacingNewlines)\n"
+    }
+
+    /// Written to a temporary file and renamed, so a reader never sees half of it.
+    func write(to path: String) {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        var t = text
+        t.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        rename(tmp, path)
+    }
+
+    static func read(_ path: String) -> ReloadStatus? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        var fields: [String: String] = [:]
+        for line in String(decoding: buf[0..<n], as: UTF8.self).split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            fields[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        guard let seq = fields["sequence"].flatMap({ Int($0) }) else { return nil }
+        return ReloadStatus(sequence: seq, applied: fields["result"] == "applied",
+                            generation: fields["generation"].flatMap { Int($0) } ?? 0,
+                            message: (fields["message"] ?? "").replacingOccurrences(of: "\\n", with: "\n"))
+    }
+}
+
+extension String {
+    var replacingNewlines: String { replacingOccurrences(of: "\n", with: "\\n") }
+}

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthConfig
+import Foundation
+import Synchronization
+
+/// Where a running serve keeps its pid file and reload status: /run/berth,
+/// or the state dir when one was chosen (flag, BERTH_STATE_DIR or proxy.conf).
+struct RuntimeFiles {
+    let dir: String
+    let pidFile: String
+    var statusFile: String { dir + "/reload.status" }
+
+    init(options: ConfigOptions, config: Config?, pidFile: String?) {
+        if let s = options.stateDir ?? getenv("BERTH_STATE_DIR").map({ String(cString: $0) }) ?? config?.stateDir, !s.isEmpty {
+            dir = s
+        } else {
+            dir = "/run/berth"
+        }
+        self.pidFile = pidFile ?? dir + "/berth.pid"
+    }
+
+    func makeDirectory() {
+        var path = ""
+        for part in pidFile.split(separator: "/").dropLast() {
+            path += "/" + part
+            mkdir(path, 0o755)
+        }
+        var d = ""
+        for part in dir.split(separator: "/") {
+            d += "/" + part
+            mkdir(d, 0o755)
+        }
+    }
+}
+
+/// The pid file, locked for as long as the serve runs: a second serve on the
+/// same file finds the lock taken and refuses to start.
+final class PidFileLock: Sendable {
+    let path: String
+    private let fd: Int32
+    private let released = Atomic<Bool>(false)
+
+    init(path: String) throws(CLIError) {
+        self.path = path
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 { throw CLIError("cannot open pid file \(path): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let other = PidFileLock.readPID(path).map { " (pid \($0))" } ?? ""
+            close(fd)
+            throw CLIError("another berth serve\(other) is running with pid file \(path); stop it, or give this one another --state-dir or --pid-file")
+        }
+        ftruncate(fd, 0)
+        var text = "\(getpid())\n"
+        text.withUTF8 { _ = pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Removes the pid file and drops the lock (once, from whichever thread exits).
+    func release() {
+        guard !released.exchange(true, ordering: .relaxed) else { return }
+        unlink(path)
+        close(fd)
+    }
+
+    static func readPID(_ path: String) -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return Int32(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The pid of the serve holding `path`'s lock, or nil if none does.
+    static func runningPID(_ path: String) -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 { return nil }  // nobody holds it
+        return readPID(path)
+    }
+}
+
+/// An error the CLI prints as it is and exits 1 for.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+

@@ -1,0 +1,50 @@
+import Testing
+import BerthConfig
+
+@Suite struct ConfigDiffTests {
+    @Test func appsListensAndRestartOnlySettings() throws {
+        let old = try Config.parse("""
+        listen :8080
+        workers 2
+        app a {
+          path /a
+          upstream 127.0.0.1:1
+        }
+        app b {
+          path /b
+          upstream 127.0.0.1:2
+        }
+        """, file: "old")
+        let new = try Config.parse("""
+        listen :8080
+        listen :8081
+        workers 4
+
+        app a {
+          path /a
+          upstream 127.0.0.1:1
+        }
+        app b {
+          path /b
+          upstream 127.0.0.1:3
+        }
+        app c {
+          path /c
+          upstream 127.0.0.1:4
+        }
+        timeouts {
+          idle 5s
+        }
+        """, file: "new")
+        let d = ConfigDiff(from: old, to: new)
+        #expect(d.appsAdded == ["c"])
+        #expect(d.appsRemoved == [])
+        #expect(d.appsChanged == ["b"])  // a moved lines but did not change
+        #expect(d.listensAdded == [HostPort(host: "", port: 8081)])
+        #expect(d.needsRestart == ["workers"])
+        #expect(d.settingsChanged == ["timeouts"])
+        #expect(d.summary == "added=c changed=b listen+=:8081 settings=timeouts needs-restart=workers")
+        #expect(ConfigDiff(from: new, to: new).isEmpty)
+        #expect(ConfigDiff(from: new, to: old).appsRemoved == ["c"])
+    }
+}
