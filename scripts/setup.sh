@@ -12,5 +12,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The metrics test validates /metrics with the Prometheus project's own parser.
+python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus_client
 export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: swift not found (expected at /opt/swift)" >&2; exit 1; }

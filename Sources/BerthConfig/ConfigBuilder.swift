@@ -33,7 +33,13 @@ struct ConfigBuilder {
                 config.accessLog = v == "stdout" ? .stdout : v == "off" ? .off : .file(v)
             case "admin":
                 try noBlock(s)
-                config.admin = try address(one(s, "an address like 127.0.0.1:9901"), directive: "admin")
+                let v = try one(s, "an address like 127.0.0.1:9901")
+                let a = try address(v, directive: "admin")
+                // Metrics are not for the world: every-address needs to be written out.
+                if a.host.isEmpty {
+                    throw ConfigError(v.location, "admin: \(v.display) would listen on every address; expected 127.0.0.1:\(a.port) (or write 0.0.0.0:\(a.port) to mean it)")
+                }
+                config.admin = a
             case "timeouts":
                 config.timeouts = try timeouts(s)
             case "limits":

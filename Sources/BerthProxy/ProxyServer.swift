@@ -17,13 +17,18 @@ public final class ProxyServer: @unchecked Sendable {
     public private(set) var ports: [Int] = []
     public let workerCount: Int
     public var generation: Int { published.withLock { $0.generation } }
+    /// The admin listener's port, when `admin` is configured.
+    public var adminPort: Int? { admin?.port }
     private var workers: [Worker] = []
     private var threads: [pthread_t] = []
     private let finished = DispatchSemaphore(value: 0)
     private let logger: Logger
     private var accessLogFD: Int32?
     private let registry: UpstreamRegistry
+    /// Bound listeners by resolved address (`127.0.0.1:8080`, never `:0`) → port.
     private var listenPorts: [String: Int] = [:]
+    /// A listen line as written → the resolved address it is bound as.
+    private var listenAliases: [String: String] = [:]
     private var checkers: [Int: HealthChecker] = [:]
     private var admin: AdminServer?
     /// What the admin thread may read.
@@ -61,7 +66,7 @@ public final class ProxyServer: @unchecked Sendable {
             let opened = try openListener(l, closingOnError: perWorker.flatMap { $0.map(\.fd) })
             for w in 0..<workerCount { perWorker[w].append((opened.key, opened.fds[w])) }
         }
-        ports = config.listens.map { listenPorts[$0.address.description]! }
+        ports = config.listens.map { listenPorts[listenAliases[$0.address.description]!]! }
         if let a = config.admin {
             admin = try AdminServer(address: a, server: self)
         }
@@ -83,21 +88,32 @@ public final class ProxyServer: @unchecked Sendable {
     /// fails if anyone (even another berth) holds the port, and picks `:0`'s port.
     private func openListener(_ l: ListenConfig, closingOnError others: [Int32]) throws -> (key: String, fds: [Int32]) {
         var fds: [Int32] = []
+        let key: String
         do throws(SocketError) {
             var address = try SocketAddress(l.address, passive: true)
             let probe = try Socket.listen(address, reusePort: false, backlog: 1)
             let port = Socket.localPort(probe)
             Socket.close(probe)
-            if l.address.port == 0 {
-                address = try SocketAddress(HostPort(host: l.address.host, port: port), passive: true)
-            }
+            let resolved = HostPort(host: l.address.host, port: port)
+            if l.address.port == 0 { address = try SocketAddress(resolved, passive: true) }
             for _ in 0..<workerCount { fds.append(try Socket.listen(address, reusePort: true, backlog: 4096)) }
-            listenPorts[l.address.description] = port
+            key = resolved.description
+            listenPorts[key] = port
+            listenAliases[l.address.description] = key
         } catch {
             (fds + others).forEach(Socket.close)
             throw ProxyError("\(l.location): \(error.description)")
         }
-        return (l.address.description, fds)
+        return (key, fds)
+    }
+
+    /// The bound listener a listen line means, if one is bound: the same line
+    /// as before, or an explicit address equal to a bound one (even one that
+    /// was `:0` and resolved to it).
+    private func boundKey(_ l: ListenConfig) -> String? {
+        if let k = listenAliases[l.address.description] { return k }
+        if l.address.port != 0, listenPorts[l.address.description] != nil { return l.address.description }
+        return nil
     }
 
     /// Starts one thread per worker, and the admin listener.
@@ -157,11 +173,18 @@ public final class ProxyServer: @unchecked Sendable {
         effective.accessLog = config.accessLog
         effective.admin = config.admin
         effective.stateDir = config.stateDir
-        let oldKeys = Set(config.listens.map(\.address.description))
-        let newKeys = Set(newConfig.listens.map(\.address.description))
+        let oldKeys = Set(listenPorts.keys)
+        var newKeys = Set<String>()
         var opened: [(key: String, fds: [Int32])] = []
-        for l in newConfig.listens where !oldKeys.contains(l.address.description) {
-            opened.append(try openListener(l, closingOnError: opened.flatMap(\.fds)))
+        for l in newConfig.listens {
+            if let k = boundKey(l) {
+                newKeys.insert(k)
+                listenAliases[l.address.description] = k
+            } else {
+                let o = try openListener(l, closingOnError: opened.flatMap(\.fds))
+                opened.append(o)
+                newKeys.insert(o.key)
+            }
         }
         let removed = Array(oldKeys.subtracting(newKeys))
         let settings = ProxySettings(config: effective, workers: workerCount)
@@ -174,8 +197,9 @@ public final class ProxyServer: @unchecked Sendable {
         }
         _ = group.wait(timeout: .now() + 10)
         for key in removed { listenPorts.removeValue(forKey: key) }
+        listenAliases = listenAliases.filter { newKeys.contains($0.value) }
         config = effective
-        ports = config.listens.map { listenPorts[$0.address.description] ?? 0 }
+        ports = config.listens.map { boundKey($0).flatMap { listenPorts[$0] } ?? 0 }
         published.withLock {
             $0.table = table
             $0.appNames = registry.appNames

@@ -177,6 +177,11 @@ func configError(_ text: String) -> ConfigError? {
         #expect(e?.message.contains("duplicate directive 'workers'") == true)
     }
 
+    @Test func adminRefusesAnImplicitWildcard() throws {
+        #expect(configError("listen :1\nadmin :9901\n")?.message.contains("would listen on every address") == true)
+        #expect(try Config.parse("listen :1\nadmin 0.0.0.0:9901\n", file: "f").admin == HostPort(host: "0.0.0.0", port: 9901))
+    }
+
     @Test func needsAListen() {
         #expect(configError("workers 1\n")?.message.contains("no 'listen'") == true)
     }

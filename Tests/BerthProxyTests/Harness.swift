@@ -16,11 +16,11 @@ final class UpstreamProcess: @unchecked Sendable {
     private let process = Process()
     private let stdin = Pipe()
 
-    init() {
+    init(port: Int = 0) {
         signal(SIGPIPE, SIG_IGN)
         let script = Bundle.module.url(forResource: "upstream", withExtension: "py", subdirectory: "Fixtures")!
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path]
+        process.arguments = ["python3", script.path, String(port)]
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = stdin
@@ -31,18 +31,48 @@ final class UpstreamProcess: @unchecked Sendable {
             if byte.isEmpty || byte == Data([0x0A]) { break }
             line.append(byte)
         }
-        port = Int(String(decoding: line, as: UTF8.self))!
+        self.port = Int(String(decoding: line, as: UTF8.self))!
+    }
+
+    /// SIGKILL: a child spawned from a test thread inherits its blocked
+    /// SIGTERM, so terminate() may not end it.
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 }
 
 /// Runs a proxy in this process on an ephemeral port for the duration of `body`.
 func withProxy(_ apps: String, workers: Int = 1, extra: String = "", _ body: (Int) throws -> Void) throws {
-    let text = "listen 127.0.0.1:0\nworkers \(workers)\n\(extra)\n\(apps)"
-    let config = try Config.parse(text, file: "test.conf")
+    try withServer(apps, workers: workers, extra: extra) { _, port in try body(port) }
+}
+
+/// The same, handing `body` the server too (to reload it).
+func withServer(_ apps: String, workers: Int = 1, extra: String = "", _ body: (ProxyServer, Int) throws -> Void) throws {
+    let config = try Config.parse(proxyConfig(apps, workers: workers, extra: extra), file: "test.conf")
     let server = try ProxyServer(config: config)
     server.start()
     defer { server.stop() }
-    try body(server.ports[0])
+    try body(server, server.ports[0])
+}
+
+func proxyConfig(_ apps: String, workers: Int = 1, extra: String = "") -> String {
+    "listen 127.0.0.1:0\nworkers \(workers)\n\(extra)\n\(apps)"
+}
+
+/// An app block routing `path` to `ports` on 127.0.0.1.
+func app(_ name: String, _ path: String, _ ports: [Int], _ more: String = "") -> String {
+    "app \(name) {\n path \(path)\n upstream \(ports.map { "127.0.0.1:\($0)" }.joined(separator: " "))\n\(more)\n}\n"
+}
+
+/// Polls `condition` every 50 ms for up to `seconds`.
+func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return try condition()
 }
 
 /// The usual test app: /u → the shared upstream.

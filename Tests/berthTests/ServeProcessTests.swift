@@ -12,6 +12,7 @@ final class ServeProcess {
     let configPath: String
     let stateDir: String
     private let output = Pipe()
+    private let errorPath: String
 
     init(config: String) throws {
         let path = try writeTemp(config)
@@ -20,7 +21,9 @@ final class ServeProcess {
         process.executableURL = berthBinary()
         process.arguments = ["serve", "--config", path, "--state-dir", stateDir]
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        errorPath = stateDir + "/serve.err"
+        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
         let text = firstLine(of: output)
         guard let r = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
@@ -37,6 +40,11 @@ final class ServeProcess {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
     }
 
+    /// What serve logged so far.
+    func stderrText() -> String {
+        (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+    }
+
     func terminate() -> Int32 {
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
@@ -44,7 +52,10 @@ final class ServeProcess {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 }
 
@@ -66,7 +77,10 @@ final class FixtureUpstream {
         port = Int(firstLine(of: out)) ?? 0
     }
 
-    deinit { process.terminate() }
+    deinit {
+        kill(process.processIdentifier, SIGKILL)  // SIGTERM may be blocked in a child of a test thread
+        process.waitUntilExit()
+    }
 }
 
 /// The first line a child process prints (without waiting for it to exit).

@@ -42,6 +42,9 @@ def pattern_sha(n):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the second
+    # waits for the proxy's delayed ACK (40 ms per response).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
