@@ -209,6 +209,11 @@ final class Worker: @unchecked Sendable {
         let n = servers.count
         if n == 0 { return nil }
         let nowMs = Int(loop.now * 1000)
+        if n == 1 {
+            let s = servers[0]
+            guard s !== excluded, s.health.isAvailable(nowMs: nowMs) else { return nil }
+            return pool(for: s)
+        }
         let start = route.nextServer.add(1, ordering: .relaxed).oldValue
         var best: UpstreamPool?
         for k in 0..<n {

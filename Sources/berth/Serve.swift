@@ -57,6 +57,10 @@ struct Serve: ParsableCommand {
             var received: Int32 = 0
             sigwait(&signals, &received)
             if received == SIGHUP {
+                if draining {
+                    logger.warning("SIGHUP while draining: reload ignored")
+                    continue
+                }
                 sequence += 1
                 reload(server, files: files, sequence: sequence, logger: logger)
                 continue
