@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "BerthHTTP", swiftSettings: hotPath),
         // proxy.conf → Config, with file:line:col errors.
         .target(name: "BerthConfig"),
+        // Dockerfiles: BuildKit-compatible parser and dump (builder to come).
+        .target(name: "BerthImage"),
         // Event loops, connections, routing, balancing, access log.
         .target(
             name: "BerthProxy",
@@ -41,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "berth",
             dependencies: [
-                "BerthConfig", "BerthProxy",
+                "BerthConfig", "BerthProxy", "BerthImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "CBerthTests", dependencies: ["CBerth"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
+        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage"]),
         .testTarget(
             name: "BerthProxyTests",
             dependencies: ["BerthProxy", "BerthConfig", "BerthHTTP"],

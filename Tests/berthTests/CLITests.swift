@@ -71,3 +71,22 @@ func writeTemp(_ text: String, name: String = "proxy.conf") throws -> String {
         #expect(err.contains(":2:9: error:"))
     }
 }
+
+@Suite struct DockerfileDumpCommandTests {
+    let cases = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/conformance/dockerfile-parser")
+
+    @Test func dumpPrintsBuildKitsFormat() throws {
+        let dir = cases.appendingPathComponent("testfiles/json")
+        let (status, out, _) = try runBerth(["dockerfile", "dump", dir.appendingPathComponent("Dockerfile").path])
+        #expect(status == 0)
+        #expect(out == (try String(contentsOf: dir.appendingPathComponent("result"), encoding: .utf8)))
+    }
+
+    @Test func parseErrorsNameFileAndLine() throws {
+        let path = cases.appendingPathComponent("testfiles-negative/env_no_value/Dockerfile").path
+        let (status, _, err) = try runBerth(["dockerfile", "dump", path])
+        #expect(status == 1)
+        #expect(err.contains("\(path):3: ENV must have two arguments"))
+    }
+}
