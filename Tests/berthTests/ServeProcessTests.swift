@@ -22,7 +22,7 @@ final class ServeProcess {
         process.arguments = ["serve", "--config", path, "--state-dir", stateDir]
         process.standardOutput = output
         errorPath = stateDir + "/serve.err"
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
         let text = firstLine(of: output)
