@@ -30,7 +30,7 @@ let package = Package(
         // proxy.conf → Config, with file:line:col errors.
         .target(name: "BerthConfig"),
         // Dockerfiles: BuildKit-compatible parser and dump (builder to come).
-        .target(name: "BerthImage"),
+        .target(name: "BerthImage", dependencies: ["CBerth"]),
         // Event loops, connections, routing, balancing, access log.
         .target(
             name: "BerthProxy",

@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "cberth.h"
 #include <openssl/rand.h>
+#include <openssl/evp.h>
 #include <sys/socket.h>
+#include <sys/xattr.h>
 
 struct ev_loop *cberth_loop_new(void) { return ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV); }
 void cberth_loop_destroy(struct ev_loop *loop) { ev_loop_destroy(loop); }
@@ -32,3 +34,20 @@ void cberth_prepare_stop(struct ev_loop *loop, ev_prepare *w) { ev_prepare_stop(
 int cberth_random_bytes(unsigned char *buf, int count) { return RAND_bytes(buf, count); }
 
 int cberth_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len) { return accept4(fd, addr, (socklen_t *)len, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+
+struct cberth_sha256 { EVP_MD_CTX *ctx; };
+cberth_sha256 *cberth_sha256_new(void) {
+    cberth_sha256 *h = (cberth_sha256 *)OPENSSL_malloc(sizeof *h);
+    h->ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+    return h;
+}
+void cberth_sha256_update(cberth_sha256 *h, const void *data, size_t count) { EVP_DigestUpdate(h->ctx, data, count); }
+void cberth_sha256_finish(cberth_sha256 *h, unsigned char *out32) {
+    unsigned int n = 32;
+    EVP_DigestFinal_ex(h->ctx, out32, &n);
+    EVP_MD_CTX_free(h->ctx);
+    OPENSSL_free(h);
+}
+
+long cberth_lgetxattr(const char *path, const char *name, void *value, size_t size) { return lgetxattr(path, name, value, size); }

@@ -28,11 +28,11 @@ struct LineLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?,
-             source: String, file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var all = metadata
-        if let extra { all.merge(extra) { _, new in new } }
-        var text = "\(Self.timestamp()) \(level) \(label): \(message)"
+        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        if let error = event.error { all["error"] = "\(error)" }
+        var text = "\(Self.timestamp()) \(event.level) \(label): \(event.message)"
         for (k, v) in all.sorted(by: { $0.key < $1.key }) {
             let value = "\(v)"
             text += value.contains(" ") ? " \(k)=\"\(value)\"" : " \(k)=\(value)"

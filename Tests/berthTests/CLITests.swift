@@ -90,3 +90,31 @@ func writeTemp(_ text: String, name: String = "proxy.conf") throws -> String {
         #expect(err.contains("\(path):3: ENV must have two arguments"))
     }
 }
+
+@Suite struct ImageCommandTests {
+    @Test func importListInspectRemovePrune() throws {
+        let dir = URL(fileURLWithPath: try writeTemp("x", name: "marker")).deletingLastPathComponent().path
+        let state = dir + "/state"
+        try FileManager.default.createDirectory(atPath: dir + "/rootfs/bin", withIntermediateDirectories: true)
+        try "echo hi\n".write(toFile: dir + "/rootfs/bin/hello", atomically: true, encoding: .utf8)
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-C", dir + "/rootfs", "-cf", dir + "/rootfs.tar", "."]
+        try tar.run()
+        tar.waitUntilExit()
+        let (s1, out1, _) = try runBerth(["image", "import", dir + "/rootfs.tar", "tiny:1", "--state-dir", state])
+        #expect(s1 == 0 && out1.hasPrefix("imported tiny:1 sha256:"))
+        let (s2, list, _) = try runBerth(["images", "--state-dir", state])
+        #expect(s2 == 0)
+        #expect(list.split(separator: "\n").count == 2)
+        #expect(list.contains("tiny") && list.contains("8B"))
+        let (s3, json, _) = try runBerth(["inspect", "tiny:1", "--state-dir", state])
+        #expect(s3 == 0)
+        let config = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        #expect(config?["os"] as? String == "linux")
+        #expect((config?["rootfs"] as? [String: Any])?["diff_ids"] as? [String] != nil)
+        #expect(try runBerth(["rmi", "tiny:1", "--state-dir", state]).0 == 0)
+        #expect(try runBerth(["inspect", "tiny:1", "--state-dir", state]).0 == 1)
+        #expect(try runBerth(["prune", "--state-dir", state]).1 == "freed 8B\n")
+    }
+}

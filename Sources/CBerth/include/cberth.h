@@ -50,4 +50,14 @@ int cberth_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len);
 /* OpenSSL's CSPRNG; returns 1 on success. */
 int cberth_random_bytes(unsigned char *buf, int count);
 
+/* lgetxattr(2) (not exported by Swift's Glibc module). */
+long cberth_lgetxattr(const char *path, const char *name, void *value, size_t size);
+
+/* SHA-256 through OpenSSL's EVP interface (content addressing). */
+typedef struct cberth_sha256 cberth_sha256;
+cberth_sha256 *cberth_sha256_new(void);
+void cberth_sha256_update(cberth_sha256 *h, const void *data, size_t count);
+/* Writes 32 bytes and frees the context. */
+void cberth_sha256_finish(cberth_sha256 *h, unsigned char *out32);
+
 #endif

@@ -1,0 +1,209 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The content-addressed image store under the state dir:
+///
+///     layers/<digest>/     one directory per layer (overlayfs stacks them)
+///     images/<id>.json     an image: its config and ordered layer digests
+///     tags.json            name:tag → image id
+///     tmp/                 staging; everything is built here, then renamed in
+///
+/// Writers take `lock` (flock), so two builds at once can't lose a tag; a
+/// failed step leaves only a staging directory, removed on the way out.
+public final class ImageStore: @unchecked Sendable {
+    public let root: String
+
+    /// An image as stored: its id, config and layers.
+    public struct Image: Codable, Sendable {
+        public var config: ImageConfig
+        public var layers: [String]
+        public var size: Int
+        public var created: String
+    }
+
+    public init(root: String) throws(StoreError) {
+        self.root = root
+        for d in ["", "/layers", "/images", "/tmp"] {
+            if mkdir(root + d, 0o755) != 0 && errno != EEXIST {
+                throw StoreError("cannot create \(root + d): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    // MARK: - references
+
+    /// `busybox` → `busybox:latest`; `name:tag` and `host:5000/name:tag` kept.
+    public static func normalize(_ ref: String) -> String {
+        let lastSlash = ref.lastIndex(of: "/").map { ref.index(after: $0) } ?? ref.startIndex
+        return ref[lastSlash...].contains(":") ? ref : ref + ":latest"
+    }
+
+    public func tags() -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: root + "/tags.json"),
+              let t = try? JSONDecoder().decode([String: String].self, from: data) else { return [:] }
+        return t
+    }
+
+    /// The image a name:tag or an id (or a unique id prefix) refers to.
+    public func resolve(_ ref: String) -> (id: String, image: Image)? {
+        let id = tags()[Self.normalize(ref)] ?? imageIDs().first { $0.hasPrefix(ref.replacingOccurrences(of: "sha256:", with: "")) && ref.count >= 6 }
+        guard let id, let image = image(id) else { return nil }
+        return (id, image)
+    }
+
+    public func image(_ id: String) -> Image? {
+        guard let data = FileManager.default.contents(atPath: "\(root)/images/\(id).json") else { return nil }
+        return try? JSONDecoder().decode(Image.self, from: data)
+    }
+
+    public func imageIDs() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/images")) ?? [])
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
+    }
+
+    public func layerPath(_ digest: String) -> String { "\(root)/layers/\(digest)" }
+
+    // MARK: - writing
+
+    /// A fresh staging directory under tmp/.
+    public func stagingDirectory(_ prefix: String) throws(StoreError) -> String {
+        var template = Array("\(root)/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw StoreError("cannot create a staging directory: \(String(cString: strerror(errno)))") }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Moves a finished layer directory into place under its digest.
+    public func commitLayer(_ staged: String) throws(StoreError) -> (digest: String, size: Int) {
+        let r = try LayerDigest.compute(staged)
+        let dest = layerPath(r.digest)
+        if rename(staged, dest) != 0 {
+            // Already stored (same content): the staged copy is not needed.
+            guard errno == EEXIST || errno == ENOTEMPTY else { throw StoreError("cannot store layer: \(String(cString: strerror(errno)))") }
+            Self.removeTree(staged)
+        }
+        return (r.digest, r.size)
+    }
+
+    /// Stores an image and returns its id (SHA-256 of its JSON).
+    public func commitImage(config: ImageConfig, layers: [(digest: String, size: Int)]) throws(StoreError) -> String {
+        var config = config
+        config.rootfs.diff_ids = layers.map { "sha256:" + $0.digest }
+        let created = config.created ?? Self.timestamp()
+        let image = Image(config: config, layers: layers.map(\.digest), size: layers.reduce(0) { $0 + $1.size }, created: created)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        guard let data = try? e.encode(image) else { throw StoreError("cannot encode image") }
+        let id = SHA256.hex(String(decoding: data, as: UTF8.self))
+        try Self.writeAtomically(data, to: "\(root)/images/\(id).json")
+        return id
+    }
+
+    public func tag(_ ref: String, _ id: String) throws(StoreError) {
+        try withLock { () throws(StoreError) in
+            var t = tags()
+            t[Self.normalize(ref)] = id
+            try Self.writeAtomically(try Self.encode(t), to: root + "/tags.json")
+        }
+    }
+
+    /// Removes a tag; the image goes too when no other tag names it.
+    public func remove(_ ref: String) throws(StoreError) -> String {
+        try withLock { () throws(StoreError) -> String in
+            var t = tags()
+            guard let id = t.removeValue(forKey: Self.normalize(ref)) ?? resolve(ref)?.id else {
+                throw StoreError("no such image: \(ref)")
+            }
+            t = t.filter { $0.value != id || Self.normalize(ref) != $0.key }
+            let stillTagged = t.values.contains(id)
+            try Self.writeAtomically(try Self.encode(t), to: root + "/tags.json")
+            if !stillTagged { unlink("\(root)/images/\(id).json") }
+            return id
+        }
+    }
+
+    /// Deletes layers no image uses and leftovers in tmp/; returns bytes freed.
+    public func prune() throws(StoreError) -> Int {
+        try withLock { () throws(StoreError) -> Int in
+            var used = Set<String>()
+            for id in imageIDs() { image(id)?.layers.forEach { used.insert($0) } }
+            var freed = 0
+            let layers = (try? FileManager.default.contentsOfDirectory(atPath: root + "/layers")) ?? []
+            for l in layers where !used.contains(l) {
+                freed += (try? LayerDigest.compute(layerPath(l)).size) ?? 0
+                Self.removeTree(layerPath(l))
+            }
+            for t in (try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp")) ?? [] {
+                Self.removeTree("\(root)/tmp/\(t)")
+            }
+            return freed
+        }
+    }
+
+    // MARK: - import
+
+    /// A rootfs tarball becomes a one-layer image tagged `ref`.
+    public func importTarball(_ tarball: String, as ref: String) throws(StoreError) -> String {
+        let staged = try stagingDirectory("import")
+        let status = Self.run(["tar", "--numeric-owner", "-xpf", tarball, "-C", staged])
+        guard status == 0 else {
+            Self.removeTree(staged)
+            throw StoreError("cannot extract \(tarball) (tar exited \(status))")
+        }
+        let layer = try commitLayer(staged)
+        var config = ImageConfig()
+        config.created = Self.timestamp()
+        config.config.Env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        config.history = [.init(created: config.created, created_by: "berth image import \(tarball)", empty_layer: nil)]
+        let id = try commitImage(config: config, layers: [layer])
+        try tag(ref, id)
+        return id
+    }
+
+    // MARK: - helpers
+
+    private func withLock<R>(_ body: () throws(StoreError) -> R) throws(StoreError) -> R {
+        let fd = open(root + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError("cannot open the store lock") }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        return try body()
+    }
+
+    static func encode(_ t: [String: String]) throws(StoreError) -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        guard let d = try? e.encode(t) else { throw StoreError("cannot encode tags") }
+        return d
+    }
+
+    static func writeAtomically(_ data: Data, to path: String) throws(StoreError) {
+        let tmp = path + ".tmp.\(getpid())"
+        guard FileManager.default.createFile(atPath: tmp, contents: data), rename(tmp, path) == 0 else {
+            throw StoreError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func removeTree(_ path: String) {
+        _ = run(["rm", "-rf", "--one-file-system", path])
+    }
+
+    static func run(_ args: [String]) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return -1 }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    static func timestamp() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date())
+    }
+}
