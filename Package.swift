@@ -29,8 +29,10 @@ let package = Package(
         .target(name: "BerthHTTP", swiftSettings: hotPath),
         // proxy.conf → Config, with file:line:col errors.
         .target(name: "BerthConfig"),
-        // Dockerfiles: BuildKit-compatible parser and dump (builder to come).
-        .target(name: "BerthImage", dependencies: ["CBerth"]),
+        // OCI bundles, overlay mounts, runc.
+        .target(name: "BerthRuntime"),
+        // Dockerfiles, image store, builds.
+        .target(name: "BerthImage", dependencies: ["CBerth", "BerthRuntime"]),
         // Event loops, connections, routing, balancing, access log.
         .target(
             name: "BerthProxy",
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
         .testTarget(name: "BerthImageTests", dependencies: ["BerthImage"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
         .testTarget(
             name: "BerthProxyTests",
             dependencies: ["BerthProxy", "BerthConfig", "BerthHTTP"],

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// The OCI runtime config (config.json) berth writes for runc: Docker's
+/// default capabilities, masked and read-only /proc paths, the usual /dev
+/// mounts, rlimits no higher than this host's hard limits.
+public struct OCISpec: Codable, Sendable {
+    public struct User: Codable, Sendable { public var uid: UInt32; public var gid: UInt32 }
+    public struct Capabilities: Codable, Sendable {
+        public var bounding, effective, permitted: [String]
+    }
+    public struct Rlimit: Codable, Sendable { public var type: String; public var hard: UInt64; public var soft: UInt64 }
+    public struct Process: Codable, Sendable {
+        public var terminal = false
+        public var user: User
+        public var args: [String]
+        public var env: [String]
+        public var cwd: String
+        public var capabilities: Capabilities
+        public var rlimits: [Rlimit]
+        public var noNewPrivileges = false
+    }
+    public struct Root: Codable, Sendable { public var path: String; public var readonly: Bool }
+    public struct Mount: Codable, Sendable {
+        public var destination: String
+        public var type: String
+        public var source: String
+        public var options: [String]
+    }
+    public struct Namespace: Codable, Sendable {
+        public var type: String
+        public var path: String?
+    }
+    public struct Linux: Codable, Sendable {
+        public var namespaces: [Namespace]
+        public var maskedPaths: [String]
+        public var readonlyPaths: [String]
+    }
+
+    public var ociVersion = "1.0.2"
+    public var process: Process
+    public var root: Root
+    public var hostname: String
+    public var mounts: [Mount]
+    public var linux: Linux
+
+    /// Docker's default capability set (14).
+    public static let defaultCapabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    ]
+
+    public static let maskedPaths = [
+        "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    ]
+
+    public static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+    /// A spec for running `args` in `rootfs`. `hostNetwork` keeps the host's
+    /// network namespace (build steps); otherwise the container gets its own.
+    public init(rootfs: String, args: [String], env: [String], cwd: String, uid: UInt32 = 0, gid: UInt32 = 0,
+                hostname: String, hostNetwork: Bool) {
+        let caps = Capabilities(bounding: Self.defaultCapabilities, effective: Self.defaultCapabilities,
+                                permitted: Self.defaultCapabilities)
+        process = Process(user: User(uid: uid, gid: gid), args: args, env: env, cwd: cwd, capabilities: caps,
+                          rlimits: [Self.noFileLimit()])
+        root = Root(path: rootfs, readonly: false)
+        self.hostname = hostname
+        mounts = [
+            Mount(destination: "/proc", type: "proc", source: "proc", options: []),
+            Mount(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            Mount(destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]),
+            Mount(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            Mount(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
+            Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+        ]
+        var namespaces = ["pid", "ipc", "uts", "mount"].map { Namespace(type: $0) }
+        if !hostNetwork { namespaces.append(Namespace(type: "network")) }
+        linux = Linux(namespaces: namespaces, maskedPaths: Self.maskedPaths, readonlyPaths: Self.readonlyPaths)
+    }
+
+    /// Adds a read-only bind mount of a host file or directory.
+    public mutating func bind(_ source: String, to destination: String) {
+        mounts.append(Mount(destination: destination, type: "bind", source: source, options: ["rbind", "ro"]))
+    }
+
+    /// RLIMIT_NOFILE at this process's hard limit (capped at 1M): raising it
+    /// would need CAP_SYS_RESOURCE, which this host may not grant.
+    static func noFileLimit() -> Rlimit {
+        var r = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
+        let hard = min(UInt64(r.rlim_max), 1 << 20)
+        return Rlimit(type: "RLIMIT_NOFILE", hard: hard, soft: hard)
+    }
+
+    public func write(to bundle: String) throws(RuntimeError) {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? e.encode(self), FileManager.default.createFile(atPath: bundle + "/config.json", contents: data) else {
+            throw RuntimeError("cannot write \(bundle)/config.json")
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Drives the OCI runtime binary: `runc run` of a bundle to completion,
+/// handing each output line to the caller as it arrives.
+public struct Runc: Sendable {
+    /// `runc` (default), or `crun` when configured and it works here.
+    public var binary: String
+    /// runc's state directory (--root).
+    public var stateRoot: String
+
+    public init(binary: String = "runc", stateRoot: String) {
+        self.binary = binary
+        self.stateRoot = stateRoot
+    }
+
+    /// Runs the bundle's process; returns its exit status. stdout and stderr
+    /// are merged, line by line.
+    public func run(bundle: String, id: String, output: @escaping @Sendable (String) -> Void) throws(RuntimeError) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [binary, "--root", stateRoot, "run", "--bundle", bundle, id]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { throw RuntimeError("cannot start \(binary): \(error)") }
+        let reader = pipe.fileHandleForReading
+        var pending = Data()
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            while let nl = pending.firstIndex(of: 0x0A) {
+                output(String(decoding: pending[pending.startIndex..<nl], as: UTF8.self))
+                pending.removeSubrange(pending.startIndex...nl)
+            }
+        }
+        if !pending.isEmpty { output(String(decoding: pending, as: UTF8.self)) }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+}
