@@ -20,6 +20,8 @@ public final class ImageStore: @unchecked Sendable {
     public struct Image: Codable, Sendable {
         public var config: ImageConfig
         public var layers: [String]
+        /// Bytes per layer, in `layers` order.
+        public var layerSizes: [Int]?
         public var size: Int
         public var created: String
     }
@@ -92,7 +94,8 @@ public final class ImageStore: @unchecked Sendable {
         var config = config
         config.rootfs.diff_ids = layers.map { "sha256:" + $0.digest }
         let created = config.created ?? Self.timestamp()
-        let image = Image(config: config, layers: layers.map(\.digest), size: layers.reduce(0) { $0 + $1.size }, created: created)
+        let image = Image(config: config, layers: layers.map(\.digest), layerSizes: layers.map(\.size),
+                          size: layers.reduce(0) { $0 + $1.size }, created: created)
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         guard let data = try? e.encode(image) else { throw StoreError("cannot encode image") }

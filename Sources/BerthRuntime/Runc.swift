@@ -15,7 +15,7 @@ public struct Runc: Sendable {
 
     /// Runs the bundle's process; returns its exit status. stdout and stderr
     /// are merged, line by line.
-    public func run(bundle: String, id: String, output: @escaping @Sendable (String) -> Void) throws(RuntimeError) -> Int32 {
+    public func run(bundle: String, id: String, output: (String) -> Void) throws(RuntimeError) -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [binary, "--root", stateRoot, "run", "--bundle", bundle, id]

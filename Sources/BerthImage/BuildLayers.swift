@@ -1,0 +1,296 @@
+import BerthRuntime
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The steps that make layers: RUN (runc on an overlay of the parent
+/// layers; the upper dir becomes the layer), COPY/ADD (staged, then stored
+/// under their content digest) and WORKDIR (the directory, when missing).
+extension Builder {
+    func run(_ inst: Instruction, _ stage: inout BuildStage, ctx: Context, n: Int, start: DispatchTime) throws(BuildError) {
+        if let f = inst.flags.first { throw BuildError("RUN \(f) is not supported", step: "\(n)") }
+        var args: [String]
+        if inst.isJSON {
+            args = inst.strings
+        } else {
+            // sh reads heredocs itself: hand it the line and the bodies.
+            var script = inst.strings.first ?? ""
+            for h in inst.heredocs { script += "\n" + h.content + h.name }
+            args = stage.shell + [script]
+        }
+        let env = stage.runEnv
+        let user = stage.config.config.User ?? ""
+        let key = BuildCache.key([stage.key, "run"] + args + env + [user, stage.workdir])
+        let history = ImageConfig.History(created: ImageStore.timestamp(), created_by: DockerfileWords.trimSpace(inst.original), empty_layer: nil)
+        if !ctx.options.noCache, let hit = cache.lookup(key, store: store) {
+            stage.layers.append((hit.layer, hit.size))
+            stage.key = key
+            stage.config.history = (stage.config.history ?? []) + [history]
+            output("#\(n) CACHED")
+            return
+        }
+        let work: String
+        do { work = try store.stagingDirectory("run") } catch { throw BuildError("\(error)", step: "\(n)") }
+        defer { ImageStore.removeTree(work) }
+        var lowers = stage.layers.reversed().map { store.layerPath($0.digest) }
+        if lowers.isEmpty {
+            mkdir(work + "/empty", 0o755)
+            lowers = [work + "/empty"]
+        }
+        let rootfs = work + "/rootfs"
+        let overlay: OverlayMount
+        do {
+            overlay = try OverlayMount(lowers: lowers, upper: work + "/upper", work: work + "/ovl", target: rootfs)
+        } catch {
+            throw BuildError("\(error)", step: "\(n)")
+        }
+        defer { overlay.unmount() }
+        // Mount points runc may create; they are removed from the layer unless they were there.
+        let probes = ["/etc/resolv.conf", "/etc/hosts", "/proc", "/dev", "/sys", "/etc"]
+        let existed = Set(probes.filter { access(rootfs + $0, F_OK) == 0 })
+        let cwd = stage.workdir
+        let (uid, gid) = try ownerIDs(user, stage: stage, n: n)
+        var spec = OCISpec(rootfs: rootfs, args: args, env: env, cwd: cwd, uid: uid, gid: gid,
+                           hostname: "berth-build", hostNetwork: true)
+        if access("/etc/resolv.conf", R_OK) == 0 { spec.bind("/etc/resolv.conf", to: "/etc/resolv.conf") }
+        let bundle = work + "/bundle"
+        mkdir(bundle, 0o755)
+        var last: [String] = []
+        let status: Int32
+        do {
+            try spec.write(to: bundle)
+            status = try runc.run(bundle: bundle, id: "berth-build-\(getpid())-\(n)-\(UInt32.random(in: 0...UInt32.max))") { line in
+                let t = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                output("#\(n) \(String(format: "%.3f", t)) \(line)")
+                last.append(line)
+                if last.count > 20 { last.removeFirst() }
+            }
+        } catch {
+            throw BuildError("\(error)", step: "\(n)")
+        }
+        overlay.unmount()
+        guard status == 0 else {
+            throw BuildError("RUN \(args.last ?? "") exited with status \(status)", step: "#\(n) \(DockerfileWords.trimSpace(inst.original))", lastLines: last)
+        }
+        for p in probes where !existed.contains(p) { Self.removeIfEmpty(work + "/upper" + p) }
+        let layer: (digest: String, size: Int)
+        do { layer = try store.commitLayer(work + "/upper") } catch { throw BuildError("\(error)", step: "\(n)") }
+        cache.save(key, .init(layer: layer.digest, size: layer.size))
+        stage.layers.append(layer)
+        stage.key = key
+        stage.config.history = (stage.config.history ?? []) + [history]
+        done(n, start)
+    }
+
+    static func removeIfEmpty(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR { rmdir(path) } else if (st.st_mode & S_IFMT) == S_IFREG && st.st_size == 0 { unlink(path) }
+    }
+
+    /// `uid[:gid]` or names looked up in the stage's /etc/passwd and /etc/group.
+    func ownerIDs(_ spec: String, stage: BuildStage, n: Int) throws(BuildError) -> (UInt32, UInt32) {
+        if spec.isEmpty { return (0, 0) }
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        func lookup(_ name: String, _ file: String) throws(BuildError) -> (UInt32, UInt32?) {
+            if let v = UInt32(name) { return (v, nil) }
+            for layer in stage.layers.reversed() {
+                guard let text = try? String(contentsOfFile: store.layerPath(layer.digest) + file, encoding: .utf8) else { continue }
+                for line in text.split(separator: "\n") {
+                    let f = line.split(separator: ":", omittingEmptySubsequences: false)
+                    if f.count > 3 && f[0] == name, let id = UInt32(f[2]) { return (id, UInt32(f[3])) }
+                }
+                break
+            }
+            throw BuildError("no such user or group '\(name)' in \(file)", step: "\(n)")
+        }
+        let (uid, primary) = try lookup(parts[0], "/etc/passwd")
+        if parts.count == 2 { return (uid, try lookup(parts[1], "/etc/group").0) }
+        return (uid, primary ?? uid)
+    }
+
+    // MARK: - COPY / ADD
+
+    func copy(_ inst: Instruction, _ stage: inout BuildStage, stages: [BuildStage], ctx: Context, env: [String: String],
+              n: Int, start: DispatchTime) throws(BuildError) {
+        var from: String?, chown: String?, chmod: mode_t?
+        for f in inst.flags {
+            if f.hasPrefix("--from=") { from = String(f.dropFirst(7)) }
+            else if f.hasPrefix("--chown=") { chown = try expand(ctx.shell, String(f.dropFirst(8)), env) }
+            else if f.hasPrefix("--chmod=") {
+                guard let m = mode_t(f.dropFirst(8), radix: 8) else { throw BuildError("bad --chmod \(f)", step: "\(n)") }
+                chmod = m
+            } else if f == "--link" || f.hasPrefix("--link=") { continue }
+            else { throw BuildError("\(inst.name.uppercased()) \(f) is not supported", step: "\(n)") }
+        }
+        var words: [String] = []
+        for w in inst.strings { words.append(try expand(ctx.shell, w, env)) }
+        guard words.count >= 2 else { throw BuildError("\(inst.name.uppercased()) needs a source and a destination", step: "\(n)") }
+        let destText = words.removeLast()
+        let dest = Builder.resolve(destText, against: stage.workdir)
+        let (uid, gid) = try ownerIDs(chown ?? "", stage: stage, n: n)
+        let staging: String
+        do { staging = try store.stagingDirectory("copy") } catch { throw BuildError("\(error)", step: "\(n)") }
+        var committed = false
+        defer { if !committed { ImageStore.removeTree(staging) } }
+
+        // Where sources come from: the context, another stage, or an image.
+        var root = ctx.options.context
+        var exclude: (String) -> Bool = { ctx.ignore.excludes($0) }
+        var view: OverlayMount?
+        if let from {
+            let layers: [String]
+            if let s = stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ $0 < stages.count ? stages[$0] : nil }) {
+                layers = s.layers.map(\.digest)
+            } else if let (_, image) = store.resolve(from) {
+                layers = image.layers
+            } else {
+                throw BuildError("--from=\(from): no such stage or image", step: "\(n)")
+            }
+            let v = staging + "-from"
+            mkdir(v, 0o755)
+            mkdir(v + "/empty", 0o755)
+            do {
+                view = try OverlayMount(lowers: layers.reversed().map { store.layerPath($0) } + [v + "/empty"], upper: v + "/upper", work: v + "/work", target: v + "/root")
+            } catch {
+                throw BuildError("\(error)", step: "\(n)")
+            }
+            root = v + "/root"
+            exclude = { _ in false }
+        }
+        defer {
+            if let view {
+                view.unmount()
+                ImageStore.removeTree(staging + "-from")
+            }
+        }
+
+        var matches: [String] = []
+        var heredocFiles: [(String, String)] = []
+        for src in words {
+            if let doc = inst.heredocs.first(where: { src == "<<" + $0.name || src == "<<-" + $0.name || src.hasSuffix("<<\"\($0.name)\"") || src.hasSuffix("<<'\($0.name)'") || src.hasSuffix("<<-\"\($0.name)\"") }) {
+                heredocFiles.append((doc.name, doc.content))
+                continue
+            }
+            if inst.name == "add" && (src.hasPrefix("http://") || src.hasPrefix("https://") || src.hasPrefix("git@")) {
+                throw BuildError("ADD \(src): fetching URLs is not supported (berth builds offline); download it into the context and COPY it", step: "\(n)")
+            }
+            let found = Self.glob(root: root, pattern: DockerIgnore.clean(src), exclude: exclude)
+            if found.isEmpty { throw BuildError("\(inst.name.uppercased()) \(src): no such file or directory in \(from ?? "the build context")", step: "\(n)") }
+            matches += found
+        }
+        let intoDirectory = destText.hasSuffix("/") || matches.count + heredocFiles.count > 1
+        let copier = TreeCopy(uid: uid, gid: gid, chmod: chmod, exclude: { rel in exclude(rel) })
+        do {
+            for m in matches {
+                let full = m == "." ? root : root + "/" + m
+                var st = stat()
+                lstat(full, &st)
+                let isDir = (st.st_mode & S_IFMT) == S_IFDIR
+                if isDir {
+                    // A directory's contents, not the directory itself.
+                    try makeParents(staging, dest, stage: stage, includeLast: true)
+                    var c = copier
+                    let prefix = m == "." ? "" : m + "/"
+                    c.exclude = { rel in exclude(prefix + rel) }
+                    try c.copy(full, rel: "", to: staging + dest)
+                } else if inst.name == "add" && Self.isArchive(full) {
+                    try makeParents(staging, dest, stage: stage, includeLast: true)
+                    guard ImageStore.run(["tar", "-xpf", full, "-C", staging + dest, "--no-same-owner"]) == 0 else {
+                        throw StoreError("cannot extract \(m)")
+                    }
+                } else {
+                    let target = intoDirectory ? dest + "/" + (m as NSString).lastPathComponent : dest
+                    try makeParents(staging, target, stage: stage, includeLast: false)
+                    try copier.copy(full, rel: "", to: staging + target)
+                }
+            }
+            for (name, content) in heredocFiles {
+                let target = intoDirectory ? dest + "/" + name : dest
+                try makeParents(staging, target, stage: stage, includeLast: false)
+                FileManager.default.createFile(atPath: staging + target, contents: Data(content.utf8))
+                lchown(staging + target, uid, gid)
+                Glibc.chmod(staging + target, chmod ?? 0o644)
+            }
+        } catch {
+            throw BuildError("\(error)", step: "\(n)")
+        }
+        let layer: (digest: String, size: Int)
+        do { layer = try store.commitLayer(staging) } catch { throw BuildError("\(error)", step: "\(n)") }
+        committed = true
+        stage.layers.append(layer)
+        stage.key = BuildCache.key([stage.key, inst.name, dest, "\(uid):\(gid)", chmod.map { String($0, radix: 8) } ?? "", layer.digest])
+        stage.config.history = (stage.config.history ?? []) + [.init(created: ImageStore.timestamp(), created_by: DockerfileWords.trimSpace(inst.original), empty_layer: nil)]
+        done(n, start)
+    }
+
+    /// Creates `path`'s parent directories in the staged layer, copying mode
+    /// and owner from the layers below when a directory is already there (so
+    /// a COPY into /tmp keeps /tmp 1777).
+    func makeParents(_ staging: String, _ path: String, stage: BuildStage, includeLast: Bool) throws(StoreError) {
+        var parts = path.split(separator: "/").map(String.init)
+        if !includeLast && !parts.isEmpty { parts.removeLast() }
+        var cur = ""
+        for p in parts {
+            cur += "/" + p
+            var st = stat()
+            if lstat(staging + cur, &st) == 0 { continue }
+            guard mkdir(staging + cur, 0o755) == 0 else { throw StoreError("cannot create \(cur)") }
+            for layer in stage.layers.reversed() where lstat(store.layerPath(layer.digest) + cur, &st) == 0 {
+                if (st.st_mode & S_IFMT) == S_IFDIR {
+                    Glibc.chmod(staging + cur, st.st_mode & 0o7777)
+                    lchown(staging + cur, st.st_uid, st.st_gid)
+                }
+                break
+            }
+        }
+    }
+
+    static func isArchive(_ path: String) -> Bool {
+        [".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst"].contains { path.hasSuffix($0) }
+    }
+
+    /// Paths under `root` matching `pattern` (segments with * ? [..]), minus excluded ones.
+    static func glob(root: String, pattern: String, exclude: (String) -> Bool) -> [String] {
+        if pattern == "." { return ["."] }
+        var results = [""]
+        for seg in pattern.split(separator: "/").map(String.init) {
+            var next: [String] = []
+            let wild = seg.contains { "*?[\\".contains($0) }
+            for base in results {
+                let dir = base.isEmpty ? root : root + "/" + base
+                if !wild {
+                    let cand = base.isEmpty ? seg : base + "/" + seg
+                    if access(root + "/" + cand, F_OK) == 0 || (try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + cand)) != nil {
+                        next.append(cand)
+                    }
+                    continue
+                }
+                for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+                    where DockerIgnore.glob(Array(seg.unicodeScalars)[...], Array(name.unicodeScalars)[...]) {
+                    next.append(base.isEmpty ? name : base + "/" + name)
+                }
+            }
+            results = next
+        }
+        return results.filter { !exclude($0) }
+    }
+
+    // MARK: - WORKDIR
+
+    func makeDirectoryLayer(_ dir: String, _ stage: inout BuildStage, key: String, n: Int) throws(BuildError) {
+        var st = stat()
+        if stage.layers.reversed().contains(where: { lstat(store.layerPath($0.digest) + dir, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR }) || dir == "/" {
+            return
+        }
+        do {
+            let staging = try store.stagingDirectory("workdir")
+            try makeParents(staging, dir, stage: stage, includeLast: true)
+            stage.layers.append(try store.commitLayer(staging))
+        } catch {
+            throw BuildError("\(error)", step: "\(n)")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// The state of one build stage while its instructions run: its layers, the
+/// image config it is building, the cache key chain, and its variables.
+struct BuildStage {
+    var name: String?
+    var index: Int
+    var layers: [(digest: String, size: Int)] = []
+    var config = ImageConfig()
+    /// The cache key of everything so far (base, then each instruction).
+    var key: String
+    /// ARGs declared in this stage, with their values (nil: declared, unset).
+    var args: [(name: String, value: String?)] = []
+    /// Whether CMD was set in this stage (else an ENTRYPOINT clears the inherited one).
+    var cmdSetHere = false
+
+    var shell: [String] { config.config.Shell ?? ["/bin/sh", "-c"] }
+    var workdir: String { config.config.WorkingDir ?? "/" }
+
+    /// ENV from the image config as a dictionary (later entries win).
+    var env: [String: String] {
+        var d: [String: String] = [:]
+        for e in config.config.Env ?? [] {
+            if let eq = e.firstIndex(of: "=") { d[String(e[..<eq])] = String(e[e.index(after: eq)...]) }
+        }
+        return d
+    }
+
+    /// What word expansion sees: ARGs, overridden by ENV.
+    var expansionEnv: [String: String] {
+        var d: [String: String] = [:]
+        for a in args { if let v = a.value { d[a.name] = v } }
+        for (k, v) in env { d[k] = v }
+        return d
+    }
+
+    /// What a RUN process gets: ENV plus ARGs (ARGs are never stored in the image).
+    var runEnv: [String] {
+        var d = expansionEnv
+        if d["PATH"] == nil { d["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }
+        return d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    }
+
+    mutating func setEnv(_ key: String, _ value: String) {
+        var list = (config.config.Env ?? []).filter { !$0.hasPrefix(key + "=") }
+        list.append("\(key)=\(value)")
+        config.config.Env = list
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import BerthImage
+import Foundation
+
+/// `berth build DIR`: build an image from a Dockerfile, no daemon involved.
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Build an image from a Dockerfile in DIR.")
+
+    @OptionGroup var options: ConfigOptions
+    @Argument(help: "The build context directory.") var context: String
+    @Option(name: .shortAndLong, help: "The Dockerfile (default: DIR/Dockerfile).") var file: String?
+    @Option(name: .shortAndLong, help: "NAME[:TAG] for the image.") var tag: String?
+    @Option(name: .customLong("build-arg"), help: "KEY=VALUE for an ARG (repeatable).") var buildArgs: [String] = []
+    @Flag(name: .customLong("no-cache"), help: "Run every step again.") var noCache = false
+    @Option(help: "Build up to this stage.") var target: String?
+
+    func run() throws {
+        let store = try options.openStore()
+        var opts = BuildOptions(context: context)
+        opts.dockerfile = file
+        opts.tag = tag
+        opts.noCache = noCache
+        opts.target = target
+        for a in buildArgs {
+            guard let eq = a.firstIndex(of: "=") else {
+                printError("berth: --build-arg expects KEY=VALUE, got '\(a)'")
+                throw ExitCode(1)
+            }
+            opts.buildArgs[String(a[..<eq])] = String(a[a.index(after: eq)...])
+        }
+        let start = Date()
+        do {
+            let id = try Builder(store: store, output: { printOut($0) }).build(opts)
+            printOut(String(format: "built sha256:%@ in %.2fs", String(id.prefix(12)), Date().timeIntervalSince(start)))
+        } catch {
+            printError("berth: build failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
