@@ -14,7 +14,7 @@ public struct Runc: Sendable {
     }
 
     /// Runs the bundle's process; returns its exit status. stdout and stderr
-    /// are merged, line by line.
+    /// are merged, line by line (empty lines dropped).
     public func run(bundle: String, id: String, output: (String) -> Void) throws(RuntimeError) -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -30,8 +30,10 @@ public struct Runc: Sendable {
             let chunk = reader.availableData
             if chunk.isEmpty { break }
             pending.append(chunk)
-            while let nl = pending.firstIndex(of: 0x0A) {
-                output(String(decoding: pending[pending.startIndex..<nl], as: UTF8.self))
+            // Lines end at LF, or at CR (progress meters redraw with it).
+            while let nl = pending.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+                let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
+                if !line.isEmpty { output(line) }
                 pending.removeSubrange(pending.startIndex...nl)
             }
         }

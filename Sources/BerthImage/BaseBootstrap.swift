@@ -1,0 +1,51 @@
+import Foundation
+
+/// Makes `debian:SUITE`, `debian:SUITE-slim` and `ubuntu:SUITE` base images
+/// without a registry: mmdebstrap's minbase of that suite, with the host's
+/// apt `Acquire::` settings so it works wherever the host's apt does.
+enum BaseBootstrap {
+    /// (distribution, suite) for names this can make, else nil.
+    static func suite(of ref: String) -> (String, String)? {
+        let normalized = ImageStore.normalize(ref)
+        let parts = normalized.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, ["debian", "ubuntu", "library/debian", "library/ubuntu", "docker.io/library/debian",
+                                  "docker.io/library/ubuntu"].contains(parts[0]) else { return nil }
+        var suite = parts[1]
+        if suite.hasSuffix("-slim") { suite = String(suite.dropLast(5)) }
+        guard suite != "latest", suite.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return nil }
+        return (parts[0].hasSuffix("ubuntu") ? "ubuntu" : "debian", suite)
+    }
+
+    /// Bootstraps `ref` into the store; returns the new image id.
+    static func bootstrap(_ ref: String, store: ImageStore, log: (String) -> Void) throws(StoreError) -> String {
+        guard let (distro, suite) = suite(of: ref) else { throw StoreError("\(ref) cannot be bootstrapped") }
+        let start = Date()
+        let work = try store.stagingDirectory("bootstrap")
+        defer { ImageStore.removeTree(work) }
+        var args = ["mmdebstrap", "--variant=minbase", "--quiet"]
+        for opt in hostAcquireOptions() { args.append("--aptopt=\(opt)") }
+        args += [suite, work + "/rootfs.tar"]
+        if distro == "ubuntu" { args.append("http://archive.ubuntu.com/ubuntu") }
+        log("bootstrapping \(ImageStore.normalize(ref)) with mmdebstrap \(suite) (no registry pull yet)")
+        let status = ImageStore.run(args)
+        guard status == 0 else { throw StoreError("mmdebstrap \(suite) failed (exit \(status)); is mmdebstrap installed and the \(distro) mirror reachable?") }
+        let id = try store.importTarball(work + "/rootfs.tar", as: ref)
+        log(String(format: "bootstrapped %@ in %.1fs", ImageStore.normalize(ref), Date().timeIntervalSince(start)))
+        return id
+    }
+
+    /// `Acquire::...` lines from the host's apt configuration.
+    static func hostAcquireOptions() -> [String] {
+        var files = ["/etc/apt/apt.conf"]
+        files += ((try? FileManager.default.contentsOfDirectory(atPath: "/etc/apt/apt.conf.d")) ?? []).sorted().map { "/etc/apt/apt.conf.d/" + $0 }
+        var out: [String] = []
+        for f in files {
+            guard let text = try? String(contentsOfFile: f, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") {
+                let l = line.trimmingCharacters(in: .whitespaces)
+                if l.hasPrefix("Acquire::") && l.hasSuffix(";") { out.append(l) }
+            }
+        }
+        return out
+    }
+}
