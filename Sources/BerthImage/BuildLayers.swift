@@ -15,10 +15,16 @@ extension Builder {
         if inst.isJSON {
             args = inst.strings
         } else {
-            // sh reads heredocs itself: hand it the line and the bodies.
-            var script = inst.strings.first ?? ""
-            for h in inst.heredocs { script += "\n" + h.content + h.name }
-            args = stage.shell + [script]
+            let line = inst.strings.first ?? ""
+            if inst.heredocs.count == 1, Heredocs.find(in: line).count == 1, DockerfileWords.splitWhitespace(line).count == 1 {
+                // `RUN <<EOF` alone: the heredoc is the script.
+                args = stage.shell + [inst.heredocs[0].content]
+            } else {
+                // `RUN cmd <<EOF`: sh reads heredocs itself; hand it the line and the bodies.
+                var script = line
+                for h in inst.heredocs { script += "\n" + h.content + h.name }
+                args = stage.shell + [script]
+            }
         }
         let env = stage.runEnv
         let user = stage.config.config.User ?? ""

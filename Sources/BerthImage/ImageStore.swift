@@ -127,7 +127,8 @@ public final class ImageStore: @unchecked Sendable {
         }
     }
 
-    /// Deletes layers no image uses and leftovers in tmp/; returns bytes freed.
+    /// Deletes layers no image uses (cached steps' layers included), leftovers
+    /// in tmp/ and cache entries left without their layer; returns bytes freed.
     public func prune() throws(StoreError) -> Int {
         try withLock { () throws(StoreError) -> Int in
             var used = Set<String>()
@@ -140,6 +141,12 @@ public final class ImageStore: @unchecked Sendable {
             }
             for t in (try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp")) ?? [] {
                 Self.removeTree("\(root)/tmp/\(t)")
+            }
+            // Cache entries whose layer is gone can never hit again.
+            for c in (try? FileManager.default.contentsOfDirectory(atPath: root + "/cache")) ?? [] {
+                guard let data = FileManager.default.contents(atPath: "\(root)/cache/\(c)"),
+                      let e = try? JSONDecoder().decode(BuildCache.Entry.self, from: data) else { continue }
+                if !FileManager.default.fileExists(atPath: layerPath(e.layer)) { unlink("\(root)/cache/\(c)") }
             }
             return freed
         }

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import Synchronization
 @testable import BerthImage
 
 #if canImport(Glibc)
@@ -33,7 +34,7 @@ final class Log {
 
 /// Builds `dockerfile` in a fresh context holding `files`.
 func build(_ store: ImageStore, _ dockerfile: String, files: [String: String] = [:], context: String? = nil,
-           args: [String: String] = [:], noCache: Bool = false, tag: String? = nil) throws -> (String, [String], String) {
+           args: [String: String] = [:], noCache: Bool = false, tag: String? = nil, target: String? = nil) throws -> (String, [String], String) {
     let ctx = context ?? tempDir("ctx")
     write(ctx + "/Dockerfile", dockerfile)
     for (path, text) in files {
@@ -44,6 +45,7 @@ func build(_ store: ImageStore, _ dockerfile: String, files: [String: String] = 
     opts.buildArgs = args
     opts.noCache = noCache
     opts.tag = tag
+    opts.target = target
     let log = Log()
     let id = try Builder(store: store, output: { log.lines.append($0) }).build(opts)
     return (id, log.lines, ctx)
@@ -147,6 +149,58 @@ func fileInImage(_ store: ImageStore, _ id: String, _ path: String) -> String? {
             #expect(e.step?.contains("RUN echo about to fail") == true)
             #expect(e.lastLines == ["about to fail"])
         }
+        // Nothing half-written: no staging left, no image, no cache entry.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.root + "/tmp").isEmpty)
+        #expect(store.imageIDs().count == 1)  // just busybox
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.root + "/cache").isEmpty)
+    }
+
+    @Test func twoBuildsAtOnceShareTheStoreSafely() throws {
+        let store = try storeWithBusybox()
+        let ids = Mutex<[String: String]>([:])
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let r = try? build(store, "FROM busybox\nRUN echo app\(i) > /name\nCMD [\"cat\", \"/name\"]\n", tag: "app\(i)")
+            ids.withLock { $0["app\(i)"] = r?.0 }
+        }
+        #expect(ids.withLock { $0.count == 2 && $0.values.allSatisfy { !$0.isEmpty } })
+        for i in 0..<2 {
+            let id = try #require(store.resolve("app\(i)")?.id)
+            #expect(fileInImage(store, id, "/name") == "app\(i)\n")
+        }
+    }
+
+    @Test func addArchivesHeredocsOnbuildTargetAndHealthcheck() throws {
+        let store = try storeWithBusybox()
+        let ctx = tempDir("ctx")
+        try FileManager.default.createDirectory(atPath: ctx + "/pkg", withIntermediateDirectories: true)
+        write(ctx + "/pkg/inside.txt", "from the archive\n")
+        _ = ImageStore.run(["tar", "-C", ctx + "/pkg", "-czf", ctx + "/bundle.tar.gz", "inside.txt"])
+        _ = try build(store, "FROM busybox\nONBUILD RUN echo triggered > /onbuild\n", tag: "parent")
+        let (id, lines, _) = try build(store, """
+        FROM parent AS base
+        ADD bundle.tar.gz /opt/
+        COPY <<EOF /etc/greeting
+        hello from a heredoc
+        EOF
+        RUN <<EOF
+        cat /etc/greeting > /ran
+        echo second line >> /ran
+        EOF
+        HEALTHCHECK --interval=5s --retries=2 CMD wget -q -O- http://localhost/ || exit 1
+        USER 1000
+        FROM scratch AS unused
+        COPY --from=base /ran /ran
+        """, context: ctx, target: "base")
+        #expect(!lines.contains { $0.contains("[unused") })
+        #expect(fileInImage(store, id, "/opt/inside.txt") == "from the archive\n")
+        #expect(fileInImage(store, id, "/etc/greeting") == "hello from a heredoc\n")
+        #expect(fileInImage(store, id, "/ran") == "hello from a heredoc\nsecond line\n")
+        #expect(fileInImage(store, id, "/onbuild") == "triggered\n")
+        let c = store.image(id)!.config.config
+        #expect(c.Healthcheck?.Test == ["CMD-SHELL", "wget -q -O- http://localhost/ || exit 1"])
+        #expect(c.Healthcheck?.Interval == 5_000_000_000 && c.Healthcheck?.Retries == 2)
+        #expect(c.User == "1000")
+        #expect(c.OnBuild == nil)  // triggers run once, downstream
     }
 
     @Test func entrypointResetsAnInheritedCmd() throws {

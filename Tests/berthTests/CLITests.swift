@@ -118,3 +118,36 @@ func writeTemp(_ text: String, name: String = "proxy.conf") throws -> String {
         #expect(try runBerth(["prune", "--state-dir", state]).1 == "freed 8B\n")
     }
 }
+
+@Suite(.serialized) struct BuildCommandTests {
+    /// `berth build` then `berth inspect`: ENTRYPOINT and CMD as Docker sets them.
+    @Test func buildThenInspect() throws {
+        let dir = URL(fileURLWithPath: try writeTemp("x", name: "marker")).deletingLastPathComponent().path
+        let state = dir + "/state"
+        try FileManager.default.createDirectory(atPath: dir + "/rootfs/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: dir + "/rootfs/bin/busybox")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/rootfs/bin/sh", withDestinationPath: "busybox")
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-C", dir + "/rootfs", "-cf", dir + "/busybox.tar", "."]
+        try tar.run()
+        tar.waitUntilExit()
+        #expect(try runBerth(["image", "import", dir + "/busybox.tar", "busybox", "--state-dir", state]).0 == 0)
+        try FileManager.default.createDirectory(atPath: dir + "/ctx", withIntermediateDirectories: true)
+        try "FROM busybox\nARG WHO=world\nRUN echo \"hello $WHO\" > /greeting\nENTRYPOINT [\"/bin/busybox\", \"cat\"]\nCMD [\"/greeting\"]\n"
+            .write(toFile: dir + "/ctx/Dockerfile", atomically: true, encoding: .utf8)
+        let (status, out, err) = try runBerth(["build", dir + "/ctx", "-t", "hello:1", "--build-arg", "WHO=berth", "--state-dir", state])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("#3 [stage-0 3/5] RUN echo \"hello $WHO\" > /greeting"))
+        #expect(out.contains("writing image sha256:") && out.contains("as hello:1"))
+        let (again, out2, _) = try runBerth(["build", dir + "/ctx", "-t", "hello:1", "--build-arg", "WHO=berth", "--state-dir", state])
+        #expect(again == 0 && out2.contains("#3 CACHED"))
+        let (s2, json, _) = try runBerth(["inspect", "hello:1", "--state-dir", state])
+        #expect(s2 == 0)
+        let config = (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["config"] as? [String: Any]
+        #expect(config?["Entrypoint"] as? [String] == ["/bin/busybox", "cat"])
+        #expect(config?["Cmd"] as? [String] == ["/greeting"])
+        let (bad, _, badErr) = try runBerth(["build", dir + "/ctx", "-f", dir + "/nope", "--state-dir", state])
+        #expect(bad == 1 && badErr.contains("cannot read"))
+    }
+}
