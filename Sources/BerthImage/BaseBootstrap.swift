@@ -25,7 +25,15 @@ enum BaseBootstrap {
         var args = ["mmdebstrap", "--variant=minbase", "--quiet"]
         for opt in hostAcquireOptions() { args.append("--aptopt=\(opt)") }
         args += [suite, work + "/rootfs.tar"]
-        if distro == "ubuntu" { args.append("http://archive.ubuntu.com/ubuntu") }
+        if distro == "ubuntu" {
+            // Release files are verified: without Ubuntu's key there is no honest way in.
+            let keyring = "/usr/share/keyrings/ubuntu-archive-keyring.gpg"
+            guard FileManager.default.fileExists(atPath: keyring) else {
+                throw StoreError("\(ref): bootstrapping Ubuntu needs its archive keyring at \(keyring) (Debian 12 does not package it); install it there, or import an Ubuntu rootfs with 'berth image import'")
+            }
+            args.insert("--keyring=\(keyring)", at: 3)
+            args.append("http://archive.ubuntu.com/ubuntu")
+        }
         log("bootstrapping \(ImageStore.normalize(ref)) with mmdebstrap \(suite) (no registry pull yet)")
         let status = ImageStore.run(args)
         guard status == 0 else { throw StoreError("mmdebstrap \(suite) failed (exit \(status)); is mmdebstrap installed and the \(distro) mirror reachable?") }

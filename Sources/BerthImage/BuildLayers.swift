@@ -177,7 +177,10 @@ extension Builder {
         var heredocFiles: [(String, String)] = []
         for src in words {
             if let doc = inst.heredocs.first(where: { src == "<<" + $0.name || src == "<<-" + $0.name || src.hasSuffix("<<\"\($0.name)\"") || src.hasSuffix("<<'\($0.name)'") || src.hasSuffix("<<-\"\($0.name)\"") }) {
-                heredocFiles.append((doc.name, doc.content))
+                // An unquoted delimiter means the content is expanded, as BuildKit does.
+                var content = doc.content
+                if doc.expand { content = try expand(ctx.shell, doc.content.replacingOccurrences(of: "\"", with: "\\\""), env) }
+                heredocFiles.append((doc.name, content))
                 continue
             }
             if inst.name == "add" && (src.hasPrefix("http://") || src.hasPrefix("https://") || src.hasPrefix("git@")) {

@@ -214,6 +214,27 @@ func fileInImage(_ store: ImageStore, _ id: String, _ path: String) -> String? {
         #expect(store.image(id2)!.config.config.Cmd == ["x"])
     }
 
+    @Test func oneEnvironmentSnapshotPerInstructionAndHeredocExpansion() throws {
+        let store = try storeWithBusybox()
+        let (id, _, _) = try build(store, """
+        FROM busybox
+        ENV A=1
+        ENV A=2 B=$A
+        ARG NAME=x
+        ENV NAME=env-wins
+        COPY <<EOF /expanded
+        a=$A name=$NAME "quoted"
+        EOF
+        COPY <<'EOF' /literal
+        a=$A
+        EOF
+        """, args: ["NAME": "from-arg"])
+        let env = store.image(id)!.config.config.Env ?? []
+        #expect(env.contains("A=2") && env.contains("B=1"))
+        #expect(fileInImage(store, id, "/expanded") == "a=2 name=env-wins \"quoted\"\n")
+        #expect(fileInImage(store, id, "/literal") == "a=$A\n")
+    }
+
     @Test func missingBaseImageSaysPullIsNotAvailable() throws {
         let store = try storeWithBusybox()
         #expect(throws: BuildError.self) { _ = try build(store, "FROM node:20\n") }

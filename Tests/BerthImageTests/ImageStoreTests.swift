@@ -108,3 +108,24 @@ func write(_ path: String, _ text: String, mode: Int = 0o644) {
         #expect(ImageStore.normalize("localhost:5000/app:1") == "localhost:5000/app:1")
     }
 }
+
+@Suite struct BaseBootstrapTests {
+    @Test func whichNamesCanBeBootstrapped() {
+        #expect(BaseBootstrap.suite(of: "debian:bookworm")! == ("debian", "bookworm"))
+        #expect(BaseBootstrap.suite(of: "debian:bookworm-slim")! == ("debian", "bookworm"))
+        #expect(BaseBootstrap.suite(of: "ubuntu:jammy")! == ("ubuntu", "jammy"))
+        #expect(BaseBootstrap.suite(of: "debian") == nil)  // :latest names no suite
+        #expect(BaseBootstrap.suite(of: "node:20") == nil)
+    }
+
+    @Test func ubuntuWithoutItsKeyringFailsClearly() throws {
+        guard !FileManager.default.fileExists(atPath: "/usr/share/keyrings/ubuntu-archive-keyring.gpg") else { return }
+        let store = try ImageStore(root: tempDir("store"))
+        do {
+            _ = try BaseBootstrap.bootstrap("ubuntu:jammy", store: store) { _ in }
+            Issue.record("expected a keyring error")
+        } catch {
+            #expect(error.description.contains("archive keyring"))
+        }
+    }
+}
