@@ -73,7 +73,13 @@ extension Builder {
             keyParts.append(u)
         case "volume":
             var vols = stage.config.config.Volumes ?? [:]
-            for v in (inst.isJSON ? inst.strings : try xs(inst.strings)) { vols[try x(v)] = .init() }
+            var names: [String] = []
+            if inst.isJSON {
+                for v in inst.strings { names.append(try x(v)) }
+            } else {
+                names = try xs(inst.strings)
+            }
+            for v in names { vols[v] = .init() }
             stage.config.config.Volumes = vols
             keyParts.append(vols.keys.sorted().joined(separator: ","))
         case "stopsignal":

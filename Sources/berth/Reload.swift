@@ -13,8 +13,7 @@ struct Reload: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(name: .long, help: "The serve's pid file (default as for serve).")
-    var pidFile: String?
+    @OptionGroup var pid: PidFileOption
 
     @Option(name: .long, help: "Seconds to wait for the outcome.")
     var timeout: Double = 30
@@ -22,7 +21,7 @@ struct Reload: ParsableCommand {
     func run() throws {
         // The config only locates the state dir here; serve re-reads its own file.
         let config = try? Config.load(path: options.configPath)
-        let files = RuntimeFiles(options: options, config: config, pidFile: pidFile)
+        let files = RuntimeFiles(options: options, config: config, pidFile: pid.pidFile)
         guard let pid = PidFileLock.runningPID(files.pidFile) else {
             printError("berth: no running berth serve holds \(files.pidFile)")
             throw ExitCode(1)

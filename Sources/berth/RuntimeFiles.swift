@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import BerthConfig
 import Foundation
 import Synchronization
@@ -33,6 +34,12 @@ struct RuntimeFiles {
             mkdir(d, 0o755)
         }
     }
+}
+
+/// `--pid-file`, shared by the verbs that find a running serve.
+struct PidFileOption: ParsableArguments {
+    @Option(name: .long, help: "The pid file (default: STATE_DIR/berth.pid when a state dir is set, else /run/berth/berth.pid).")
+    var pidFile: String?
 }
 
 /// The pid file, locked for as long as the serve runs: a second serve on the

@@ -15,14 +15,13 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(name: .long, help: "The pid file (default: STATE_DIR/berth.pid when a state dir is set, else /run/berth/berth.pid).")
-    var pidFile: String?
+    @OptionGroup var pid: PidFileOption
 
     func run() throws {
         LogSetup.bootstrap()
         let logger = Logger(label: "berth")
         let config = try options.load()
-        let files = RuntimeFiles(options: options, config: config, pidFile: pidFile)
+        let files = RuntimeFiles(options: options, config: config, pidFile: pid.pidFile)
         files.makeDirectory()
         let lock: PidFileLock
         do {

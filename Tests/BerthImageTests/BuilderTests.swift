@@ -221,6 +221,8 @@ func fileInImage(_ store: ImageStore, _ id: String, _ path: String) -> String? {
         ENV A=1
         ENV A=2 B=$A
         ARG NAME=x
+        VOLUME /data/$A "/quoted/$A"
+        VOLUME ["/json/$A"]
         ENV NAME=env-wins
         COPY <<EOF /expanded
         a=$A name=$NAME "quoted"
@@ -231,6 +233,7 @@ func fileInImage(_ store: ImageStore, _ id: String, _ path: String) -> String? {
         """, args: ["NAME": "from-arg"])
         let env = store.image(id)!.config.config.Env ?? []
         #expect(env.contains("A=2") && env.contains("B=1"))
+        #expect(store.image(id)!.config.config.Volumes?.keys.sorted() == ["/data/2", "/json/2", "/quoted/2"])
         #expect(fileInImage(store, id, "/expanded") == "a=2 name=env-wins \"quoted\"\n")
         #expect(fileInImage(store, id, "/literal") == "a=$A\n")
     }
