@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "berth",
             dependencies: [
-                "BerthConfig", "BerthProxy", "BerthImage",
+                "BerthConfig", "BerthProxy", "BerthImage", "BerthRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

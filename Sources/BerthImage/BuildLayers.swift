@@ -98,23 +98,11 @@ extension Builder {
 
     /// `uid[:gid]` or names looked up in the stage's /etc/passwd and /etc/group.
     func ownerIDs(_ spec: String, stage: BuildStage, n: Int) throws(BuildError) -> (UInt32, UInt32) {
-        if spec.isEmpty { return (0, 0) }
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        func lookup(_ name: String, _ file: String) throws(BuildError) -> (UInt32, UInt32?) {
-            if let v = UInt32(name) { return (v, nil) }
-            for layer in stage.layers.reversed() {
-                guard let text = try? String(contentsOfFile: store.layerPath(layer.digest) + file, encoding: .utf8) else { continue }
-                for line in text.split(separator: "\n") {
-                    let f = line.split(separator: ":", omittingEmptySubsequences: false)
-                    if f.count > 3 && f[0] == name, let id = UInt32(f[2]) { return (id, UInt32(f[3])) }
-                }
-                break
-            }
-            throw BuildError("no such user or group '\(name)' in \(file)", step: "\(n)")
+        do {
+            return try store.userIDs(spec, layers: stage.layers.map(\.digest))
+        } catch {
+            throw BuildError("\(error)", step: "\(n)")
         }
-        let (uid, primary) = try lookup(parts[0], "/etc/passwd")
-        if parts.count == 2 { return (uid, try lookup(parts[1], "/etc/group").0) }
-        return (uid, primary ?? uid)
     }
 
     // MARK: - COPY / ADD

@@ -10,6 +10,7 @@ import Glibc
 ///     images/<id>.json     an image: its config and ordered layer digests
 ///     tags.json            name:tag → image id
 ///     tmp/                 staging; everything is built here, then renamed in
+///     containers/<id>/     a container's upper dir, root mount and bundle
 ///
 /// Writers take `lock` (flock), so two builds at once can't lose a tag; a
 /// failed step leaves only a staging directory, removed on the way out.
@@ -28,7 +29,7 @@ public final class ImageStore: @unchecked Sendable {
 
     public init(root: String) throws(StoreError) {
         self.root = root
-        for d in ["", "/layers", "/images", "/tmp"] {
+        for d in ["", "/layers", "/images", "/tmp", "/containers"] {
             if mkdir(root + d, 0o755) != 0 && errno != EEXIST {
                 throw StoreError("cannot create \(root + d): \(String(cString: strerror(errno)))")
             }

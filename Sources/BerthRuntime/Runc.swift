@@ -41,4 +41,15 @@ public struct Runc: Sendable {
         p.waitUntilExit()
         return p.terminationStatus
     }
+
+    /// `runc kill ID SIGNAL` (ignored when the container is already gone).
+    public func kill(_ id: String, signal: String = "TERM") {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [binary, "--root", stateRoot, "kill", id, signal]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try? p.run()
+        p.waitUntilExit()
+    }
 }

@@ -243,3 +243,19 @@ func fileInImage(_ store: ImageStore, _ id: String, _ path: String) -> String? {
         #expect(throws: BuildError.self) { _ = try build(store, "FROM node:20\n") }
     }
 }
+
+@Suite struct ImageProcessTests {
+    @Test func entrypointCmdEnvAndUser() throws {
+        let store = try storeWithBusybox()
+        let (id, _, _) = try build(store, "FROM busybox\nENV A=1 PATH=/bin\nWORKDIR /srv\nUSER app\nENTRYPOINT [\"/bin/echo\"]\nCMD [\"default\"]\n")
+        let image = store.image(id)!
+        let p = try store.process(for: image, command: [], env: ["A=2", "B=3"])
+        #expect(p.args == ["/bin/echo", "default"])
+        #expect(p.env == ["PATH=/bin", "A=2", "B=3"])
+        #expect(p.cwd == "/srv" && p.uid == 1000 && p.gid == 1000)
+        #expect(try store.process(for: image, command: ["given"], env: []).args == ["/bin/echo", "given"])
+        let (plain, _, _) = try build(store, "FROM busybox\n")
+        #expect(throws: StoreError.self) { _ = try store.process(for: store.image(plain)!, command: [], env: []) }
+        #expect(try store.process(for: store.image(plain)!, command: ["sh"], env: []).args == ["sh"])
+    }
+}

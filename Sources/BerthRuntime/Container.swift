@@ -1,0 +1,96 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One container: an overlay of image layers plus its own upper dir, an OCI
+/// bundle, its own pid/mount/ipc/uts (and, when isolated, network)
+/// namespaces, /etc/hosts and /etc/resolv.conf bound in. The directory
+/// `dir` holds everything; `remove()` deletes it.
+public final class Container {
+    public struct Process: Sendable {
+        public var args: [String]
+        public var env: [String]
+        public var cwd: String
+        public var uid: UInt32
+        public var gid: UInt32
+
+        public init(args: [String], env: [String], cwd: String, uid: UInt32, gid: UInt32) {
+            self.args = args
+            self.env = env
+            self.cwd = cwd
+            self.uid = uid
+            self.gid = gid
+        }
+    }
+
+    public enum Network: Sendable {
+        /// Its own network namespace: loopback only.
+        case isolated
+        /// The host's.
+        case host
+    }
+
+    public let id: String
+    public let dir: String
+    public let runc: Runc
+    private var overlay: OverlayMount?
+
+    /// Prepares the root file system and the bundle (nothing runs yet).
+    public init(id: String, dir: String, layers: [String], process: Process, hostname: String,
+                network: Network, runc: Runc) throws(RuntimeError) {
+        self.id = id
+        self.dir = dir
+        self.runc = runc
+        for d in [dir, dir + "/bundle", dir + "/empty"] where mkdir(d, 0o755) != 0 && errno != EEXIST {
+            throw RuntimeError("cannot create \(d): \(String(cString: strerror(errno)))")
+        }
+        let lowers = layers.isEmpty ? [dir + "/empty"] : layers.reversed()
+        overlay = try OverlayMount(lowers: lowers, upper: dir + "/upper", work: dir + "/work", target: dir + "/rootfs")
+        let hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(hostname)\n"
+        guard FileManager.default.createFile(atPath: dir + "/hosts", contents: Data(hosts.utf8)) else {
+            throw RuntimeError("cannot write \(dir)/hosts")
+        }
+        let resolv = FileManager.default.contents(atPath: "/etc/resolv.conf") ?? Data()
+        FileManager.default.createFile(atPath: dir + "/resolv.conf", contents: resolv)
+        var spec = OCISpec(rootfs: dir + "/rootfs", args: process.args, env: process.env, cwd: process.cwd,
+                           uid: process.uid, gid: process.gid, hostname: hostname, hostNetwork: network == .host)
+        spec.bind(dir + "/hosts", to: "/etc/hosts")
+        spec.bind(dir + "/resolv.conf", to: "/etc/resolv.conf")
+        try spec.write(to: dir + "/bundle")
+    }
+
+    /// Runs attached: the container's stdout/stderr are this process's.
+    /// Returns the exit status (128+N when killed by signal N).
+    public func runAttached() throws(RuntimeError) -> Int32 {
+        let p = Foundation.Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [runc.binary, "--root", runc.stateRoot, "run", "--bundle", dir + "/bundle", id]
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { throw RuntimeError("cannot start \(runc.binary): \(error)") }
+        p.waitUntilExit()
+        return p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+    }
+
+    /// Sends `signal` to the container's init process.
+    public func kill(_ signal: String = "TERM") {
+        runc.kill(id, signal: signal)
+    }
+
+    /// Unmounts the root file system (the upper dir stays until `remove()`).
+    public func unmount() {
+        overlay?.unmount()
+        overlay = nil
+    }
+
+    /// Unmounts and deletes the container's directory.
+    public func remove() {
+        unmount()
+        let p = Foundation.Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["rm", "-rf", "--one-file-system", dir]
+        try? p.run()
+        p.waitUntilExit()
+    }
+}
