@@ -51,7 +51,7 @@ final class HealthChecker: Sendable {
     /// One check: connect, send the request, read the status line.
     func probe() -> (Bool, String) {
         let deadline = WallClock.seconds + check.timeout
-        guard let (fd, inProgress) = Socket.connect(server.address) else { return (false, "connect failed") }
+        guard let (fd, inProgress) = Socket.connect(server.address, in: server.netns) else { return (false, "connect failed") }
         defer { Socket.close(fd) }
         if inProgress {
             guard wait(fd, events: Int16(POLLOUT), until: deadline) else { return (false, "connect timeout") }

@@ -42,7 +42,7 @@ public final class ProxyServer: @unchecked Sendable {
         var reloadsRejected = 0
     }
 
-    public init(config: Config, logger: Logger = Logger(label: "berth.proxy")) throws {
+    public init(config: Config, placements: [String: [Placement]] = [:], logger: Logger = Logger(label: "berth.proxy")) throws {
         self.config = config
         self.logger = logger
         switch config.workers {
@@ -51,7 +51,7 @@ public final class ProxyServer: @unchecked Sendable {
         }
         try Self.refuseTLS(config)
         registry = UpstreamRegistry(logger: logger)
-        let table = try RouteTable(config: config, registry: registry, generation: 1)
+        let table = try RouteTable(config: config, registry: registry, generation: 1, placements: placements)
         published = Mutex(PublishedState(table: table, appNames: registry.appNames, generation: 1))
         switch config.accessLog {
         case .off: accessLogFD = nil
@@ -147,9 +147,9 @@ public final class ProxyServer: @unchecked Sendable {
     /// Applies a new config: a new route table for every worker, listeners
     /// opened or closed as the diff says. Throws (changing nothing) when the
     /// new config cannot be served; returns once every worker switched.
-    public func apply(_ newConfig: Config) throws -> ReloadOutcome {
+    public func apply(_ newConfig: Config, placements: [String: [Placement]] = [:]) throws -> ReloadOutcome {
         do {
-            let outcome = try applyOrThrow(newConfig)
+            let outcome = try applyOrThrow(newConfig, placements: placements)
             published.withLock { $0.reloadsApplied += 1 }
             return outcome
         } catch {
@@ -163,11 +163,11 @@ public final class ProxyServer: @unchecked Sendable {
         published.withLock { $0.reloadsRejected += 1 }
     }
 
-    private func applyOrThrow(_ newConfig: Config) throws -> ReloadOutcome {
+    private func applyOrThrow(_ newConfig: Config, placements: [String: [Placement]]) throws -> ReloadOutcome {
         let diff = ConfigDiff(from: config, to: newConfig)
         try Self.refuseTLS(newConfig)
         let gen = generation + 1
-        let table = try RouteTable(config: newConfig, registry: registry, generation: gen)
+        let table = try RouteTable(config: newConfig, registry: registry, generation: gen, placements: placements)
         var effective = newConfig
         effective.workers = config.workers
         effective.accessLog = config.accessLog

@@ -13,7 +13,7 @@ public final class RouteTable: Sendable {
     public let servers: [UpstreamServer]
     public let generation: Int
 
-    init(config: Config, registry: UpstreamRegistry, generation: Int) throws {
+    init(config: Config, registry: UpstreamRegistry, generation: Int, placements: [String: [Placement]] = [:]) throws {
         var routes: [Route] = []
         var servers: [UpstreamServer] = []
         var seen = Set<Int>()
@@ -26,6 +26,12 @@ public final class RouteTable: Sendable {
                 } catch {
                     throw ProxyError("\(app.location): app \(app.name): \(error)")
                 }
+                members.append(s)
+                if seen.insert(s.id).inserted { servers.append(s) }
+            }
+            // Container apps: where the control plane placed their replicas.
+            for p in placements[app.name] ?? [] {
+                let s = try registry.server(p)
                 members.append(s)
                 if seen.insert(s.id).inserted { servers.append(s) }
             }
@@ -115,19 +121,34 @@ func memcmpEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bo
 }
 
 /// An upstream server address and its health; one object per address for the
-/// life of the process.
+/// life of the process. `netns` is set for a server inside a container's own
+/// network namespace (the proxy opens its sockets there).
 public final class UpstreamServer: Sendable {
     public let id: Int
     public let name: String
     let nameBytes: [UInt8]
     let address: SocketAddress
+    let netns: NetworkNamespace?
     public let health: ServerHealth
 
-    init(id: Int, name: String, address: SocketAddress, health: ServerHealth) {
+    init(id: Int, name: String, address: SocketAddress, netns: NetworkNamespace? = nil, health: ServerHealth) {
         self.id = id
         self.name = name
         self.nameBytes = Array(name.utf8)
         self.address = address
+        self.netns = netns
         self.health = health
+    }
+}
+
+/// Where one replica of a container app listens: a port on 127.0.0.1 inside
+/// a network namespace (nil: the host's, for `network host` apps).
+public struct Placement: Sendable, Hashable {
+    public var netns: String?
+    public var port: Int
+
+    public init(netns: String?, port: Int) {
+        self.netns = netns
+        self.port = port
     }
 }

@@ -70,9 +70,16 @@ enum Socket {
         return (fd, peer)
     }
 
-    /// Starts a non-blocking connect; `inProgress` means wait for writability.
-    static func connect(_ address: SocketAddress) -> (fd: Int32, inProgress: Bool)? {
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    /// Starts a non-blocking connect (from inside `netns` when given);
+    /// `inProgress` means wait for writability.
+    static func connect(_ address: SocketAddress, in netns: NetworkNamespace? = nil) -> (fd: Int32, inProgress: Bool)? {
+        let fd: Int32
+        if let netns {
+            guard let s = netns.makeSocket(family: address.family) else { return nil }
+            fd = s
+        } else {
+            fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         if fd < 0 { return nil }
         setNoDelay(fd)
         let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }

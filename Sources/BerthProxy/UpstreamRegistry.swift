@@ -28,6 +28,21 @@ final class UpstreamRegistry {
         return s
     }
 
+    /// A placed replica: 127.0.0.1:port, in its network namespace when it has one.
+    func server(_ p: Placement) throws -> UpstreamServer {
+        let hp = HostPort(host: "127.0.0.1", port: p.port)
+        let key = p.netns.map { "\($0)|\(hp)" } ?? hp.description
+        if let id = serverIDs[key] { return servers[id] }
+        let address = try SocketAddress(hp)
+        let ns = try p.netns.map { try NetworkNamespace(path: $0) }
+        let name = p.netns.map { "\(hp)@\($0)" } ?? hp.description
+        let s = UpstreamServer(id: servers.count, name: name, address: address, netns: ns,
+                               health: ServerHealth(name: name, logger: logger))
+        serverIDs[key] = s.id
+        servers.append(s)
+        return s
+    }
+
     func appID(_ name: String) -> Int {
         if let id = appIDs[name] { return id }
         appIDs[name] = appNames.count

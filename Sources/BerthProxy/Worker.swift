@@ -233,7 +233,7 @@ final class Worker: @unchecked Sendable {
     /// A connection to `pool`'s server: an idle pooled one, else a new one.
     func connect(_ pool: UpstreamPool) -> UpstreamConnection? {
         if let c = pool.take() { return c }
-        guard let (fd, inProgress) = Socket.connect(pool.server.address) else { return nil }
+        guard let (fd, inProgress) = Socket.connect(pool.server.address, in: pool.server.netns) else { return nil }
         upstreamConnections += 1
         return UpstreamConnection(fd: fd, connecting: inProgress, pool: pool, worker: self)
     }

@@ -50,6 +50,9 @@ int cberth_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len);
 /* OpenSSL's CSPRNG; returns 1 on success. */
 int cberth_random_bytes(unsigned char *buf, int count);
 
+/* setns(2) into a network namespace (fd from /proc/PID/ns/net); 0 on success. */
+int cberth_setns_net(int fd);
+
 /* lgetxattr(2) (not exported by Swift's Glibc module). */
 long cberth_lgetxattr(const char *path, const char *name, void *value, size_t size);
 

@@ -1,0 +1,61 @@
+import Testing
+import Foundation
+import BerthConfig
+@testable import BerthProxy
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The test upstream in a network namespace of its own (loopback only).
+final class NamespacedUpstream {
+    let process = Process()
+    let port: Int
+    var netns: String { "/proc/\(process.processIdentifier)/ns/net" }
+    private let stdin = Pipe()
+
+    init() throws {
+        let script = Bundle.module.url(forResource: "upstream", withExtension: "py", subdirectory: "Fixtures")!
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["unshare", "-n", "sh", "-c", "ip link set lo up && exec python3 \(script.path) 0"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = stdin
+        try process.run()
+        var line = Data()
+        while true {
+            let b = out.fileHandleForReading.readData(ofLength: 1)
+            if b.isEmpty || b == Data([0x0A]) { break }
+            line.append(b)
+        }
+        guard let p = Int(String(decoding: line, as: UTF8.self)) else { throw TestError("namespaced upstream did not start") }
+        port = p
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+@Suite struct NetworkNamespaceIntegrationTests {
+    @Test func proxyReachesAnUpstreamInsideItsNamespace() throws {
+        let up = try NamespacedUpstream()
+        // The host's loopback does not have it.
+        #expect(throws: TestError.self) { _ = try RawClient(port: up.port) }
+        let config = try Config.parse(proxyConfig("app c {\n path /c\n build apps/c\n}\n", workers: 2), file: "t")
+        let server = try ProxyServer(config: config, placements: ["c": [Placement(netns: up.netns, port: up.port)]])
+        server.start()
+        defer { server.stop() }
+        for _ in 0..<6 {  // both workers, fresh and pooled connections
+            let r = try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n")
+            #expect(r.status == 200)
+            #expect(r.json["server_port"] as? Int == up.port)
+        }
+        // The workers are back in the host's namespace: host upstreams still work.
+        let both = try Config.parse(proxyConfig("app c {\n path /c\n build apps/c\n}\n" + upstreamApp, workers: 2), file: "t")
+        _ = try server.apply(both, placements: ["c": [Placement(netns: up.netns, port: up.port)]])
+        #expect(try request(server.ports[0], "GET /u/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == UpstreamProcess.shared.port)
+        #expect(try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == up.port)
+    }
+}
