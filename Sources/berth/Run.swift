@@ -19,10 +19,15 @@ struct Run: ParsableCommand {
     @Option(name: .short, help: "KEY=VALUE added to the environment (repeatable).") var env: [String] = []
     @Option(help: "Seconds between SIGTERM and SIGKILL when stopped.") var grace: Double = 5
     @Option(help: "Runtime binary: runc (default) or crun.") var runtime = "runc"
+    @Option(help: "isolated (default: its own loopback only) or host (the host's network).") var network = "isolated"
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command (default: the image's CMD).") var command: [String] = []
 
     func run() throws {
+        guard network == "isolated" || network == "host" else {
+            printError("berth: --network expects isolated or host, got '\(network)'")
+            throw ExitCode(125)
+        }
         let store = try options.openStore()
         guard let (id, stored) = store.resolve(image) else {
             printError("berth: no such image: \(image)")
@@ -34,7 +39,7 @@ struct Run: ParsableCommand {
         do {
             container = try Container(id: name, dir: store.root + "/containers/" + name,
                                       layers: stored.layers.map { store.layerPath($0) },
-                                      process: process, hostname: String(id.prefix(12)), network: .isolated,
+                                      process: process, hostname: String(id.prefix(12)), network: network == "host" ? .host : .isolated,
                                       runc: Runc(binary: runtime, stateRoot: store.root + "/runc"))
         } catch {
             printError("berth: \(error)")
