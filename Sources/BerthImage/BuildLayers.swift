@@ -178,7 +178,9 @@ extension Builder {
             if found.isEmpty { throw BuildError("\(inst.name.uppercased()) \(src): no such file or directory in \(from ?? "the build context")", step: "\(n)") }
             matches += found
         }
-        let intoDirectory = destText.hasSuffix("/") || matches.count + heredocFiles.count > 1
+        // Into a directory: `.`, a trailing `/` or `/.`, several sources, or a directory that exists.
+        let intoDirectory = destText.hasSuffix("/") || destText == "." || destText.hasSuffix("/.")
+            || matches.count + heredocFiles.count > 1 || isDirectory(dest, in: stage)
         let copier = TreeCopy(uid: uid, gid: gid, chmod: chmod, exclude: { rel in exclude(rel) })
         do {
             for m in matches {
@@ -243,6 +245,16 @@ extension Builder {
                 break
             }
         }
+    }
+
+    /// Whether `path` is a directory in the stage's file system (the top-most
+    /// layer that has it decides; a whiteout means it is gone).
+    func isDirectory(_ path: String, in stage: BuildStage) -> Bool {
+        var st = stat()
+        for layer in stage.layers.reversed() where lstat(store.layerPath(layer.digest) + path, &st) == 0 {
+            return (st.st_mode & S_IFMT) == S_IFDIR
+        }
+        return false
     }
 
     static func isArchive(_ path: String) -> Bool {

@@ -238,6 +238,22 @@ func fileInImage(_ store: ImageStore, _ id: String, _ path: String) -> String? {
         #expect(fileInImage(store, id, "/literal") == "a=$A\n")
     }
 
+    @Test func copyDestinationRules() throws {
+        let store = try storeWithBusybox()
+        let (id, _, _) = try build(store, """
+        FROM busybox
+        WORKDIR /app
+        COPY a.txt .
+        COPY a.txt /etc
+        COPY a.txt /renamed.txt
+        COPY a.txt /newdir/
+        """, files: ["a.txt": "A\n"])
+        #expect(fileInImage(store, id, "/app/a.txt") == "A\n")  // `.` is the WORKDIR
+        #expect(fileInImage(store, id, "/etc/a.txt") == "A\n")  // an existing directory
+        #expect(fileInImage(store, id, "/renamed.txt") == "A\n")
+        #expect(fileInImage(store, id, "/newdir/a.txt") == "A\n")
+    }
+
     @Test func missingBaseImageSaysPullIsNotAvailable() throws {
         let store = try storeWithBusybox()
         #expect(throws: BuildError.self) { _ = try build(store, "FROM node:20\n") }
