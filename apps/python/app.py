@@ -1,4 +1,8 @@
-"""The Python demo app: GET / answers what print('Hello world!') prints."""
+"""The Python demo app: GET / answers what print('Hello world!') prints.
+
+Listens on 0.0.0.0:8000, or on the address and port given as arguments
+(scripts/demo.sh runs it on the host as a plain upstream that way)."""
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -18,4 +22,6 @@ class Hello(BaseHTTPRequestHandler):
         pass
 
 
-ThreadingHTTPServer(("0.0.0.0", 8000), Hello).serve_forever()
+host = sys.argv[1] if len(sys.argv) > 1 else "0.0.0.0"
+port = int(sys.argv[2]) if len(sys.argv) > 2 else 8000
+ThreadingHTTPServer((host, port), Hello).serve_forever()
