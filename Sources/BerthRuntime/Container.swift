@@ -53,7 +53,9 @@ public final class Container {
             throw RuntimeError("cannot write \(dir)/hosts")
         }
         let resolv = FileManager.default.contents(atPath: "/etc/resolv.conf") ?? Data()
-        FileManager.default.createFile(atPath: dir + "/resolv.conf", contents: resolv)
+        guard FileManager.default.createFile(atPath: dir + "/resolv.conf", contents: resolv) else {
+            throw RuntimeError("cannot write \(dir)/resolv.conf")
+        }
         var spec = OCISpec(rootfs: dir + "/rootfs", args: process.args, env: process.env, cwd: process.cwd,
                            uid: process.uid, gid: process.gid, hostname: hostname, hostNetwork: network == .host)
         spec.bind(dir + "/hosts", to: "/etc/hosts")

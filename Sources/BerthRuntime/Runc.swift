@@ -14,8 +14,10 @@ public struct Runc: Sendable {
     }
 
     /// Runs the bundle's process; returns its exit status. stdout and stderr
-    /// are merged, line by line (empty lines dropped).
-    public func run(bundle: String, id: String, output: (String) -> Void) throws(RuntimeError) -> Int32 {
+    /// are merged, line by line (empty lines dropped). `started` gets the runc
+    /// process as soon as it runs (to watch it from elsewhere).
+    public func run(bundle: String, id: String, started: (Process) -> Void = { _ in },
+                    output: (String) -> Void) throws(RuntimeError) -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [binary, "--root", stateRoot, "run", "--bundle", bundle, id]
@@ -24,6 +26,7 @@ public struct Runc: Sendable {
         p.standardError = pipe
         p.standardInput = FileHandle.nullDevice
         do { try p.run() } catch { throw RuntimeError("cannot start \(binary): \(error)") }
+        started(p)
         let reader = pipe.fileHandleForReading
         var pending = Data()
         while true {

@@ -89,46 +89,27 @@ public final class SupervisedContainer: @unchecked Sendable {
     }
 
     private func runOnce() -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [container.runc.binary, "--root", container.runc.stateRoot, "run", "--bundle",
-                       container.dir + "/bundle", container.id]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch {
-            log("berth: cannot start \(container.runc.binary): \(error)")
+        do {
+            return try container.runc.run(bundle: container.dir + "/bundle", id: container.id, started: { runc in
+                DispatchQueue.global().async { [self] in
+                    // The init pid appears in runc's state once the container runs.
+                    for _ in 0..<250 {
+                        if let pid = runcStatePID() {
+                            lock.withLock {
+                                $0.pid = pid
+                                $0.state = .running
+                            }
+                            return
+                        }
+                        if !runc.isRunning { return }
+                        usleep(20_000)
+                    }
+                }
+            }, output: { log($0) })
+        } catch {
+            log("berth: \(error)")
             return -1
         }
-        DispatchQueue.global().async { [self] in
-            // The init pid appears in runc's state once the container runs.
-            for _ in 0..<250 {
-                if let pid = runcStatePID() {
-                    lock.withLock {
-                        $0.pid = pid
-                        $0.state = .running
-                    }
-                    return
-                }
-                if !p.isRunning { return }
-                usleep(20_000)
-            }
-        }
-        let reader = pipe.fileHandleForReading
-        var pending = Data()
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            pending.append(chunk)
-            while let nl = pending.firstIndex(of: 0x0A) {
-                log(String(decoding: pending[pending.startIndex..<nl], as: UTF8.self))
-                pending.removeSubrange(pending.startIndex...nl)
-            }
-        }
-        if !pending.isEmpty { log(String(decoding: pending, as: UTF8.self)) }
-        p.waitUntilExit()
-        return p.terminationStatus
     }
 
     private func runcStatePID() -> Int32? {
