@@ -76,7 +76,7 @@ import Foundation
             // While one server holds a slow request, every quick one goes to the
             // other (round-robin would alternate between them).
             let slow = try RawClient(port: port)
-            slow.send("GET /u/slow?delay=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+            slow.send("GET /u/slow?delay=3 HTTP/1.1\r\nHost: h\r\n\r\n")
             Thread.sleep(forTimeInterval: 0.2)
             let c = try RawClient(port: port)
             var ports = Set<Int>()
