@@ -42,10 +42,16 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // The control plane: apps' images, containers and placements.
+        .target(
+            name: "BerthHost",
+            dependencies: ["BerthConfig", "BerthProxy", "BerthImage", "BerthRuntime",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "berth",
             dependencies: [
-                "BerthConfig", "BerthProxy", "BerthImage", "BerthRuntime",
+                "BerthConfig", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,6 +61,7 @@ let package = Package(
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
         .testTarget(name: "BerthImageTests", dependencies: ["BerthImage"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
+        .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthImage", "BerthConfig", "BerthProxy"]),
         .testTarget(
             name: "BerthProxyTests",
             dependencies: ["BerthProxy", "BerthConfig", "BerthHTTP"],

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CBerth
+import BerthConfig
 
 /// A network namespace the proxy reaches upstreams in (a container's own).
 /// The descriptor stays open for the namespace's life here, so the namespace
@@ -51,5 +52,19 @@ enum ThreadNamespace {
         guard fd >= 0 else { return nil }
         pthread_setspecific(key, UnsafeRawPointer(bitPattern: Int(fd) + 1))
         return fd
+    }
+}
+
+extension NetworkNamespace {
+    /// Whether something accepts TCP on 127.0.0.1:`port` inside this namespace
+    /// within `timeout` seconds (the readiness check for a starting replica).
+    public func accepts(port: Int, timeout: Double) -> Bool {
+        guard let address = try? SocketAddress(HostPort(host: "127.0.0.1", port: port)),
+              let (fd, inProgress) = Socket.connect(address, in: self) else { return false }
+        defer { Socket.close(fd) }
+        if !inProgress { return true }
+        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        guard poll(&p, 1, Int32(timeout * 1000)) == 1 else { return false }
+        return Socket.pendingError(fd) == 0
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import BerthConfig
+import BerthHost
+import BerthImage
 import BerthProxy
 import Dispatch
 import Logging
@@ -38,10 +40,17 @@ struct Serve: ParsableCommand {
         for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
+        // Container apps first: build, start, wait until they accept.
+        var placements: [String: [Placement]] = [:]
+        let host: AppHost? = config.apps.contains(where: { $0.build != nil })
+            ? AppHost(store: try options.openStore(), logger: Logger(label: "berth.host"), output: { printOut($0) })
+            : nil
+        if let host { placements = host.start(config) }
         let server: ProxyServer
         do {
-            server = try ProxyServer(config: config, logger: Logger(label: "berth.proxy"))
+            server = try ProxyServer(config: config, placements: placements, logger: Logger(label: "berth.proxy"))
         } catch {
+            host?.stopAll(grace: 10)
             lock.release()
             printError("berth: \(error)")
             throw ExitCode(1)
@@ -61,11 +70,12 @@ struct Serve: ParsableCommand {
                     continue
                 }
                 sequence += 1
-                reload(server, files: files, sequence: sequence, logger: logger)
+                reload(server, host: host, files: files, sequence: sequence, logger: logger)
                 continue
             }
             if draining {
                 logger.warning("second stop signal: exiting now")
+                host?.stopAll(grace: 0)
                 lock.release()
                 Glibc.exit(0)
             }
@@ -74,6 +84,7 @@ struct Serve: ParsableCommand {
             logger.notice("draining", metadata: ["signal": "\(received)", "timeout_s": "\(timeout)"])
             DispatchQueue.global().async {
                 let clean = server.drain(timeout: timeout)
+                host?.stopAll(grace: 10)
                 logger.notice(clean ? "drained: exiting" : "drain timeout: closed the rest, exiting")
                 lock.release()
                 Glibc.exit(0)
@@ -82,7 +93,7 @@ struct Serve: ParsableCommand {
     }
 
     /// Re-reads the config and applies it; an invalid one changes nothing.
-    private func reload(_ server: ProxyServer, files: RuntimeFiles, sequence: Int, logger: Logger) {
+    private func reload(_ server: ProxyServer, host: AppHost?, files: RuntimeFiles, sequence: Int, logger: Logger) {
         let start = DispatchTime.now()
         logger.notice("SIGHUP: reloading", metadata: ["config": "\(options.configPath)"])
         do {
@@ -93,7 +104,8 @@ struct Serve: ParsableCommand {
                 server.recordRejectedReload()
                 throw error
             }
-            let outcome = try server.apply(config)
+            // Running containers keep serving; redeploying changed apps comes later.
+            let outcome = try server.apply(config, placements: host?.placements ?? [:])
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
             logger.notice("reload applied", metadata: [
                 "generation": "\(outcome.generation)", "changes": "\(outcome.diff.summary)",

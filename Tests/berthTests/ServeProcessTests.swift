@@ -11,13 +11,14 @@ final class ServeProcess {
     let port: Int
     let configPath: String
     let stateDir: String
+    private(set) var startupLines: [String] = []
     private let output = Pipe()
     private let errorPath: String
 
-    init(config: String) throws {
+    init(config: String, stateDir given: String? = nil) throws {
         let path = try writeTemp(config)
         configPath = path
-        stateDir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        stateDir = given ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
         process.executableURL = berthBinary()
         process.arguments = ["serve", "--config", path, "--state-dir", stateDir]
         process.standardOutput = output
@@ -25,7 +26,14 @@ final class ServeProcess {
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
-        let text = firstLine(of: output)
+        // Builds and container starts print first; the proxy line says the port.
+        var text = firstLine(of: output)
+        var seen = [text]
+        while !text.hasPrefix("[proxy] listening") && !text.isEmpty {
+            text = firstLine(of: output)
+            seen.append(text)
+        }
+        startupLines = seen
         guard let r = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
               let p = Int(text[r].split(separator: ":")[1]) else {
             throw TestFailure("serve did not report its port: \(text)")

@@ -1,0 +1,40 @@
+import Testing
+import Foundation
+
+/// `berth serve` with a `build` app: the image is built, replicas start in
+/// their own network namespaces, the proxy reaches them there, and SIGTERM
+/// stops them leaving no mount behind.
+@Suite(.serialized) struct ServeContainerTests {
+    @Test func buildAppIsBuiltStartedRoutedAndStopped() throws {
+        let state = try busyboxState()
+        let ctx = URL(fileURLWithPath: state).deletingLastPathComponent().path + "/web"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "hello from a container\n".write(toFile: ctx + "/index.html", atomically: true, encoding: .utf8)
+        try "FROM busybox\nCOPY index.html /www/index.html\nCMD [\"/bin/busybox\", \"httpd\", \"-f\", \"-p\", \"8000\", \"-h\", \"/www\"]\n"
+            .write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(config: """
+        listen 127.0.0.1:0
+        workers 2
+        timeouts {
+            drain 2s
+        }
+        app web {
+            path /web
+            build \(ctx)
+            port 8000
+            replicas 2
+        }
+        """, stateDir: state)
+        #expect(serve.startupLines.contains { $0.contains("[build] web") && $0.contains("writing image") })
+        #expect(serve.startupLines.filter { $0.contains("[run]   web  started") }.count == 2)
+        for _ in 0..<4 {
+            #expect(try shell("curl -s http://127.0.0.1:\(serve.port)/web/").1 == "hello from a container\n")
+        }
+        // The replicas' port is not on the host's loopback.
+        #expect(try shell("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/ || true").1 != "200")
+        #expect(serve.terminate() == 0)
+        #expect(try shell("mount | grep -c '\(state)/containers' || true").1.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let left = try FileManager.default.contentsOfDirectory(atPath: state + "/containers").filter { !$0.hasSuffix(".log") }
+        #expect(left.isEmpty)
+    }
+}
