@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Makes `debian:SUITE`, `debian:SUITE-slim` and `ubuntu:SUITE` base images
 /// without a registry: mmdebstrap's minbase of that suite, with the host's
 /// apt `Acquire::` settings so it works wherever the host's apt does.
@@ -16,8 +20,21 @@ enum BaseBootstrap {
         return (parts[0].hasSuffix("ubuntu") ? "ubuntu" : "debian", suite)
     }
 
-    /// Bootstraps `ref` into the store; returns the new image id.
+    /// Bootstraps `ref` into the store (once: concurrent builds, threads or
+    /// processes, wait for the first and use its image); returns the image id.
     static func bootstrap(_ ref: String, store: ImageStore, log: (String) -> Void) throws(StoreError) -> String {
+        let fd = open(store.root + "/bootstrap.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError("cannot open the bootstrap lock") }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        if let (id, _) = store.resolve(ref) {
+            log("\(ImageStore.normalize(ref)) was bootstrapped meanwhile: using sha256:\(id.prefix(12))")
+            return id
+        }
+        return try bootstrapLocked(ref, store: store, log: log)
+    }
+
+    private static func bootstrapLocked(_ ref: String, store: ImageStore, log: (String) -> Void) throws(StoreError) -> String {
         guard let (distro, suite) = suite(of: ref) else { throw StoreError("\(ref) cannot be bootstrapped") }
         let start = Date()
         let work = try store.stagingDirectory("bootstrap")

@@ -129,3 +129,20 @@ func write(_ path: String, _ text: String, mode: Int = 0o644) {
         }
     }
 }
+
+@Suite struct BootstrapLockTests {
+    /// A second bootstrap of a name that appeared while it waited uses that image.
+    @Test func concurrentBootstrapsShareOneImage() throws {
+        let root = tempDir("store")
+        let store = try ImageStore(root: root)
+        let tar = tempDir("tar") + "/base.tar"
+        let src = tempDir("base")
+        write(src + "/marker", "x")
+        _ = ImageStore.run(["tar", "-C", src, "-cf", tar, "."])
+        let id = try store.importTarball(tar, as: "debian:bookworm-slim")
+        // The image is in the store, so bootstrap must not run mmdebstrap.
+        var lines: [String] = []
+        #expect(try BaseBootstrap.bootstrap("debian:bookworm-slim", store: store) { lines.append($0) } == id)
+        #expect(lines.first?.contains("bootstrapped meanwhile") == true)
+    }
+}
