@@ -19,6 +19,10 @@ public final class AppHost: @unchecked Sendable {
     let logger: Logger
     let output: @Sendable (String) -> Void
     private let running = Mutex<[String: RunningApp]>([:])
+    /// Every replica ever started (for an urgent kill while a stop is under way).
+    private let started = Mutex<[SupervisedContainer]>([])
+    /// One stop at a time; a second caller returns only when the first is done.
+    private let stopping = NSLock()
 
     struct RunningApp {
         var config: AppConfig
@@ -55,8 +59,15 @@ public final class AppHost: @unchecked Sendable {
         running.withLock { $0.mapValues(\.placements) }
     }
 
-    /// Stops every replica (SIGTERM, SIGKILL after `grace`) and removes its files.
+    /// Stops every replica (SIGTERM, SIGKILL after `grace`) and removes its
+    /// files. A `grace` of 0 kills at once, even replicas another call is
+    /// already stopping; every caller returns only when all are gone.
     public func stopAll(grace: Double) {
+        if grace <= 0 {
+            for r in started.withLock({ $0 }) { r.container.kill("KILL") }
+        }
+        stopping.lock()
+        defer { stopping.unlock() }
         let all = running.withLock { r in
             let replicas = r.values.flatMap(\.replicas)
             r.removeAll()
@@ -78,6 +89,21 @@ public final class AppHost: @unchecked Sendable {
         guard let image = store.image(imageID) else { throw StoreError("image \(imageID) vanished") }
         var replicas: [SupervisedContainer] = []
         var placements: [Placement] = []
+        do {
+            try startReplicas(app, image: image, startTimeout: startTimeout, into: &replicas, &placements)
+        } catch {
+            // Half an app is not started: stop what did start.
+            for r in replicas {
+                r.stop(grace: 1)
+                r.container.remove()
+            }
+            throw error
+        }
+        return RunningApp(config: app, replicas: replicas, placements: placements)
+    }
+
+    private func startReplicas(_ app: AppConfig, image: ImageStore.Image, startTimeout: Double,
+                               into replicas: inout [SupervisedContainer], _ placements: inout [Placement]) throws {
         for n in 1...app.replicas {
             let start = Date()
             var port = app.port ?? 8000
@@ -94,6 +120,7 @@ public final class AppHost: @unchecked Sendable {
                                           runc: Runc(stateRoot: store.root + "/runc"))
             let supervised = SupervisedContainer(container: container, logPath: store.root + "/containers/\(id).log")
             supervised.start()
+            started.withLock { $0.append(supervised) }
             replicas.append(supervised)
             guard supervised.waitRunning(timeout: 10), let ns = supervised.netnsPath else {
                 throw RuntimeError("\(app.name) replica \(n) did not start (see \(supervised.logPath))")
@@ -105,7 +132,6 @@ public final class AppHost: @unchecked Sendable {
             output(String(format: "[run]   %@  started %d/%d (container %@), healthy in %.0fms", app.name, n, app.replicas,
                           String(id.suffix(8)), Date().timeIntervalSince(start) * 1000))
         }
-        return RunningApp(config: app, replicas: replicas, placements: placements)
     }
 
     private func waitAccepting(netns: String?, port: Int, timeout: Double) throws -> Bool {

@@ -1,17 +1,40 @@
 import Testing
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `berth serve` with a `build` app: the image is built, replicas start in
 /// their own network namespaces, the proxy reaches them there, and SIGTERM
 /// stops them leaving no mount behind.
 @Suite(.serialized) struct ServeContainerTests {
-    @Test func buildAppIsBuiltStartedRoutedAndStopped() throws {
-        let state = try busyboxState()
+    func webApp(_ state: String) throws -> String {
         let ctx = URL(fileURLWithPath: state).deletingLastPathComponent().path + "/web"
         try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
         try "hello from a container\n".write(toFile: ctx + "/index.html", atomically: true, encoding: .utf8)
         try "FROM busybox\nCOPY index.html /www/index.html\nCMD [\"/bin/busybox\", \"httpd\", \"-f\", \"-p\", \"8000\", \"-h\", \"/www\"]\n"
             .write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        return ctx
+    }
+
+    /// A second SIGTERM during the drain exits at once, still leaving no mount.
+    @Test func secondSigtermExitsAtOnceAndCleansUp() throws {
+        let state = try busyboxState()
+        let ctx = try webApp(state)
+        let serve = try ServeProcess(config: "listen 127.0.0.1:0\nworkers 1\napp web {\n path /web\n build \(ctx)\n port 8000\n}\n", stateDir: state)
+        #expect(try shell("curl -s http://127.0.0.1:\(serve.port)/web/").1 == "hello from a container\n")
+        let start = Date()
+        kill(serve.process.processIdentifier, SIGTERM)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(serve.terminate() == 0)  // the second SIGTERM
+        #expect(Date().timeIntervalSince(start) < 5)  // not the 10 s grace httpd (PID 1, TERM ignored) would take
+        #expect(try shell("mount | grep -c '\(state)/containers' || true").1.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    @Test func buildAppIsBuiltStartedRoutedAndStopped() throws {
+        let state = try busyboxState()
+        let ctx = try webApp(state)
         let serve = try ServeProcess(config: """
         listen 127.0.0.1:0
         workers 2
