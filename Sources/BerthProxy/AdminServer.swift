@@ -28,12 +28,7 @@ final class AdminServer: @unchecked Sendable {
     }
 
     func start() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { arg in
-            let me = Unmanaged<AdminServer>.fromOpaque(arg!).takeRetainedValue()
-            me.serve()
-            return nil
-        }, box)
+        if let t = OSThread.start({ self.serve() }) { thread = t }
     }
 
     func stop() {

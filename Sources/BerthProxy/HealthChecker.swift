@@ -20,18 +20,7 @@ final class HealthChecker: Sendable {
     }
 
     func start() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let me = Unmanaged<HealthChecker>.fromOpaque(arg!).takeRetainedValue()
-            me.loop()
-            return nil
-        }, box)
-        if rc != 0 {
-            Unmanaged<HealthChecker>.fromOpaque(box).release()
-        } else {
-            pthread_detach(tid)
-        }
+        OSThread.start(detached: true) { self.loop() }
     }
 
     func stop() {

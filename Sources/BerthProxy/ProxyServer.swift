@@ -119,18 +119,11 @@ public final class ProxyServer: @unchecked Sendable {
     /// Starts one thread per worker, and the admin listener.
     public func start() {
         for w in workers {
-            let box = Unmanaged.passRetained(WorkerThread(worker: w, finished: finished)).toOpaque()
-            var tid = pthread_t()
-            let rc = pthread_create(&tid, nil, { arg in
-                let t = Unmanaged<WorkerThread>.fromOpaque(arg!).takeRetainedValue()
-                t.worker.run()
-                t.finished.signal()
-                return nil
-            }, box)
-            if rc != 0 {
-                Unmanaged<WorkerThread>.fromOpaque(box).release()
-                fatalError("pthread_create: \(rc)")
-            }
+            let finished = self.finished
+            guard let tid = OSThread.start({
+                w.run()
+                finished.signal()
+            }) else { fatalError("cannot start a worker thread") }
             threads.append(tid)
         }
         admin?.start()
@@ -283,15 +276,5 @@ public final class ProxyServer: @unchecked Sendable {
         threads.removeAll()
         if let fd = accessLogFD, fd > 2 { Glibc.close(fd) }
         accessLogFD = nil
-    }
-}
-
-/// What a worker thread needs: the worker, and a semaphore to say it returned.
-private final class WorkerThread {
-    let worker: Worker
-    let finished: DispatchSemaphore
-    init(worker: Worker, finished: DispatchSemaphore) {
-        self.worker = worker
-        self.finished = finished
     }
 }
