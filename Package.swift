@@ -30,7 +30,7 @@ let package = Package(
         // proxy.conf → Config, with file:line:col errors.
         .target(name: "BerthConfig"),
         // OCI bundles, overlay mounts, runc.
-        .target(name: "BerthRuntime"),
+        .target(name: "BerthRuntime", dependencies: ["CBerth"]),
         // Dockerfiles, image store, builds.
         .target(name: "BerthImage", dependencies: ["CBerth", "BerthRuntime"]),
         // Event loops, connections, routing, balancing, access log.

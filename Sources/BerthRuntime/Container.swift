@@ -15,13 +15,16 @@ public final class Container {
         public var cwd: String
         public var uid: UInt32
         public var gid: UInt32
+        /// What `stop` sends first (the image's STOPSIGNAL; `TERM` by default).
+        public var stopSignal: String
 
-        public init(args: [String], env: [String], cwd: String, uid: UInt32, gid: UInt32) {
+        public init(args: [String], env: [String], cwd: String, uid: UInt32, gid: UInt32, stopSignal: String = "TERM") {
             self.args = args
             self.env = env
             self.cwd = cwd
             self.uid = uid
             self.gid = gid
+            self.stopSignal = stopSignal
         }
     }
 
@@ -35,14 +38,16 @@ public final class Container {
     public let id: String
     public let dir: String
     public let runc: Runc
+    public let stopSignal: String
     private var overlay: OverlayMount?
 
     /// Prepares the root file system and the bundle (nothing runs yet).
     public init(id: String, dir: String, layers: [String], process: Process, hostname: String,
-                network: Network, runc: Runc) throws(RuntimeError) {
+                network: Network, limits: ResourceLimits? = nil, runc: Runc) throws(RuntimeError) {
         self.id = id
         self.dir = dir
         self.runc = runc
+        stopSignal = process.stopSignal
         for d in [dir, dir + "/bundle", dir + "/empty"] where mkdir(d, 0o755) != 0 && errno != EEXIST {
             throw RuntimeError("cannot create \(d): \(String(cString: strerror(errno)))")
         }
@@ -60,6 +65,7 @@ public final class Container {
                            uid: process.uid, gid: process.gid, hostname: hostname, hostNetwork: network == .host)
         spec.bind(dir + "/hosts", to: "/etc/hosts")
         spec.bind(dir + "/resolv.conf", to: "/etc/resolv.conf")
+        if let limits { spec.limit(limits, cgroup: id) }
         try spec.write(to: dir + "/bundle")
     }
 

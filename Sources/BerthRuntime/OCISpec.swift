@@ -37,6 +37,17 @@ public struct OCISpec: Codable, Sendable {
         public var namespaces: [Namespace]
         public var maskedPaths: [String]
         public var readonlyPaths: [String]
+        public var resources: Resources?
+        /// Where runc makes the container's cgroups (`/berth/ID` under each controller).
+        public var cgroupsPath: String?
+    }
+    public struct Resources: Codable, Sendable {
+        public struct Memory: Codable, Sendable { public var limit: Int64; public var swap: Int64? }
+        public struct CPU: Codable, Sendable { public var quota: Int64; public var period: UInt64 }
+        public struct Pids: Codable, Sendable { public var limit: Int64 }
+        public var memory: Memory?
+        public var cpu: CPU?
+        public var pids: Pids?
     }
 
     public var ociVersion = "1.0.2"
@@ -81,6 +92,28 @@ public struct OCISpec: Codable, Sendable {
         if !hostNetwork { namespaces.append(Namespace(type: "network")) }
         linux = Linux(namespaces: namespaces, maskedPaths: Self.maskedPaths, readonlyPaths: Self.readonlyPaths)
     }
+
+    /// Puts the container in cgroup `/berth/ID` with `limits`.
+    public mutating func limit(_ limits: ResourceLimits, cgroup id: String) {
+        var r = Resources()
+        if let m = limits.memory {
+            let bytes = Int64(m)
+            r.memory = Resources.Memory(limit: bytes, swap: Self.swapAccounting ? bytes : nil)
+        }
+        if let c = limits.cpus {
+            let period = ResourceLimits.cpuPeriod
+            r.cpu = Resources.CPU(quota: max(1000, Int64((c * Double(period)).rounded())), period: UInt64(period))
+        }
+        r.pids = Resources.Pids(limit: Int64(limits.pids))
+        linux.resources = r
+        linux.cgroupsPath = "/berth/" + id
+    }
+
+    /// Whether the kernel accounts swap per cgroup (memory.memsw.*); when it
+    /// does, memory+swap is capped at the memory limit, as `--memory-swap`
+    /// equal to `--memory` does in Docker.
+    static let swapAccounting: Bool = access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0
+        || access("/sys/fs/cgroup/memory.swap.max", F_OK) == 0
 
     /// Adds a read-only bind mount of a host file or directory.
     public mutating func bind(_ source: String, to destination: String) {

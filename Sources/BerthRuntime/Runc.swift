@@ -55,4 +55,31 @@ public struct Runc: Sendable {
         try? p.run()
         p.waitUntilExit()
     }
+
+    /// `runc delete --force ID`: kills what is left of the container and
+    /// forgets it (nothing happens when runc does not know it).
+    public func forceDelete(_ id: String) {
+        _ = capture(["delete", "--force", id])
+    }
+
+    /// The ids of the containers runc knows under this state root.
+    public func list() -> [String] {
+        guard let out = capture(["list", "-q"]) else { return [] }
+        return out.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// Runs `runc --root ROOT ARGS...`; its stdout when it exits 0.
+    private func capture(_ args: [String]) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [binary, "--root", stateRoot] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+    }
 }

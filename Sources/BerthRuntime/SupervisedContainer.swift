@@ -14,24 +14,47 @@ public final class SupervisedContainer: @unchecked Sendable {
         case starting, running, backingOff = "restarting", stopped
     }
 
+    /// What the supervisor knows, read as one value.
+    public struct Status: Sendable {
+        public var state: State = .starting
+        public var restarts = 0
+        /// The container's init process, while it runs.
+        public var pid: Int32?
+        /// When the current run began (for uptime).
+        public var since: Date?
+        /// The exit status of the last run that ended.
+        public var lastExit: Int32?
+        /// Quick exits in a row (each after less than `steadyAfter` seconds).
+        public var quickExits = 0
+        /// Four quick exits in a row: the container is crash-looping.
+        public var crashLooping: Bool { quickExits >= 4 }
+    }
+
     public let container: Container
     public let logPath: String
     public let maxLogBytes: Int
-    private let lock = Mutex<(state: State, restarts: Int, pid: Int32?, stopping: Bool)>((.starting, 0, nil, false))
+    /// A run longer than this resets the backoff and the crash-loop count.
+    public static let steadyAfter = 10.0
+    /// Told (on the supervisor's thread) when the container starts running or exits.
+    private let onChange: (@Sendable (SupervisedContainer) -> Void)?
+    private let lock = Mutex<(status: Status, stopping: Bool)>((Status(), false))
     private let wake = DispatchSemaphore(value: 0)
     private let exited = DispatchSemaphore(value: 0)
     private var thread = pthread_t()
 
-    public init(container: Container, logPath: String, maxLogBytes: Int = 10 << 20) {
+    public init(container: Container, logPath: String, maxLogBytes: Int = 10 << 20,
+                onChange: (@Sendable (SupervisedContainer) -> Void)? = nil) {
         self.container = container
         self.logPath = logPath
         self.maxLogBytes = maxLogBytes
+        self.onChange = onChange
     }
 
-    public var state: State { lock.withLock { $0.state } }
-    public var restarts: Int { lock.withLock { $0.restarts } }
+    public var status: Status { lock.withLock { $0.status } }
+    public var state: State { status.state }
+    public var restarts: Int { status.restarts }
     /// The container's init process, while it runs.
-    public var pid: Int32? { lock.withLock { $0.pid } }
+    public var pid: Int32? { status.pid }
     /// Its network namespace handle (for the proxy's upstream sockets).
     public var netnsPath: String? { pid.map { "/proc/\($0)/ns/net" } }
 
@@ -54,11 +77,11 @@ public final class SupervisedContainer: @unchecked Sendable {
         return pid != nil
     }
 
-    /// SIGTERM (or `signal`), SIGKILL after `grace` seconds, then no restart.
-    public func stop(signal: String = "TERM", grace: Double) {
+    /// The image's STOPSIGNAL (or `signal`), SIGKILL after `grace` seconds, then no restart.
+    public func stop(signal: String? = nil, grace: Double) {
         lock.withLock { $0.stopping = true }
         wake.signal()
-        container.kill(signal)
+        container.kill(signal ?? container.stopSignal)
         if exited.wait(timeout: .now() + grace) == .timedOut {
             container.kill("KILL")
             _ = exited.wait(timeout: .now() + 10)
@@ -69,22 +92,32 @@ public final class SupervisedContainer: @unchecked Sendable {
     private func superviseLoop() {
         var backoff = 0.5
         while !lock.withLock({ $0.stopping }) {
-            lock.withLock { $0.state = .starting }
+            lock.withLock { $0.status.state = .starting }
             let started = Date()
-            let status = runOnce()
-            lock.withLock { $0.pid = nil }
-            if lock.withLock({ $0.stopping }) { break }
+            let code = runOnce()
+            cleanUpAfterRun()
+            let steady = Date().timeIntervalSince(started) > Self.steadyAfter
             // A container that ran a while starts over from a short delay.
-            if Date().timeIntervalSince(started) > 10 { backoff = 0.5 }
-            log("berth: container exited with status \(status); restarting in \(backoff)s")
-            lock.withLock {
-                $0.state = .backingOff
-                $0.restarts += 1
+            if steady { backoff = 0.5 }
+            let stopping = lock.withLock { l in
+                l.status.pid = nil
+                l.status.since = nil
+                l.status.lastExit = code
+                if !l.stopping {
+                    l.status.state = .backingOff
+                    l.status.restarts += 1
+                    l.status.quickExits = steady ? 0 : l.status.quickExits + 1
+                }
+                return l.stopping
             }
+            if stopping { break }
+            log("berth: container exited with status \(code); restarting in \(backoff)s")
+            onChange?(self)
             _ = wake.wait(timeout: .now() + backoff)
             backoff = min(backoff * 2, 30)
         }
-        lock.withLock { $0.state = .stopped }
+        lock.withLock { $0.status.state = .stopped }
+        onChange?(self)
         exited.signal()
     }
 
@@ -95,10 +128,14 @@ public final class SupervisedContainer: @unchecked Sendable {
                     // The init pid appears in runc's state once the container runs.
                     for _ in 0..<250 {
                         if let pid = runcStatePID() {
-                            lock.withLock {
-                                $0.pid = pid
-                                $0.state = .running
+                            let live = lock.withLock { l in
+                                guard !l.stopping else { return false }
+                                l.status.pid = pid
+                                l.status.since = Date()
+                                l.status.state = .running
+                                return true
                             }
+                            if live { onChange?(self) }
                             return
                         }
                         if !runc.isRunning { return }
@@ -110,6 +147,27 @@ public final class SupervisedContainer: @unchecked Sendable {
             log("berth: \(error)")
             return -1
         }
+    }
+
+    /// After `runc run` returns: when runc itself died (not the container),
+    /// the container lives on, reparented to this process (the subreaper):
+    /// kill it, reap it and make runc forget it so the next run can start.
+    private func cleanUpAfterRun() {
+        let initPID = pid
+        container.runc.forceDelete(container.id)
+        if let initPID, Self.parent(of: initPID) == getpid() {
+            kill(initPID, SIGKILL)
+            var st: Int32 = 0
+            waitpid(initPID, &st, 0)
+        }
+    }
+
+    /// The parent pid of `pid` from /proc/PID/stat, or nil when it is gone.
+    static func parent(of pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
     }
 
     private func runcStatePID() -> Int32? {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/xattr.h>
 #include <sched.h>
+#include <sys/prctl.h>
 
 struct ev_loop *cberth_loop_new(void) { return ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV); }
 void cberth_loop_destroy(struct ev_loop *loop) { ev_loop_destroy(loop); }
@@ -54,3 +55,4 @@ void cberth_sha256_finish(cberth_sha256 *h, unsigned char *out32) {
 long cberth_lgetxattr(const char *path, const char *name, void *value, size_t size) { return lgetxattr(path, name, value, size); }
 
 int cberth_setns_net(int fd) { return setns(fd, CLONE_NEWNET); }
+int cberth_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }

@@ -53,6 +53,10 @@ int cberth_random_bytes(unsigned char *buf, int count);
 /* setns(2) into a network namespace (fd from /proc/PID/ns/net); 0 on success. */
 int cberth_setns_net(int fd);
 
+/* prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants (a container whose
+   runc died) are reparented to this process instead of init; 0 on success. */
+int cberth_become_subreaper(void);
+
 /* lgetxattr(2) (not exported by Swift's Glibc module). */
 long cberth_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
