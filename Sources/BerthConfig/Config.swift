@@ -16,6 +16,9 @@ public struct Config: Sendable, Equatable {
     public var listens: [ListenConfig] = []
     public var workers: Workers = .auto
     public var stateDir: String?
+    /// The OCI runtime for app containers: runc (default) or crun (berth
+    /// falls back to runc when crun cannot start a container here).
+    public var runtime = "runc"
     /// Off unless configured, as in HAProxy (nginx logs by default; we chose quiet).
     public var accessLog: AccessLog = .off
     public var admin: HostPort?

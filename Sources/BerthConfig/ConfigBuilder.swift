@@ -24,6 +24,13 @@ struct ConfigBuilder {
                 } else {
                     throw ConfigError(v.location, "workers: expected 'auto' or a number of threads from 1 to 1024, got \(v.display)")
                 }
+            case "runtime":
+                try noBlock(s)
+                let v = try one(s, "'runc' or 'crun'")
+                guard v.word == "runc" || v.word == "crun" else {
+                    throw ConfigError(v.location, "runtime: expected 'runc' or 'crun', got \(v.display)")
+                }
+                config.runtime = v.word!
             case "state-dir":
                 try noBlock(s)
                 config.stateDir = try one(s, "a directory").word!

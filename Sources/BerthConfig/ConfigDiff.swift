@@ -27,6 +27,7 @@ public struct ConfigDiff: Sendable, Equatable {
         if old.accessLog != new.accessLog { needsRestart.append("access-log") }
         if old.admin != new.admin { needsRestart.append("admin") }
         if old.stateDir != new.stateDir { needsRestart.append("state-dir") }
+        if old.runtime != new.runtime { needsRestart.append("runtime") }
         let oldTLS = Dictionary(old.listens.map { ($0.address, $0.tls) }, uniquingKeysWith: { a, _ in a })
         if new.listens.contains(where: { l in oldTLS[l.address].map { $0 != l.tls } ?? false }) {
             settingsChanged.append("tls")

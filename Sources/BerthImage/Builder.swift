@@ -77,6 +77,14 @@ public final class Builder {
         let final = stages[lastIndex]
         do {
             var config = final.config
+            // Nothing changed (same layers, same runtime config as the tagged
+            // image): keep that image and its id, as Docker does.
+            if let tag = options.tag, let (oldID, old) = store.resolve(tag),
+               old.layers == final.layers.map(\.digest), old.config.config == config.config,
+               old.config.architecture == config.architecture, old.config.os == config.os {
+                output("writing image sha256:\(oldID) as \(ImageStore.normalize(tag)) (unchanged)")
+                return oldID
+            }
             config.created = ImageStore.timestamp()
             let id = try store.commitImage(config: config, layers: final.layers)
             if let tag = options.tag { try store.tag(tag, id) }

@@ -49,7 +49,8 @@ extension ClientConnection {
     private func startExchange(headLength: Int) {
         let settings = worker.settings
         ex = Exchange()
-        ex.start = now
+        ex.start = heldSince ?? now
+        heldSince = nil
         ex.bytesIn = headLength
         let head = parser.head
         ex.method = head.method
@@ -82,6 +83,10 @@ extension ClientConnection {
         }
         ex.route = route
         guard let pool = worker.choosePool(route) else {
+            if route.holdsWhileStarting && now < ex.start + settings.startTimeout {
+                hold(headLength: headLength)
+                return
+            }
             // No server, or none healthy: tell the client when to come back.
             inBuf.consume(headLength)
             respondLocal(503, close: hasBody || !ex.keepAlive, extraHeaders: "Retry-After: 5\r\n")
@@ -113,6 +118,34 @@ extension ClientConnection {
         phase = .exchange
         guard attach(pool) else { return }
         pumpRequest()
+    }
+
+    /// Parks the parsed request (its head stays in `inBuf`) until its app
+    /// has a server or `timeouts { start }` passes; the worker retries it.
+    private func hold(headLength: Int) {
+        phase = .held
+        heldHeadLength = headLength
+        heldSince = ex.start
+        deadline = ex.start + worker.settings.startTimeout
+        updateClientInterest()
+        worker.held.append(self)
+    }
+
+    /// Tries a held request again (its app may have a server now); one
+    /// still without a server is held again (and re-listed by `hold`).
+    func retryHeld() {
+        guard phase == .held else { return }
+        phase = .head
+        startExchange(headLength: heldHeadLength)
+    }
+
+    /// The hold timed out: 503, as when nothing is starting.
+    func giveUpHolding() {
+        phase = .head
+        heldSince = nil
+        inBuf.consume(heldHeadLength)
+        let hasBody = parser.head.framing != .none
+        respondLocal(503, close: hasBody || !ex.keepAlive, extraHeaders: "Retry-After: 5\r\n")
     }
 
     /// Takes a connection from `pool` (or opens one) for this exchange. A

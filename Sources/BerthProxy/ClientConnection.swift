@@ -7,6 +7,8 @@ final class ClientConnection: IOEventHandler {
     enum Phase {
         /// Waiting for or parsing a request head.
         case head
+        /// A parsed request waits (head still buffered) for its starting app's first replica.
+        case held
         /// A request is with an upstream.
         case exchange
         /// Bytes flow both ways after a 101.
@@ -39,6 +41,9 @@ final class ClientConnection: IOEventHandler {
     /// Some bytes of the current head have arrived (a timeout is then a 408).
     var headStarted = false
     var shutdownSent = false
+    /// While `.held`: the held head's length and when the request arrived.
+    var heldHeadLength = 0
+    var heldSince: Double?
 
     init(fd: Int32, peer: [UInt8], worker: Worker) {
         self.fd = fd
@@ -99,7 +104,7 @@ final class ClientConnection: IOEventHandler {
         case .closing:
             inBuf.clear()
             if clientEOF { close() }
-        case .closed:
+        case .held, .closed:
             return
         }
     }
@@ -116,7 +121,7 @@ final class ClientConnection: IOEventHandler {
             pumpTunnel()
         case .closing:
             finishClosing()
-        case .closed:
+        case .held, .closed:
             break
         }
     }
@@ -132,7 +137,7 @@ final class ClientConnection: IOEventHandler {
             read = read && inBuf.freeBytes > 0
         case .closing:
             read = read && shutdownSent
-        case .closed:
+        case .held, .closed:
             read = false
         }
         watcher.set(read: read, write: !outBuf.isEmpty)
@@ -179,6 +184,8 @@ final class ClientConnection: IOEventHandler {
             } else {
                 abort()
             }
+        case .held:
+            giveUpHolding()
         case .tunnel, .closing:
             abort()
         case .closed:

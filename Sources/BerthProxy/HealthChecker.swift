@@ -39,15 +39,20 @@ final class HealthChecker: Sendable {
 
     /// One check: connect, send the request, read the status line.
     func probe() -> (Bool, String) {
+        Self.probe(server.address, in: server.netns, hostHeader: server.name, check: check)
+    }
+
+    /// `check` against `address` (opened inside `netns` when given).
+    static func probe(_ address: SocketAddress, in netns: NetworkNamespace?, hostHeader: String, check: HealthCheck) -> (Bool, String) {
         let deadline = WallClock.seconds + check.timeout
-        guard let (fd, inProgress) = Socket.connect(server.address, in: server.netns) else { return (false, "connect failed") }
+        guard let (fd, inProgress) = Socket.connect(address, in: netns) else { return (false, "connect failed") }
         defer { Socket.close(fd) }
         if inProgress {
             guard wait(fd, events: Int16(POLLOUT), until: deadline) else { return (false, "connect timeout") }
             let err = Socket.pendingError(fd)
             if err != 0 { return (false, "connect: \(String(cString: strerror(err)))") }
         }
-        let request = Array("\(check.method) \(check.path) HTTP/1.1\r\nHost: \(server.name)\r\nUser-Agent: berth-health\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array("\(check.method) \(check.path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: berth-health\r\nConnection: close\r\n\r\n".utf8)
         let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         guard sent == request.count else { return (false, "send failed") }
         var head = [UInt8]()
@@ -66,7 +71,7 @@ final class HealthChecker: Sendable {
         return (code >= 200 && code < 400, "\(check.method) \(check.path) → \(code)")
     }
 
-    private func wait(_ fd: Int32, events: Int16, until deadline: Double) -> Bool {
+    private static func wait(_ fd: Int32, events: Int16, until deadline: Double) -> Bool {
         while true {
             let left = deadline - WallClock.seconds
             if left <= 0 { return false }

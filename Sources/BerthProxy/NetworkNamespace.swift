@@ -59,8 +59,13 @@ extension NetworkNamespace {
     /// Whether something accepts TCP on 127.0.0.1:`port` inside this namespace
     /// within `timeout` seconds (the readiness check for a starting replica).
     public func accepts(port: Int, timeout: Double) -> Bool {
+        Self.accepts(port: port, in: self, timeout: timeout)
+    }
+
+    /// The same in `netns`, or in the host's namespace when it is nil.
+    static func accepts(port: Int, in netns: NetworkNamespace?, timeout: Double) -> Bool {
         guard let address = try? SocketAddress(HostPort(host: "127.0.0.1", port: port)),
-              let (fd, inProgress) = Socket.connect(address, in: self) else { return false }
+              let (fd, inProgress) = Socket.connect(address, in: netns) else { return false }
         defer { Socket.close(fd) }
         if !inProgress { return true }
         var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)

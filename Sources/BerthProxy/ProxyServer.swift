@@ -31,6 +31,10 @@ public final class ProxyServer: @unchecked Sendable {
     private var listenAliases: [String: String] = [:]
     private var checkers: [Int: HealthChecker] = [:]
     private var admin: AdminServer?
+    /// Where container apps' replicas are (the control plane updates it).
+    private var placements: [String: [Placement]]
+    /// Reloads and placement updates come from different threads: one at a time.
+    private let control = Mutex<Void>(())
     /// What the admin thread may read.
     let published: Mutex<PublishedState>
 
@@ -45,6 +49,7 @@ public final class ProxyServer: @unchecked Sendable {
     public init(config: Config, placements: [String: [Placement]] = [:], logger: Logger = Logger(label: "berth.proxy")) throws {
         self.config = config
         self.logger = logger
+        self.placements = placements
         switch config.workers {
         case .auto: workerCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         case .count(let n): workerCount = n
@@ -140,15 +145,46 @@ public final class ProxyServer: @unchecked Sendable {
     /// Applies a new config: a new route table for every worker, listeners
     /// opened or closed as the diff says. Throws (changing nothing) when the
     /// new config cannot be served; returns once every worker switched.
-    public func apply(_ newConfig: Config, placements: [String: [Placement]] = [:]) throws -> ReloadOutcome {
-        do {
-            let outcome = try applyOrThrow(newConfig, placements: placements)
-            published.withLock { $0.reloadsApplied += 1 }
-            return outcome
-        } catch {
-            published.withLock { $0.reloadsRejected += 1 }
-            throw error
+    public func apply(_ newConfig: Config, placements: [String: [Placement]]? = nil) throws -> ReloadOutcome {
+        try control.withLock { _ throws(any Error) in
+            do {
+                let outcome = try applyOrThrow(newConfig, placements: placements ?? self.placements)
+                published.withLock { $0.reloadsApplied += 1 }
+                return outcome
+            } catch {
+                published.withLock { $0.reloadsRejected += 1 }
+                throw error
+            }
         }
+    }
+
+    /// Routes container apps to where their replicas are now (a replica
+    /// started, restarted in a new namespace, or stopped); the config and its
+    /// generation stay. Returns once every worker has the new table.
+    public func updatePlacements(_ newPlacements: [String: [Placement]]) {
+        control.withLock { _ in republish(newPlacements) }
+    }
+
+    private func republish(_ newPlacements: [String: [Placement]]) {
+        guard newPlacements != placements else { return }
+        let table: RouteTable
+        do {
+            table = try RouteTable(config: config, registry: registry, generation: generation, placements: newPlacements)
+        } catch {
+            logger.error("placements not applied", metadata: ["error": "\(error)"])
+            return
+        }
+        placements = newPlacements
+        let settings = ProxySettings(config: config, workers: workerCount)
+        let group = DispatchGroup()
+        for w in workers {
+            group.enter()
+            w.send(.update(TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: []),
+                           done: { group.leave() }))
+        }
+        _ = group.wait(timeout: .now() + 10)
+        published.withLock { $0.table = table }
+        updateHealthCheckers(table)
     }
 
     /// Counts a reload refused before it reached the proxy (an invalid file).
@@ -192,6 +228,7 @@ public final class ProxyServer: @unchecked Sendable {
         for key in removed { listenPorts.removeValue(forKey: key) }
         listenAliases = listenAliases.filter { newKeys.contains($0.value) }
         config = effective
+        self.placements = placements
         ports = config.listens.map { boundKey($0).flatMap { listenPorts[$0] } ?? 0 }
         published.withLock {
             $0.table = table
@@ -218,6 +255,24 @@ public final class ProxyServer: @unchecked Sendable {
             checkers[id] = c
             c.start()
         }
+    }
+
+    /// Requests in progress on these replicas (all workers): the control
+    /// plane waits for 0 before it stops replicas it no longer routes to.
+    public func busyExchanges(on replicas: [Placement]) -> Int {
+        let ids = Set(control.withLock { _ in replicas.compactMap { registry.existingID($0) } })
+        if ids.isEmpty { return 0 }
+        let total = Mutex(0)
+        let group = DispatchGroup()
+        for w in workers {
+            group.enter()
+            w.send(.countBusy(ids, { n in
+                total.withLock { $0 += n }
+                group.leave()
+            }))
+        }
+        _ = group.wait(timeout: .now() + 2)
+        return total.withLock { $0 }
     }
 
     // MARK: - metrics

@@ -7,6 +7,8 @@ struct ProxySettings: Sendable {
     var headerTimeout: Double
     var idleTimeout: Double
     var upstreamTimeout: Double
+    /// How long a request waits for a starting app before a 503.
+    var startTimeout: Double
     var maxHeadSize: Int
     var maxBodySize: Int
     /// Open client connections allowed per worker.
@@ -23,6 +25,7 @@ struct ProxySettings: Sendable {
         headerTimeout = config.timeouts.header
         idleTimeout = config.timeouts.idle
         upstreamTimeout = config.timeouts.upstream
+        startTimeout = config.timeouts.start
         maxHeadSize = config.limits.headerSize
         maxBodySize = config.limits.bodySize
         connectionsPerWorker = max(1, (config.limits.connections + workers - 1) / workers)

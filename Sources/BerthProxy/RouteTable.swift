@@ -35,7 +35,10 @@ public final class RouteTable: Sendable {
                 members.append(s)
                 if seen.insert(s.id).inserted { servers.append(s) }
             }
-            routes.append(Route(app: app, servers: members, appID: registry.appID(app.name)))
+            // A container app the control plane is starting (listed, maybe with
+            // replica running yet) holds its requests for a while instead of a 503.
+            let starting = app.build != nil && placements[app.name] != nil && members.isEmpty
+            routes.append(Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: starting))
         }
         // Longest path first; among equal paths, host-specific before any-host.
         routes.sort { a, b in
@@ -76,12 +79,15 @@ public final class Route: Sendable {
     public let servers: [UpstreamServer]
     let balance: AppConfig.Balance
     let health: HealthCheck?
+    /// No server yet because the app is starting: hold requests up to `timeouts { start }`.
+    let holdsWhileStarting: Bool
     /// The app's slot in every worker's stats.
     let appID: Int
     /// Where round-robin continues (shared by workers; relaxed is enough).
     let nextServer = Atomic<Int>(0)
 
-    init(app: AppConfig, servers: [UpstreamServer], appID: Int) {
+    init(app: AppConfig, servers: [UpstreamServer], appID: Int, holdsWhileStarting: Bool = false) {
+        self.holdsWhileStarting = holdsWhileStarting
         name = app.name
         nameBytes = Array(app.name.utf8)
         path = app.path == "/" ? [] : Array(app.path.utf8)

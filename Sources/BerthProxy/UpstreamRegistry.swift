@@ -28,6 +28,12 @@ final class UpstreamRegistry {
         return s
     }
 
+    /// The id a placed replica has had, if it was ever routed.
+    func existingID(_ p: Placement) -> Int? {
+        let hp = HostPort(host: "127.0.0.1", port: p.port)
+        return serverIDs[p.netns.map { "\($0)|\(hp)" } ?? hp.description]
+    }
+
     /// A placed replica: 127.0.0.1:port, in its network namespace when it has one.
     func server(_ p: Placement) throws -> UpstreamServer {
         let hp = HostPort(host: "127.0.0.1", port: p.port)

@@ -32,6 +32,8 @@ final class Worker: @unchecked Sendable {
     /// Closed connections kept alive until the loop is about to block, so no
     /// object is freed while one of its own callbacks is still on the stack.
     private var graveyard: [AnyObject] = []
+    /// Requests waiting for a starting app (retried on every table update and sweep).
+    var held: [ClientConnection] = []
 
     init(id: Int, table: RouteTable, settings: ProxySettings, listenFDs: [(key: String, fd: Int32)],
          accessLogFD: Int32?, logger: Logger) {
@@ -72,6 +74,8 @@ final class Worker: @unchecked Sendable {
                 done()
             case .snapshot(let reply):
                 reply(WorkerSnapshot(apps: stats, clientConnections: clients.count, upstreamConnections: upstreamConnections))
+            case .countBusy(let ids, let reply):
+                reply(clients.reduce(0) { n, c in n + (c.upstreamPool.map { ids.contains($0.server.id) ? 1 : 0 } ?? 0) })
             case .drain:
                 beginDrain()
             case .stop:
@@ -94,6 +98,15 @@ final class Worker: @unchecked Sendable {
             listeners[key] = l
             if !acceptPaused && !draining { l.watcher.set(read: true) }
         }
+        retryHeld()
+    }
+
+    /// Gives every held request another chance at a server.
+    private func retryHeld() {
+        guard !held.isEmpty else { return }
+        let waiting = held
+        held.removeAll()
+        for c in waiting { c.retryHeld() }
     }
 
     /// Makes `pools` match `table.servers`, keeping the pools of servers that stay.
@@ -191,6 +204,7 @@ final class Worker: @unchecked Sendable {
         }
         let cutoff = now - settings.idleTimeout
         for p in pools { p?.expire(before: cutoff) }
+        retryHeld()
     }
 
     // MARK: - stats

@@ -13,6 +13,8 @@ struct TableUpdate: Sendable {
 enum WorkerMessage: Sendable {
     case update(TableUpdate, done: @Sendable () -> Void)
     case snapshot(@Sendable (WorkerSnapshot) -> Void)
+    /// How many exchanges (or tunnels) are on any of these servers right now.
+    case countBusy(Set<Int>, @Sendable (Int) -> Void)
     /// Stop accepting, finish what is in flight, then return from `run()`.
     case drain
     /// Close everything now and return from `run()`.

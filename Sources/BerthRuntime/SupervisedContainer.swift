@@ -41,6 +41,7 @@ public final class SupervisedContainer: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let exited = DispatchSemaphore(value: 0)
     private var thread = pthread_t()
+    private var threadStarted = false
 
     public init(container: Container, logPath: String, maxLogBytes: Int = 10 << 20,
                 onChange: (@Sendable (SupervisedContainer) -> Void)? = nil) {
@@ -59,6 +60,7 @@ public final class SupervisedContainer: @unchecked Sendable {
     public var netnsPath: String? { pid.map { "/proc/\($0)/ns/net" } }
 
     public func start() {
+        threadStarted = true
         let box = Unmanaged.passRetained(self).toOpaque()
         pthread_create(&thread, nil, { arg in
             let me = Unmanaged<SupervisedContainer>.fromOpaque(arg!).takeRetainedValue()
@@ -78,8 +80,13 @@ public final class SupervisedContainer: @unchecked Sendable {
     }
 
     /// The image's STOPSIGNAL (or `signal`), SIGKILL after `grace` seconds, then no restart.
+    /// Only the first call stops it; later ones return at once.
     public func stop(signal: String? = nil, grace: Double) {
-        lock.withLock { $0.stopping = true }
+        let first = lock.withLock { l -> Bool in
+            defer { l.stopping = true }
+            return !l.stopping
+        }
+        guard first, threadStarted else { return }
         wake.signal()
         container.kill(signal ?? container.stopSignal)
         if exited.wait(timeout: .now() + grace) == .timedOut {

@@ -9,14 +9,14 @@ import Glibc
 /// `berth reload`: signal the running serve and report what it did with the
 /// new config (applied generation N, or the config error).
 struct Reload: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reload the running serve's config and print the outcome (exit 0 applied, 1 rejected).")
+    static let configuration = CommandConfiguration(abstract: "Reload the running serve's config, redeploying changed apps, and print the outcome (exit 0 applied, 1 rejected or an app rolled back).")
 
     @OptionGroup var options: ConfigOptions
 
     @OptionGroup var pid: PidFileOption
 
     @Option(name: .long, help: "Seconds to wait for the outcome.")
-    var timeout: Double = 30
+    var timeout: Double = 600
 
     func run() throws {
         // The config only locates the state dir here; serve re-reads its own file.
@@ -34,6 +34,10 @@ struct Reload: ParsableCommand {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let status = ReloadStatus.read(files.statusFile), status.sequence > before {
+                if status.partial {
+                    printError("berth: applied generation \(status.generation), but a new app version failed and was rolled back:\n\(status.message)")
+                    throw ExitCode(1)
+                }
                 if status.applied {
                     printOut("applied generation \(status.generation) (\(status.message))")
                     return

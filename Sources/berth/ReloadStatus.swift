@@ -10,9 +10,11 @@ struct ReloadStatus: Equatable {
     var applied: Bool
     var generation: Int
     var message: String
+    /// Applied, but some app's new version failed and was rolled back.
+    var partial = false
 
     var text: String {
-        "sequence=\(sequence)\nresult=\(applied ? "applied" : "rejected")\ngeneration=\(generation)\nmessage=\(message.replacingNewlines)\n"
+        "sequence=\(sequence)\nresult=\(partial ? "partial" : applied ? "applied" : "rejected")\ngeneration=\(generation)\nmessage=\(message.replacingNewlines)\n"
     }
 
     /// Written to a temporary file and renamed, so a reader never sees half of it.
@@ -39,9 +41,10 @@ struct ReloadStatus: Equatable {
             fields[String(line[..<eq])] = String(line[line.index(after: eq)...])
         }
         guard let seq = fields["sequence"].flatMap({ Int($0) }) else { return nil }
-        return ReloadStatus(sequence: seq, applied: fields["result"] == "applied",
+        return ReloadStatus(sequence: seq, applied: fields["result"] == "applied" || fields["result"] == "partial",
                             generation: fields["generation"].flatMap { Int($0) } ?? 0,
-                            message: (fields["message"] ?? "").replacingOccurrences(of: "\\n", with: "\n"))
+                            message: (fields["message"] ?? "").replacingOccurrences(of: "\\n", with: "\n"),
+                            partial: fields["result"] == "partial")
     }
 }
 

@@ -12,6 +12,8 @@ struct RuntimeFiles {
     let dir: String
     let pidFile: String
     var statusFile: String { dir + "/reload.status" }
+    /// The serve's replicas, for `berth ps`.
+    var psFile: String { dir + "/ps.json" }
 
     init(options: ConfigOptions, config: Config?, pidFile: String?) {
         if let s = options.stateDir ?? getenv("BERTH_STATE_DIR").map({ String(cString: $0) }) ?? config?.stateDir, !s.isEmpty {

@@ -3,6 +3,7 @@ import BerthConfig
 import BerthHost
 import BerthImage
 import BerthProxy
+import BerthRuntime
 import Dispatch
 import Logging
 
@@ -40,17 +41,21 @@ struct Serve: ParsableCommand {
         for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
-        // Container apps first: build, start, wait until they accept.
-        var placements: [String: [Placement]] = [:]
+        // The proxy listens first; container apps are listed as starting (their
+        // requests wait up to `timeouts { start }`) and routed as they pass their gates.
         let host: AppHost? = config.apps.contains(where: { $0.build != nil })
-            ? AppHost(store: try options.openStore(), logger: Logger(label: "berth.host"), output: { printOut($0) })
+            ? AppHost(store: try options.openStore(), runtime: config.runtime, logger: Logger(label: "berth.host"),
+                      output: { printOut($0) })
             : nil
-        if let host { placements = host.start(config) }
+        if let host {
+            if !Leftovers.becomeSubreaper() { logger.warning("cannot become child subreaper; orphaned containers go to init") }
+            host.statusFile = files.psFile
+            host.cleanLeftovers()
+        }
         let server: ProxyServer
         do {
-            server = try ProxyServer(config: config, placements: placements, logger: Logger(label: "berth.proxy"))
+            server = try ProxyServer(config: config, placements: AppHost.startingPlacements(config), logger: Logger(label: "berth.proxy"))
         } catch {
-            host?.stopAll(grace: 10)
             lock.release()
             printError("berth: \(error)")
             throw ExitCode(1)
@@ -58,6 +63,18 @@ struct Serve: ParsableCommand {
         server.start()
         printOut("[proxy] listening on \(Self.addresses(server)) with \(server.workerCount) workers: \(Self.routes(config))")
         logger.notice("serving", metadata: ["generation": "1", "pid": "\(getpid())", "pid_file": "\(files.pidFile)"])
+        // Reloads run one at a time off the signal thread, so a long rebuild
+        // never delays a stop signal.
+        let control = DispatchQueue(label: "berth.control")
+        if let host {
+            host.route(to: server)
+            let began = DispatchTime.now()
+            control.async {
+                let failed = host.start(config)
+                let s = Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9
+                printOut(String(format: "[serve] apps started in %.2fs", s) + (failed.isEmpty ? "" : "; failed: \(failed.keys.sorted().joined(separator: ", "))"))
+            }
+        }
 
         var sequence = (ReloadStatus.read(files.statusFile)?.sequence ?? 0)
         var draining = false
@@ -70,7 +87,8 @@ struct Serve: ParsableCommand {
                     continue
                 }
                 sequence += 1
-                reload(server, host: host, files: files, sequence: sequence, logger: logger)
+                let n = sequence
+                control.async { reload(server, host: host, files: files, sequence: n, logger: logger) }
                 continue
             }
             if draining {
@@ -84,7 +102,7 @@ struct Serve: ParsableCommand {
             logger.notice("draining", metadata: ["signal": "\(received)", "timeout_s": "\(timeout)"])
             DispatchQueue.global().async {
                 let clean = server.drain(timeout: timeout)
-                host?.stopAll(grace: 10)
+                host?.stopAll(grace: host?.stopGrace ?? 10)
                 logger.notice(clean ? "drained: exiting" : "drain timeout: closed the rest, exiting")
                 lock.release()
                 Glibc.exit(0)
@@ -92,7 +110,8 @@ struct Serve: ParsableCommand {
         }
     }
 
-    /// Re-reads the config and applies it; an invalid one changes nothing.
+    /// Re-reads the config and applies it: container apps that changed are
+    /// redeployed blue-green first; an invalid file changes nothing.
     private func reload(_ server: ProxyServer, host: AppHost?, files: RuntimeFiles, sequence: Int, logger: Logger) {
         let start = DispatchTime.now()
         logger.notice("SIGHUP: reloading", metadata: ["config": "\(options.configPath)"])
@@ -104,18 +123,32 @@ struct Serve: ParsableCommand {
                 server.recordRejectedReload()
                 throw error
             }
-            // Running containers keep serving; redeploying changed apps comes later.
-            let outcome = try server.apply(config, placements: host?.placements ?? [:])
+            var outcome: ProxyServer.ReloadOutcome?
+            var report: AppHost.RedeployReport?
+            if let host {
+                report = try host.redeploy(config) { effective, placements in
+                    outcome = try server.apply(effective, placements: placements)
+                }
+            } else {
+                outcome = try server.apply(config)
+            }
+            guard let outcome else { return }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            var message = outcome.diff.summary
+            if let report {
+                if !report.deployed.isEmpty { message += "; redeployed \(report.deployed.joined(separator: ","))" }
+                if !report.removed.isEmpty { message += "; stopped \(report.removed.joined(separator: ","))" }
+                for (app, error) in report.failed.sorted(by: { $0.key < $1.key }) { message += "\napp \(app): \(error)" }
+            }
             logger.notice("reload applied", metadata: [
-                "generation": "\(outcome.generation)", "changes": "\(outcome.diff.summary)",
+                "generation": "\(outcome.generation)", "changes": "\(message.split(separator: "\n").first ?? "")",
                 "took_ms": "\(Double(Int(ms * 1000)) / 1000)",
             ])
             for what in outcome.diff.needsRestart {
                 logger.warning("reload: '\(what)' changed but needs a restart; keeping the running value")
             }
-            ReloadStatus(sequence: sequence, applied: true, generation: outcome.generation,
-                         message: outcome.diff.summary).write(to: files.statusFile)
+            ReloadStatus(sequence: sequence, applied: true, generation: outcome.generation, message: message,
+                         partial: !(report?.failed.isEmpty ?? true)).write(to: files.statusFile)
         } catch {
             logger.error("reload rejected: keeping generation \(server.generation)", metadata: ["error": "\(error)"])
             ReloadStatus(sequence: sequence, applied: false, generation: server.generation,

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,14 +9,19 @@ import Glibc
 /// A `berth serve` child process on an ephemeral port.
 final class ServeProcess {
     let process = Process()
-    let port: Int
+    private(set) var port = 0
     let configPath: String
     let stateDir: String
+    /// Every stdout line so far (a reader thread appends them).
+    var lines: [String] { collected.all }
+    /// The lines up to the proxy's port line, or up to "[serve] apps started"
+    /// when the config has container apps.
     private(set) var startupLines: [String] = []
     private let output = Pipe()
     private let errorPath: String
+    private let collected = LineLog()
 
-    init(config: String, stateDir given: String? = nil) throws {
+    init(config: String, stateDir given: String? = nil, waitForApps: Bool? = nil) throws {
         let path = try writeTemp(config)
         configPath = path
         stateDir = given ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -26,19 +32,36 @@ final class ServeProcess {
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
-        // Builds and container starts print first; the proxy line says the port.
-        var text = firstLine(of: output)
-        var seen = [text]
-        while !text.hasPrefix("[proxy] listening") && !text.isEmpty {
-            text = firstLine(of: output)
-            seen.append(text)
+        let (pipe, lines) = (output, collected)
+        Thread.detachNewThread {
+            while let l = nextLine(of: pipe) { lines.add(l) }
         }
-        startupLines = seen
+        // The proxy line says the port; container apps start after it.
+        guard let text = waitForLine(timeout: 60, { $0.hasPrefix("[proxy] listening") }) else {
+            throw TestFailure("serve did not report its port: \(self.lines)")
+        }
         guard let r = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
               let p = Int(text[r].split(separator: ":")[1]) else {
             throw TestFailure("serve did not report its port: \(text)")
         }
         port = p
+        if waitForApps ?? config.contains(" build ") {
+            guard waitForLine(timeout: 600, { $0.hasPrefix("[serve] apps started") }) != nil else {
+                throw TestFailure("serve did not start its apps: \(self.lines)")
+            }
+        }
+        startupLines = self.lines
+    }
+
+    /// Waits for a stdout line matching `match` (seen before or arriving within `timeout`).
+    func waitForLine(timeout: Double, _ match: (String) -> Bool) -> String? {
+        let end = Date().addingTimeInterval(timeout)
+        repeat {
+            if let l = lines.first(where: match) { return l }
+            if !process.isRunning { return lines.first(where: match) }
+            usleep(20_000)
+        } while Date() < end
+        return nil
     }
 
     /// A /proc/PID/status field in KiB.
@@ -70,7 +93,7 @@ final class ServeProcess {
 /// The Python upstream the proxy tests use, started as a child.
 final class FixtureUpstream {
     let process = Process()
-    let port: Int
+    private(set) var port = 0
     private let stdin = Pipe()
 
     init() throws {
@@ -92,6 +115,24 @@ final class FixtureUpstream {
 }
 
 /// The first line a child process prints (without waiting for it to exit).
+/// Lines gathered by one thread and read by another.
+final class LineLog: Sendable {
+    private let items = Mutex<[String]>([])
+    func add(_ l: String) { items.withLock { $0.append(l) } }
+    var all: [String] { items.withLock { $0 } }
+}
+
+/// The next line from `pipe`, or nil at end of file.
+func nextLine(of pipe: Pipe) -> String? {
+    var line = Data()
+    while true {
+        let b = pipe.fileHandleForReading.readData(ofLength: 1)
+        if b.isEmpty { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+        if b == Data([0x0A]) { return String(decoding: line, as: UTF8.self) }
+        line.append(b)
+    }
+}
+
 func firstLine(of pipe: Pipe) -> String {
     var line = Data()
     while true {

@@ -1,0 +1,119 @@
+import BerthConfig
+import BerthProxy
+import BerthRuntime
+import Foundation
+import Synchronization
+
+/// One running container of one version of an app, and its readiness gate:
+/// each time the container (re)starts, in a new network namespace, the gate
+/// probes it (the app's health check, else its port) and only then is it
+/// routed. When it exits it stops being routed until it passes again.
+final class Replica: @unchecked Sendable {
+    let app: String
+    let number: Int
+    let port: Int
+    let isolated: Bool
+    let health: HealthCheck?
+    let supervised: SupervisedContainer
+    /// Told whenever the container starts or exits and when it becomes routable.
+    private let onChange: @Sendable (Replica) -> Void
+    private let gate = Mutex<(ready: Bool, gating: Bool, placement: Placement?, lastProbe: String, stopped: Bool)>(
+        (false, false, nil, "", false))
+    private let stopping = NSLock()
+    /// Signalled each time the gate passes (the first deploy waits on it).
+    private let passed = DispatchSemaphore(value: 0)
+
+    init(app: String, number: Int, port: Int, isolated: Bool, health: HealthCheck?, container: Container,
+         logPath: String, onChange: @escaping @Sendable (Replica) -> Void) {
+        self.app = app
+        self.number = number
+        self.port = port
+        self.isolated = isolated
+        self.health = health
+        self.onChange = onChange
+        // Weak: the supervisor must not keep its replica alive. Set before
+        // start(), which is the only way the callback can run.
+        let ref = WeakReplica()
+        supervised = SupervisedContainer(container: container, logPath: logPath, onChange: { _ in
+            ref.replica?.containerChanged()
+        })
+        ref.replica = self
+    }
+
+    /// Where the proxy reaches it, while it is routable.
+    var placement: Placement? { gate.withLock { $0.ready ? $0.placement : nil } }
+    var isReady: Bool { gate.withLock { $0.ready } }
+    var lastProbe: String { gate.withLock { $0.lastProbe } }
+
+    func start() { supervised.start() }
+
+    /// Waits until the gate first passes; false after `timeout`.
+    func waitReady(timeout: Double) -> Bool {
+        if isReady { return true }
+        return passed.wait(timeout: .now() + timeout) == .success || isReady
+    }
+
+    /// Stops routing to it, then stops the container and removes its files.
+    /// A second caller waits for the first to finish.
+    func stop(grace: Double) {
+        stopping.lock()
+        defer { stopping.unlock() }
+        let (first, was) = gate.withLock { g -> (Bool, Bool) in
+            defer {
+                g.stopped = true
+                g.ready = false
+            }
+            return (!g.stopped, g.ready)
+        }
+        guard first else { return }
+        if was { onChange(self) }
+        supervised.stop(grace: grace)
+        supervised.container.remove()
+    }
+
+    /// The supervisor saw the container start or exit.
+    private func containerChanged() {
+        let pid = supervised.pid
+        let startGate = gate.withLock { g -> Bool in
+            g.ready = false
+            guard let pid, !g.stopped else { return false }
+            g.placement = Placement(netns: isolated ? "/proc/\(pid)/ns/net" : nil, port: port)
+            if g.gating { return false }
+            g.gating = true
+            return true
+        }
+        onChange(self)
+        if startGate { Thread.detachNewThread { [self] in runGate() } }
+    }
+
+    /// Probes the current run until it passes, exits or is stopped.
+    private func runGate() {
+        let interval = min(health?.interval ?? 0.2, 0.2)
+        while true {
+            let target = gate.withLock { $0.stopped ? nil : $0.placement }
+            guard let target, supervised.pid != nil else { break }
+            let (ok, what) = ReplicaProbe.check(target, health: health, timeout: health?.timeout ?? 1)
+            let current = supervised.pid.map { isolated ? "/proc/\($0)/ns/net" : nil }
+            let passedNow = gate.withLock { g -> Bool in
+                g.lastProbe = what
+                guard ok, !g.stopped, current == target.netns else { return false }
+                g.ready = true
+                return true
+            }
+            if passedNow {
+                passed.signal()
+                onChange(self)
+                break
+            }
+            Thread.sleep(forTimeInterval: interval)
+        }
+        gate.withLock { $0.gating = false }
+        // A restart that happened while this gate was finishing gets its own gate.
+        if supervised.pid != nil && !isReady && !gate.withLock({ $0.stopped }) { containerChanged() }
+    }
+}
+
+/// The supervisor's way back to its replica without owning it.
+private final class WeakReplica: @unchecked Sendable {
+    weak var replica: Replica?
+}

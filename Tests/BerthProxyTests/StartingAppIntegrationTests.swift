@@ -1,0 +1,62 @@
+import Testing
+import Foundation
+import BerthConfig
+@testable import BerthProxy
+
+/// A container app the control plane is still starting: requests wait for
+/// its first replica (up to `timeouts { start }`) instead of failing.
+@Suite struct StartingAppIntegrationTests {
+    let containerApp = "app c {\n path /c\n build apps/c\n}\n"
+
+    @Test func heldRequestIsServedWhenTheFirstReplicaArrives() throws {
+        let config = try Config.parse(proxyConfig(containerApp, workers: 2, extra: "timeouts {\n start 20s\n}"), file: "t")
+        let server = try ProxyServer(config: config, placements: ["c": []])  // listed: starting
+        server.start()
+        defer { server.stop() }
+        let clients = try (0..<4).map { _ in try RawClient(port: server.ports[0]) }
+        for c in clients { c.send("GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n") }
+        usleep(600_000)  // they are held, not answered
+        let started = Date()
+        server.updatePlacements(["c": [Placement(netns: nil, port: UpstreamProcess.shared.port)]])
+        for c in clients {
+            let r = try c.readResponse()
+            #expect(r.status == 200)
+            #expect(r.json["server_port"] as? Int == UpstreamProcess.shared.port)
+        }
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
+    @Test func holdEndsIn503AfterTheStartTimeout() throws {
+        let config = try Config.parse(proxyConfig(containerApp, extra: "timeouts {\n start 1s\n}"), file: "t")
+        let server = try ProxyServer(config: config, placements: ["c": []])
+        server.start()
+        defer { server.stop() }
+        let start = Date()
+        let r = try request(server.ports[0], "GET /c/ HTTP/1.1\r\nHost: h\r\n\r\n")
+        let took = Date().timeIntervalSince(start)
+        #expect(r.status == 503 && r.header("Retry-After") == "5")
+        #expect(took >= 0.9 && took < 3)
+    }
+
+    @Test func appNotBeingStartedAnswers503AtOnce() throws {
+        // Not listed in the placements: it failed, nothing is coming.
+        let config = try Config.parse(proxyConfig(containerApp, extra: "timeouts {\n start 20s\n}"), file: "t")
+        let server = try ProxyServer(config: config, placements: [:])
+        server.start()
+        defer { server.stop() }
+        let start = Date()
+        #expect(try request(server.ports[0], "GET /c/ HTTP/1.1\r\nHost: h\r\n\r\n").status == 503)
+        #expect(Date().timeIntervalSince(start) < 1)
+    }
+
+    @Test func placementsFollowAReplicaWithoutAReload() throws {
+        let config = try Config.parse(proxyConfig(containerApp), file: "t")
+        let server = try ProxyServer(config: config, placements: ["c": [Placement(netns: nil, port: UpstreamProcess.shared.port)]])
+        server.start()
+        defer { server.stop() }
+        #expect(try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == UpstreamProcess.shared.port)
+        server.updatePlacements(["c": [Placement(netns: nil, port: UpstreamProcess.second.port)]])
+        #expect(try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == UpstreamProcess.second.port)
+        #expect(server.generation == 1)  // not a reload
+    }
+}
