@@ -101,7 +101,7 @@ public final class AppHost: @unchecked Sendable {
         let apps = config.apps.filter { $0.build != nil }
         lock.withLock { starting.formUnion(apps.map(\.name)) }
         let failures = Collected<String>()
-        DispatchQueue.concurrentPerform(iterations: apps.count) { i in
+        inParallel(apps.count) { [self] i in
             let app = apps[i]
             do {
                 let (imageID, _) = try build(app, base: Self.base(of: config))
@@ -154,7 +154,7 @@ public final class AppHost: @unchecked Sendable {
         var report = RedeployReport(config: config)
         let results = Collected<String>()
         let fresh = Collected<Deployment>()
-        DispatchQueue.concurrentPerform(iterations: apps.count) { i in
+        inParallel(apps.count) { [self] i in
             let app = apps[i]
             let old = current[app.name]
             do {
@@ -242,10 +242,10 @@ public final class AppHost: @unchecked Sendable {
             retiring.removeAll()
             return d
         }
-        DispatchQueue.concurrentPerform(iterations: all.count) { all[$0].stop(grace: grace) }
+        inParallel(all.count) { all[$0].stop(grace: grace) }
         // Anything still registered was mid-deploy.
         let rest = lock.withLock { Array(everyReplica.values) }
-        DispatchQueue.concurrentPerform(iterations: rest.count) { rest[$0].stop(grace: grace) }
+        inParallel(rest.count) { rest[$0].stop(grace: grace) }
         lock.withLock { everyReplica.removeAll() }
         writeStatus()
     }
@@ -382,8 +382,9 @@ extension AppHost {
         func add(_ r: Replica, _ version: String, image: String) {
             guard seen.insert(ObjectIdentifier(r)).inserted else { return }
             let s = r.supervised.status
-            let state = s.crashLooping && s.state != .running ? "crash-loop" : s.state.rawValue
-            let health = r.isReady ? "healthy" : s.pid == nil ? "down" : "checking"
+            let stopping = r.isStopping && s.state != .stopped
+            let state = stopping ? "stopping" : s.crashLooping && s.state != .running ? "crash-loop" : s.state.rawValue
+            let health = r.isReady ? "healthy" : stopping || s.pid == nil ? "-" : "checking"
             out.append(ReplicaStatus(version: version, app: r.app, replica: r.number, container: r.supervised.container.id,
                                      image: String(image.prefix(12)), state: state, health: health,
                                      since: s.since?.timeIntervalSince1970, restarts: s.restarts, lastExit: s.lastExit,

@@ -33,7 +33,8 @@ final class Deployment: Sendable {
     }
 
     func stop(grace: Double) {
-        DispatchQueue.concurrentPerform(iterations: replicas.count) { replicas[$0].stop(grace: grace) }
+        let replicas = self.replicas
+        inParallel(replicas.count) { replicas[$0].stop(grace: grace) }
     }
 }
 

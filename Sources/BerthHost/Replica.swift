@@ -43,6 +43,8 @@ final class Replica: @unchecked Sendable {
     /// Where the proxy reaches it, while it is routable.
     var placement: Placement? { gate.withLock { $0.ready ? $0.placement : nil } }
     var isReady: Bool { gate.withLock { $0.ready } }
+    /// Being stopped (no longer routed, not restarted).
+    var isStopping: Bool { gate.withLock { $0.stopped } }
     var lastProbe: String { gate.withLock { $0.lastProbe } }
 
     func start() { supervised.start() }

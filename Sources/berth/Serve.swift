@@ -135,6 +135,9 @@ struct Serve: ParsableCommand {
             guard let outcome else { return }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
             var message = outcome.diff.summary
+            if let report, !report.deployed.isEmpty || !report.removed.isEmpty, message == "no changes" {
+                message = "routes unchanged"
+            }
             if let report {
                 if !report.deployed.isEmpty { message += "; redeployed \(report.deployed.joined(separator: ","))" }
                 if !report.removed.isEmpty { message += "; stopped \(report.removed.joined(separator: ","))" }

@@ -1,0 +1,42 @@
+import ArgumentParser
+import BerthConfig
+import BerthHost
+import Foundation
+
+/// `berth ps`: the running serve's replicas, as `docker ps` lists containers.
+struct Ps: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the running serve's app replicas: state, health, uptime, restarts.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @OptionGroup var pid: PidFileOption
+
+    func run() throws {
+        let files = RuntimeFiles(options: options, config: try? Config.load(path: options.configPath), pidFile: pid.pidFile)
+        guard PidFileLock.runningPID(files.pidFile) != nil else {
+            printError("berth: no running berth serve holds \(files.pidFile)")
+            throw ExitCode(1)
+        }
+        let all = ReplicaStatus.read(files.psFile) ?? []
+        let now = Date().timeIntervalSince1970
+        var rows = [["APP", "REPLICA", "CONTAINER", "IMAGE", "STATE", "HEALTH", "UPTIME", "RESTARTS", "VERSION"]]
+        for r in all {
+            rows.append([r.app, "\(r.replica)", r.container, r.image.isEmpty ? "-" : r.image, r.state, r.health,
+                         r.since.map { Self.duration(now - $0) } ?? "-", "\(r.restarts)", r.version])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        for row in rows {
+            printOut(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// `42s`, `5m3s`, `2h10m`, `3d4h`.
+    static func duration(_ s: Double) -> String {
+        let t = Int(max(0, s))
+        if t < 60 { return "\(t)s" }
+        if t < 3600 { return "\(t / 60)m\(t % 60)s" }
+        if t < 86400 { return "\(t / 3600)h\(t % 3600 / 60)m" }
+        return "\(t / 86400)d\(t % 86400 / 3600)h"
+    }
+}
