@@ -298,7 +298,7 @@ public final class AppHost: @unchecked Sendable {
                                        + " (last: \(r.lastProbe.isEmpty ? "container not running" : r.lastProbe); log: \(r.supervised.logPath))")
                 }
                 output(String(format: "[run]   %@  started %d/%d (container %@), healthy in %.0fms", app.name, n, app.replicas,
-                              String(r.supervised.container.id.suffix(8)), Date().timeIntervalSince(started) * 1000))
+                              String(r.supervised.container.id.split(separator: "-").last ?? ""), Date().timeIntervalSince(started) * 1000))
             }
         } catch {
             // Half an app is not started: stop what did start.

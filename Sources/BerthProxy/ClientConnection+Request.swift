@@ -95,7 +95,7 @@ extension ClientConnection {
         upOut.clear()
         let idRange = inBuf.withReadableBytes { b in
             RequestRewriter.write(head, b, route: route,
-                                  context: .init(clientAddress: peer, upstreamName: pool.server.nameBytes, chunked: head.framing == .chunked),
+                                  context: .init(clientAddress: peer, upstreamName: pool.server.authorityBytes, chunked: head.framing == .chunked),
                                   ids: &worker.requestIDs, into: upOut)
         }
         if worker.accessLog != nil {

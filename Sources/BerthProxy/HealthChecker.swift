@@ -39,7 +39,7 @@ final class HealthChecker: Sendable {
 
     /// One check: connect, send the request, read the status line.
     func probe() -> (Bool, String) {
-        Self.probe(server.address, in: server.netns, hostHeader: server.name, check: check)
+        Self.probe(server.address, in: server.netns, hostHeader: server.authority, check: check)
     }
 
     /// `check` against `address` (opened inside `netns` when given).

@@ -133,13 +133,18 @@ public final class UpstreamServer: Sendable {
     public let id: Int
     public let name: String
     let nameBytes: [UInt8]
+    /// `host:port` as a Host header can carry it (the name may add `@netns`).
+    let authority: String
+    let authorityBytes: [UInt8]
     let address: SocketAddress
     let netns: NetworkNamespace?
     public let health: ServerHealth
 
-    init(id: Int, name: String, address: SocketAddress, netns: NetworkNamespace? = nil, health: ServerHealth) {
+    init(id: Int, name: String, authority: String? = nil, address: SocketAddress, netns: NetworkNamespace? = nil, health: ServerHealth) {
         self.id = id
         self.name = name
+        self.authority = authority ?? name
+        self.authorityBytes = Array((authority ?? name).utf8)
         self.nameBytes = Array(name.utf8)
         self.address = address
         self.netns = netns

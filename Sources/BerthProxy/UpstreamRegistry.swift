@@ -42,7 +42,7 @@ final class UpstreamRegistry {
         let address = try SocketAddress(hp)
         let ns = try p.netns.map { try NetworkNamespace(path: $0) }
         let name = p.netns.map { "\(hp)@\($0)" } ?? hp.description
-        let s = UpstreamServer(id: servers.count, name: name, address: address, netns: ns,
+        let s = UpstreamServer(id: servers.count, name: name, authority: hp.description, address: address, netns: ns,
                                health: ServerHealth(name: name, logger: logger))
         serverIDs[key] = s.id
         servers.append(s)

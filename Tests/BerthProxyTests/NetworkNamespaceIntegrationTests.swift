@@ -58,4 +58,18 @@ final class NamespacedUpstream {
         #expect(try request(server.ports[0], "GET /u/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == UpstreamProcess.shared.port)
         #expect(try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == up.port)
     }
+
+    /// A replica's server name carries its namespace (`127.0.0.1:P@/proc/N/ns/net`);
+    /// what goes on the wire as Host for a request without one is `127.0.0.1:P` (Go's
+    /// net/http answers 400 to the other; the demo end-to-end test covers the health check).
+    @Test func hostHeaderForANamespacedReplicaIsItsAddress() throws {
+        let up = try NamespacedUpstream()
+        let config = try Config.parse(proxyConfig("app c {\n path /c\n build apps/c\n}\n"), file: "t")
+        let server = try ProxyServer(config: config, placements: ["c": [Placement(netns: up.netns, port: up.port)]])
+        server.start()
+        defer { server.stop() }
+        let r = try request(server.ports[0], "GET /c/echo HTTP/1.0\r\n\r\n")
+        let headers = (r.json["headers"] as? [[String]] ?? []).filter { $0.first?.lowercased() == "host" }
+        #expect(headers.map { $0.last ?? "" } == ["127.0.0.1:\(up.port)"])
+    }
 }

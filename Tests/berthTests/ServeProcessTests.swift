@@ -29,6 +29,7 @@ final class ServeProcess {
         process.arguments = ["serve", "--config", path, "--state-dir", stateDir]
         process.standardOutput = output
         errorPath = stateDir + "/serve.err"
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
