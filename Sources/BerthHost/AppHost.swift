@@ -289,9 +289,9 @@ public final class AppHost: @unchecked Sendable {
         var replicas: [Replica] = []
         do {
             for n in 1...app.replicas {
+                let started = Date()  // the figure includes the overlay mount and the bundle
                 let r = try makeReplica(app, n: n, version: version, image: image)
                 replicas.append(r)
-                let started = Date()
                 r.start()
                 guard r.waitReady(timeout: startTimeout) else {
                     throw RuntimeError("\(app.name) replica \(n) did not pass its \(app.health == nil ? "port check" : "health check") within \(startTimeout)s"

@@ -90,7 +90,10 @@ final class Replica: @unchecked Sendable {
 
     /// Probes the current run until it passes, exits or is stopped.
     private func runGate() {
-        let interval = min(health?.interval ?? 0.2, 0.2)
+        // Quick at first (a fresh process binds its port within milliseconds),
+        // then backing off to the health interval, at most 0.2 s.
+        var interval = 0.005
+        let longest = min(health?.interval ?? 0.2, 0.2)
         while true {
             let target = gate.withLock { $0.stopped ? nil : $0.placement }
             guard let target, supervised.pid != nil else { break }
@@ -108,6 +111,7 @@ final class Replica: @unchecked Sendable {
                 break
             }
             Thread.sleep(forTimeInterval: interval)
+            interval = min(interval * 2, longest)
         }
         gate.withLock { $0.gating = false }
         // A restart that happened while this gate was finishing gets its own gate.

@@ -16,11 +16,12 @@ public struct Runc: Sendable {
     /// Runs the bundle's process; returns its exit status. stdout and stderr
     /// are merged, line by line (empty lines dropped). `started` gets the runc
     /// process as soon as it runs (to watch it from elsewhere).
-    public func run(bundle: String, id: String, started: (Process) -> Void = { _ in },
+    /// With `pidFile`, runc writes the container's init pid there once it exists.
+    public func run(bundle: String, id: String, pidFile: String? = nil, started: (Process) -> Void = { _ in },
                     output: (String) -> Void) throws(RuntimeError) -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [binary, "--root", stateRoot, "run", "--bundle", bundle, id]
+        p.arguments = [binary, "--root", stateRoot, "run", "--bundle", bundle] + (pidFile.map { ["--pid-file", $0] } ?? []) + [id]
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe

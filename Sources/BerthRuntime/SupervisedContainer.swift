@@ -129,12 +129,14 @@ public final class SupervisedContainer: @unchecked Sendable {
     }
 
     private func runOnce() -> Int32 {
+        let pidFile = container.dir + "/init.pid"
+        unlink(pidFile)
         do {
-            return try container.runc.run(bundle: container.dir + "/bundle", id: container.id, started: { runc in
+            return try container.runc.run(bundle: container.dir + "/bundle", id: container.id, pidFile: pidFile, started: { runc in
                 DispatchQueue.global().async { [self] in
-                    // The init pid appears in runc's state once the container runs.
-                    for _ in 0..<250 {
-                        if let pid = runcStatePID() {
+                    // runc writes the init pid once the container exists (a stat every 5 ms).
+                    for _ in 0..<2000 {
+                        if let pid = Self.readPID(pidFile) {
                             let live = lock.withLock { l in
                                 guard !l.stopping else { return false }
                                 l.status.pid = pid
@@ -146,7 +148,7 @@ public final class SupervisedContainer: @unchecked Sendable {
                             return
                         }
                         if !runc.isRunning { return }
-                        usleep(20_000)
+                        usleep(5_000)
                     }
                 }
             }, output: { log($0) })
@@ -177,19 +179,11 @@ public final class SupervisedContainer: @unchecked Sendable {
         return fields.count > 1 ? Int32(fields[1]) : nil
     }
 
-    private func runcStatePID() -> Int32? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [container.runc.binary, "--root", container.runc.stateRoot, "state", container.id]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              json["status"] as? String == "running", let pid = json["pid"] as? Int, pid > 0 else { return nil }
-        return Int32(pid)
+    /// The pid in runc's `--pid-file`, once it is there.
+    static func readPID(_ path: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return nil }
+        return pid
     }
 
     /// Appends `2026-11-29T17:00:00.123Z line` to the log, rotating it to `.1` past the size limit.
