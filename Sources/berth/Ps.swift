@@ -13,10 +13,7 @@ struct Ps: ParsableCommand {
 
     func run() throws {
         let files = RuntimeFiles(options: options, config: try? Config.load(path: options.configPath), pidFile: pid.pidFile)
-        guard PidFileLock.runningPID(files.pidFile) != nil else {
-            printError("berth: no running berth serve holds \(files.pidFile)")
-            throw ExitCode(1)
-        }
+        _ = try files.runningServe()
         let all = ReplicaStatus.read(files.psFile) ?? []
         let now = Date().timeIntervalSince1970
         var rows = [["APP", "REPLICA", "CONTAINER", "IMAGE", "STATE", "HEALTH", "UPTIME", "RESTARTS", "VERSION"]]

@@ -22,10 +22,7 @@ struct Reload: ParsableCommand {
         // The config only locates the state dir here; serve re-reads its own file.
         let config = try? Config.load(path: options.configPath)
         let files = RuntimeFiles(options: options, config: config, pidFile: pid.pidFile)
-        guard let pid = PidFileLock.runningPID(files.pidFile) else {
-            printError("berth: no running berth serve holds \(files.pidFile)")
-            throw ExitCode(1)
-        }
+        let pid = try files.runningServe()
         let before = ReloadStatus.read(files.statusFile)?.sequence ?? 0
         guard kill(pid, SIGHUP) == 0 else {
             printError("berth: cannot signal pid \(pid): \(String(cString: strerror(errno)))")

@@ -24,6 +24,15 @@ struct RuntimeFiles {
         self.pidFile = pidFile ?? dir + "/berth.pid"
     }
 
+    /// The pid of the serve holding the pid file, or exit 1 saying there is none.
+    func runningServe() throws -> Int32 {
+        guard let pid = PidFileLock.runningPID(pidFile) else {
+            printError("berth: no running berth serve holds \(pidFile)")
+            throw ExitCode(1)
+        }
+        return pid
+    }
+
     func makeDirectory() {
         var path = ""
         for part in pidFile.split(separator: "/").dropLast() {

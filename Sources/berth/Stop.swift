@@ -20,10 +20,7 @@ struct Stop: ParsableCommand {
 
     func run() throws {
         let files = RuntimeFiles(options: options, config: try? Config.load(path: options.configPath), pidFile: pid.pidFile)
-        guard let pid = PidFileLock.runningPID(files.pidFile) else {
-            printError("berth: no running berth serve holds \(files.pidFile)")
-            throw ExitCode(1)
-        }
+        let pid = try files.runningServe()
         guard kill(pid, SIGTERM) == 0 else {
             printError("berth: cannot signal pid \(pid): \(String(cString: strerror(errno)))")
             throw ExitCode(1)

@@ -86,4 +86,18 @@ func sh(_ command: String) -> (Int32, String) {
         #expect(took >= 0.9 && took < 4)
         #expect(s.state == .stopped && s.restarts == 0)
     }
+
+    @Test func quickExitsInARowAreACrashLoop() throws {
+        let (c, dir) = try container(["/bin/sh", "-c", "exit 1"], name: "looping")
+        defer { c.remove() }
+        let s = SupervisedContainer(container: c, logPath: dir + "/log")
+        s.start()
+        // Exits at 0, +0.5, +1, +2 s: the fourth quick exit in a row flags it.
+        let deadline = Date().addingTimeInterval(20)
+        while !s.status.crashLooping && Date() < deadline { usleep(50_000) }
+        let status = s.status
+        s.stop(grace: 1)
+        #expect(status.crashLooping && status.quickExits >= 4 && status.lastExit == 1)
+        #expect(status.state == .backingOff)
+    }
 }

@@ -26,6 +26,25 @@ func runBerth(_ args: [String]) throws -> (Int32, String, String) {
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
+/// A command running in the background; `finish()` waits and returns its stdout.
+final class Background {
+    let process = Process()
+    private let out = Pipe()
+
+    init(_ args: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = args
+        process.standardOutput = out
+        try process.run()
+    }
+
+    func finish() -> String {
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
+    }
+}
+
 func writeTemp(_ text: String, name: String = "proxy.conf") throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

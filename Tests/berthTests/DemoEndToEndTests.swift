@@ -33,12 +33,7 @@ import Glibc
         }
 
         // A source change, a reload, and a client that never sees a failure.
-        let wrk = Process()
-        wrk.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        wrk.arguments = ["wrk", "-t1", "-c4", "-d10s", "http://127.0.0.1:\(serve.port)/python/"]
-        let wrkOut = Pipe()
-        wrk.standardOutput = wrkOut
-        try wrk.run()
+        let wrk = try Background(["wrk", "-t1", "-c4", "-d10s", "http://127.0.0.1:\(serve.port)/python/"])
         Thread.sleep(forTimeInterval: 1)
         let source = work + "/apps/python/app.py"
         let text = try String(contentsOfFile: source, encoding: .utf8)
@@ -47,8 +42,7 @@ import Glibc
         let (status, out, err) = try runBerth(["reload", "--config", serve.configPath, "--state-dir", state])
         #expect(status == 0 && out.contains("redeployed python") && !out.contains("ruby") && !out.contains(",go"), "\(out)\(err)")
         #expect(try shell("curl -s http://127.0.0.1:\(serve.port)/python/").1 == "Hello again!\n")
-        let load = String(decoding: wrkOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        wrk.waitUntilExit()
+        let load = wrk.finish()
         print(load)
         #expect(!load.contains("Socket errors") && !load.contains("Non-2xx"), "\(load)")
         #expect(load.contains("requests in"))

@@ -110,18 +110,12 @@ func reloadStatus(_ dir: String) -> [String: String] {
     @Test func sigtermDrainsInFlightRequestsAndExitsZero() throws {
         let up = try FixtureUpstream()
         let serve = try ServeProcess(config: "listen 127.0.0.1:0\nworkers 2\napp a {\n path /a\n upstream 127.0.0.1:\(up.port)\n}\n")
-        let slow = Process()
-        slow.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        slow.arguments = ["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(serve.port)/a/slow?delay=1.5"]
-        let slowOut = Pipe()
-        slow.standardOutput = slowOut
-        try slow.run()
+        let slow = try Background(["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(serve.port)/a/slow?delay=1.5"])
         Thread.sleep(forTimeInterval: 0.4)
         let start = Date()
         #expect(serve.terminate() == 0)
         #expect(Date().timeIntervalSince(start) > 0.8)  // it waited for the request
-        slow.waitUntilExit()
-        #expect(String(decoding: slowOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "slow\n 200")
+        #expect(slow.finish() == "slow\n 200")
         #expect(serve.stderrText().contains("drained: exiting"))
     }
 }

@@ -57,20 +57,14 @@ import Glibc
         #expect(firstContainers.count == 2)
 
         // A client runs through the whole redeploy.
-        let wrk = Process()
-        wrk.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        wrk.arguments = ["wrk", "-t1", "-c4", "-d8s", "http://127.0.0.1:\(serve.port)/web/"]
-        let wrkOut = Pipe()
-        wrk.standardOutput = wrkOut
-        try wrk.run()
+        let wrk = try Background(["wrk", "-t1", "-c4", "-d8s", "http://127.0.0.1:\(serve.port)/web/"])
         Thread.sleep(forTimeInterval: 1)
         try "v2\n".write(toFile: ctx + "/index.html", atomically: true, encoding: .utf8)
         let (status, out, err) = try runBerth(["reload", "--config", serve.configPath, "--state-dir", state])
         #expect(status == 0, "\(out)\(err)")
         #expect(out.contains("redeployed web"), "\(out)")
         #expect(try get(serve.port) == "v2\n")
-        let load = String(decoding: wrkOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        wrk.waitUntilExit()
+        let load = wrk.finish()
         #expect(!load.contains("Socket errors") && !load.contains("Non-2xx"), "\(load)")
         let requests = Int(load.split(separator: "\n").first { $0.contains("requests in") }?
             .trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") ?? 0
