@@ -28,4 +28,20 @@ import BerthImage
         let p = AppHost.freePort()
         #expect(p > 1024 && p < 65536)
     }
+
+    /// `runtime crun` where crun can't run containers (this host's hybrid
+    /// cgroups): berth says why and uses runc.
+    @Test func crunFallsBackToRuncWithAReason() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-host-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let store = try ImageStore(root: dir + "/state")
+        let lines = Mutex<[String]>([])
+        let host = AppHost(store: store, runtime: "crun", logger: Logger(label: "test"), output: { l in lines.withLock { $0.append(l) } })
+        if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified") {
+            #expect(host.runtime == "runc")
+            #expect(lines.withLock { $0.contains { $0.contains("runtime crun cannot start containers here") && $0.contains("using runc") } })
+        } else {
+            #expect(host.runtime == "crun")
+        }
+    }
 }

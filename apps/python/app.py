@@ -2,6 +2,7 @@
 
 Listens on 0.0.0.0:8000, or on the address and port given as arguments
 (scripts/demo.sh runs it on the host as a plain upstream that way)."""
+import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,4 +25,6 @@ class Hello(BaseHTTPRequestHandler):
 
 host = sys.argv[1] if len(sys.argv) > 1 else "0.0.0.0"
 port = int(sys.argv[2]) if len(sys.argv) > 2 else 8000
+# As a container's PID 1 the kernel ignores SIGTERM unless it is handled.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 ThreadingHTTPServer((host, port), Hello).serve_forever()

@@ -6,6 +6,9 @@ set :port, 8000
 set :server, 'webrick'
 set :logging, false
 
+# As a container's PID 1 the kernel ignores SIGTERM unless it is handled.
+Signal.trap('TERM') { exit }
+
 get '/' do
   content_type 'text/plain'
   "Hello world!\n"
