@@ -135,12 +135,34 @@ extension ClientConnection {
     /// still without a server is held again (and re-listed by `hold`).
     func retryHeld() {
         guard phase == .held else { return }
+        if heldAfterRewrite {
+            // The app's route in the newest table (new placements), else the one it had.
+            let current = ex.route.flatMap { old in worker.table.routes.first { $0.name == old.name } } ?? ex.route
+            guard let route = current, let pool = worker.choosePool(route) else {
+                worker.held.append(self)
+                return
+            }
+            ex.route = route
+            phase = .exchange
+            heldAfterRewrite = false
+            heldSince = nil
+            ex.failedServer = nil
+            if attach(pool) { pumpRequest() }
+            return
+        }
         phase = .head
         startExchange(headLength: heldHeadLength)
     }
 
     /// The hold timed out: 503, as when nothing is starting.
     func giveUpHolding() {
+        if heldAfterRewrite {
+            heldAfterRewrite = false
+            heldSince = nil
+            phase = .exchange
+            respondLocal(503, close: true, extraHeaders: "Retry-After: 5\r\n")
+            return
+        }
         phase = .head
         heldSince = nil
         inBuf.consume(heldHeadLength)
@@ -277,6 +299,18 @@ extension ClientConnection {
             ex.failedServer = server
             upOut.rewind(to: 0)  // nothing was written: the whole request is still there
             return attach(next)
+        }
+        if let route = ex.route, route.holdsWhileStarting, now < ex.start + worker.settings.startTimeout {
+            // A container app's replica went away (restarting): wait for the
+            // control plane to route a new one rather than fail.
+            upOut.rewind(to: 0)
+            phase = .held
+            heldAfterRewrite = true
+            heldSince = ex.start
+            deadline = ex.start + worker.settings.startTimeout
+            updateClientInterest()
+            worker.held.append(self)
+            return false
         }
         respondLocal(502, close: !ex.requestDone)
         return false

@@ -44,6 +44,9 @@ final class ClientConnection: IOEventHandler {
     /// While `.held`: the held head's length and when the request arrived.
     var heldHeadLength = 0
     var heldSince: Double?
+    /// Held after its head was rewritten for an upstream (its connect failed):
+    /// `upOut` holds the request, `inBuf` no longer has the head.
+    var heldAfterRewrite = false
 
     init(fd: Int32, peer: [UInt8], worker: Worker) {
         self.fd = fd

@@ -35,9 +35,10 @@ public final class RouteTable: Sendable {
                 members.append(s)
                 if seen.insert(s.id).inserted { servers.append(s) }
             }
-            // A container app the control plane is starting (listed, maybe with
-            // replica running yet) holds its requests for a while instead of a 503.
-            let starting = app.build != nil && placements[app.name] != nil && members.isEmpty
+            // A container app the control plane runs (listed, even with no replica
+            // routable yet, or one restarting) holds a request that finds no
+            // server for a while instead of a 503; a failed app is not listed.
+            let starting = app.build != nil && placements[app.name] != nil
             routes.append(Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: starting))
         }
         // Longest path first; among equal paths, host-specific before any-host.
@@ -79,7 +80,7 @@ public final class Route: Sendable {
     public let servers: [UpstreamServer]
     let balance: AppConfig.Balance
     let health: HealthCheck?
-    /// No server yet because the app is starting: hold requests up to `timeouts { start }`.
+    /// A container app: a request that finds no server waits up to `timeouts { start }`.
     let holdsWhileStarting: Bool
     /// The app's slot in every worker's stats.
     let appID: Int

@@ -59,4 +59,25 @@ import BerthConfig
         #expect(try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == UpstreamProcess.second.port)
         #expect(server.generation == 1)  // not a reload
     }
+
+    /// The only replica refuses (it is restarting): the request waits for the
+    /// control plane to route its successor instead of getting a 502.
+    @Test func refusedReplicaHoldsUntilItsSuccessorIsRouted() throws {
+        let config = try Config.parse(proxyConfig(containerApp, extra: "timeouts {\n start 20s\n}"), file: "t")
+        let dead = Placement(netns: nil, port: 1)  // nothing listens on port 1
+        let server = try ProxyServer(config: config, placements: ["c": [dead]])
+        server.start()
+        defer { server.stop() }
+        let client = try RawClient(port: server.ports[0])
+        client.send("POST /c/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
+        usleep(500_000)
+        server.updatePlacements(["c": [Placement(netns: nil, port: UpstreamProcess.shared.port)]])
+        let r = try client.readResponse()
+        #expect(r.status == 200)
+        #expect(r.json["body_length"] as? Int == 5)
+        // A plain upstream app with a dead server still answers 502 at once.
+        try withServer(app("p", "/p", [1])) { (_: ProxyServer, port: Int) throws in
+            #expect(try request(port, "GET /p/ HTTP/1.1\r\nHost: h\r\n\r\n").status == 502)
+        }
+    }
 }
