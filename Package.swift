@@ -23,7 +23,7 @@ let package = Package(
         // C shims: libev's macro API, OpenSSL helpers. No logic.
         .target(
             name: "CBerth",
-            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("crypto")]
+            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("crypto"), .linkedLibrary("curl"), .linkedLibrary("archive")]
         ),
         // HTTP/1.1 heads, validation, chunked codec. No I/O.
         .target(name: "BerthHTTP", swiftSettings: hotPath),
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "CBerthTests", dependencies: ["CBerth"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
-        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage"]),
+        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "CBerth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthImage", "BerthConfig", "BerthProxy"]),
         .testTarget(

@@ -19,6 +19,8 @@ public struct Config: Sendable, Equatable {
     /// The OCI runtime for app containers: runc (default) or crun (berth
     /// falls back to runc when crun cannot start a container here).
     public var runtime = "runc"
+    /// Registries pulled from over plain HTTP (`registry HOST:PORT insecure`).
+    public var insecureRegistries: Set<String> = []
     /// Off unless configured, as in HAProxy (nginx logs by default; we chose quiet).
     public var accessLog: AccessLog = .off
     public var admin: HostPort?

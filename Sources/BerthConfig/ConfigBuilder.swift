@@ -24,6 +24,12 @@ struct ConfigBuilder {
                 } else {
                     throw ConfigError(v.location, "workers: expected 'auto' or a number of threads from 1 to 1024, got \(v.display)")
                 }
+            case "registry":
+                try noBlock(s)
+                guard s.args.count == 2, let host = s.args[0].word, s.args[1].word == "insecure" else {
+                    throw ConfigError(s.name.location, "registry: expected 'registry HOST[:PORT] insecure' (plain HTTP to that registry)")
+                }
+                config.insecureRegistries.insert(host)
             case "runtime":
                 try noBlock(s)
                 let v = try one(s, "'runc' or 'crun'")

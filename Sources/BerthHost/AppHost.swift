@@ -23,6 +23,8 @@ public final class AppHost: @unchecked Sendable {
     public var stopGrace = 10.0
     /// Where `berth ps` reads the replicas' status (written on every change).
     public var statusFile: String?
+    /// Registries builds may pull from over plain HTTP (proxy.conf's `registry HOST insecure`).
+    public var insecureRegistries: Set<String> = []
     private weak var target: RoutingTarget?
     /// Guards everything below.
     private let lock = NSLock()
@@ -269,6 +271,7 @@ public final class AppHost: @unchecked Sendable {
         var opts = BuildOptions(context: context)
         opts.dockerfile = app.dockerfile.map { $0.hasPrefix("/") ? $0 : context + "/" + $0 }
         opts.tag = "berth/\(app.name):latest"
+        opts.insecureRegistries = insecureRegistries
         let lines = Collected<String>()
         let out = output
         let id = try Builder(store: store, output: { line in

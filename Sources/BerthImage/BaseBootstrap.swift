@@ -51,7 +51,7 @@ enum BaseBootstrap {
             args.insert("--keyring=\(keyring)", at: 3)
             args.append("http://archive.ubuntu.com/ubuntu")
         }
-        log("bootstrapping \(ImageStore.normalize(ref)) with mmdebstrap \(suite) (no registry pull yet)")
+        log("bootstrapping \(ImageStore.normalize(ref)) with mmdebstrap \(suite) (no registry answered)")
         let status = ImageStore.run(args)
         guard status == 0 else { throw StoreError("mmdebstrap \(suite) failed (exit \(status)); is mmdebstrap installed and the \(distro) mirror reachable?") }
         let id = try store.importTarball(work + "/rootfs.tar", as: ref)

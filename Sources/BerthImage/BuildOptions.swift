@@ -7,6 +7,8 @@ public struct BuildOptions: Sendable {
     public var buildArgs: [String: String] = [:]
     public var noCache = false
     public var target: String?
+    /// Registries FROM may pull from over plain HTTP.
+    public var insecureRegistries: Set<String> = []
 
     public init(context: String) {
         self.context = context

@@ -154,19 +154,27 @@ public final class Builder {
             stage.config.history = nil
             stage.key = BuildCache.key(["image", id])
             output("#\(n) using \(ImageStore.normalize(image)) sha256:\(id.prefix(12)) from the local store")
-        } else if BaseBootstrap.suite(of: image) != nil {
-            do {
-                let id = try BaseBootstrap.bootstrap(image, store: store) { output("#\(n) \($0)") }
-                let stored = store.image(id)!
-                stage.layers = zip(stored.layers, stored.layerSizes ?? stored.layers.map { _ in 0 }).map { ($0, $1) }
-                stage.config = stored.config
-                stage.config.history = nil
-                stage.key = BuildCache.key(["image", id])
-            } catch {
-                throw BuildError("\(error)", step: "\(n)")
-            }
         } else {
-            throw BuildError("image \(image) is not in the local store, and registry pull is not available yet (import one with 'berth image import')", step: "\(n)")
+            // Not stored: the registry, then (debian/ubuntu) a bootstrap.
+            let id: String
+            do {
+                id = try ImagePull(store: store, insecure: ctx.options.insecureRegistries) { self.output("#\(n) \($0)") }.pull(image)
+            } catch let pullError {
+                guard BaseBootstrap.suite(of: image) != nil else {
+                    throw BuildError("image \(image) is not in the local store and cannot be pulled: \(pullError)", step: "\(n)")
+                }
+                output("#\(n) registry pull failed (\(pullError)); bootstrapping instead")
+                do {
+                    id = try BaseBootstrap.bootstrap(image, store: store) { output("#\(n) \($0)") }
+                } catch {
+                    throw BuildError("\(error)", step: "\(n)")
+                }
+            }
+            guard let stored = store.image(id) else { throw BuildError("image \(id) vanished", step: "\(n)") }
+            stage.layers = zip(stored.layers, stored.layerSizes ?? stored.layers.map { _ in 0 }).map { ($0, $1) }
+            stage.config = stored.config
+            stage.config.history = nil
+            stage.key = BuildCache.key(["image", id])
         }
         done(n, start)
         // The base image's ONBUILD triggers run first, as if written here.

@@ -13,6 +13,12 @@ public final class SHA256 {
         if context != nil { _ = finish() }
     }
 
+    /// Starts over (an interrupted download restarted from byte 0).
+    public func reset() {
+        if context != nil { _ = finish() }
+        context = cberth_sha256_new()
+    }
+
     public func update(_ bytes: UnsafeRawBufferPointer) {
         guard let context, bytes.count > 0 else { return }
         cberth_sha256_update(context, bytes.baseAddress, bytes.count)

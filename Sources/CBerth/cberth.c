@@ -6,6 +6,9 @@
 #include <sys/xattr.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <curl/curl.h>
+#include <string.h>
+#include <stdio.h>
 
 struct ev_loop *cberth_loop_new(void) { return ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV); }
 void cberth_loop_destroy(struct ev_loop *loop) { ev_loop_destroy(loop); }
@@ -53,6 +56,56 @@ void cberth_sha256_finish(cberth_sha256 *h, unsigned char *out32) {
 }
 
 long cberth_lgetxattr(const char *path, const char *name, void *value, size_t size) { return lgetxattr(path, name, value, size); }
+int cberth_lsetxattr(const char *path, const char *name, const void *value, size_t size) { return lsetxattr(path, name, value, size, 0); }
 
 int cberth_setns_net(int fd) { return setns(fd, CLONE_NEWNET); }
 int cberth_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+struct cberth_http_call { cberth_http_sink body, header; void *context; };
+
+static size_t cberth_http_body(char *data, size_t size, size_t count, void *p) {
+    struct cberth_http_call *c = p;
+    return c->body(data, size * count, c->context);
+}
+
+static size_t cberth_http_header(char *data, size_t size, size_t count, void *p) {
+    struct cberth_http_call *c = p;
+    return c->header(data, size * count, c->context);
+}
+
+long cberth_http_get(const char *url, const char *const *headers, int header_count, long timeout_seconds,
+                     cberth_http_sink body, cberth_http_sink header, void *context, char *error) {
+    static int initialized = 0;
+    if (!__atomic_exchange_n(&initialized, 1, __ATOMIC_SEQ_CST)) curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL *curl = curl_easy_init();
+    if (!curl) { snprintf(error, 256, "curl_easy_init failed"); return -1; }
+    struct curl_slist *list = NULL;
+    for (int i = 0; i < header_count; i++) list = curl_slist_append(list, headers[i]);
+    struct cberth_http_call call = { body, header, context };
+    char buf[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
+    /* A stalled transfer (under 1 byte/s for the timeout) fails; a slow big one does not. */
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, timeout_seconds);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "berth");
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cberth_http_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &call);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, cberth_http_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &call);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, buf);
+    CURLcode rc = curl_easy_perform(curl);
+    long status = -1;
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    } else {
+        snprintf(error, 256, "%s", buf[0] ? buf : curl_easy_strerror(rc));
+    }
+    curl_slist_free_all(list);
+    curl_easy_cleanup(curl);
+    return status;
+}

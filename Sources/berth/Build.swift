@@ -13,6 +13,8 @@ struct Build: ParsableCommand {
     @Option(name: .customLong("build-arg"), help: "KEY=VALUE for an ARG (repeatable).") var buildArgs: [String] = []
     @Flag(name: .customLong("no-cache"), help: "Run every step again.") var noCache = false
     @Option(help: "Build up to this stage.") var target: String?
+    @Option(name: .customLong("insecure-registry"), help: "HOST[:PORT] to pull from over plain HTTP (repeatable; proxy.conf's 'registry HOST insecure' lines count too).")
+    var insecureRegistries: [String] = []
 
     func run() throws {
         let store = try options.openStore()
@@ -21,6 +23,7 @@ struct Build: ParsableCommand {
         opts.tag = tag
         opts.noCache = noCache
         opts.target = target
+        opts.insecureRegistries = options.insecureRegistries(insecureRegistries)
         for a in buildArgs {
             guard let eq = a.firstIndex(of: "=") else {
                 printError("berth: --build-arg expects KEY=VALUE, got '\(a)'")

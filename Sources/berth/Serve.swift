@@ -50,6 +50,7 @@ struct Serve: ParsableCommand {
         if let host {
             if !Leftovers.becomeSubreaper() { logger.warning("cannot become child subreaper; orphaned containers go to init") }
             host.statusFile = files.psFile
+            host.insecureRegistries = config.insecureRegistries
             host.cleanLeftovers()
         }
         let server: ProxyServer

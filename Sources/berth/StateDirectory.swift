@@ -25,3 +25,10 @@ extension ConfigOptions {
         }
     }
 }
+
+extension ConfigOptions {
+    /// `--insecure-registry` values plus proxy.conf's `registry HOST insecure` lines (when it loads).
+    func insecureRegistries(_ flags: [String]) -> Set<String> {
+        Set(flags).union((try? Config.load(path: configPath))?.insecureRegistries ?? [])
+    }
+}

@@ -6,6 +6,8 @@
 
 #include <ev.h>
 #include <stddef.h>
+#include <archive.h>
+#include <archive_entry.h>
 
 typedef void (*cberth_io_cb)(struct ev_loop *loop, ev_io *w, int revents);
 typedef void (*cberth_timer_cb)(struct ev_loop *loop, ev_timer *w, int revents);
@@ -59,6 +61,8 @@ int cberth_become_subreaper(void);
 
 /* lgetxattr(2) (not exported by Swift's Glibc module). */
 long cberth_lgetxattr(const char *path, const char *name, void *value, size_t size);
+/* lsetxattr(2); 0 on success. */
+int cberth_lsetxattr(const char *path, const char *name, const void *value, size_t size);
 
 /* SHA-256 through OpenSSL's EVP interface (content addressing). */
 typedef struct cberth_sha256 cberth_sha256;
@@ -66,5 +70,14 @@ cberth_sha256 *cberth_sha256_new(void);
 void cberth_sha256_update(cberth_sha256 *h, const void *data, size_t count);
 /* Writes 32 bytes and frees the context. */
 void cberth_sha256_finish(cberth_sha256 *h, unsigned char *out32);
+
+/* One HTTP request through libcurl (registry pulls). `headers` are full
+   "Name: value" lines. Body bytes go to `body` (return the count taken to go
+   on, anything else aborts), each response header line to `header`. Follows
+   redirects (custom Authorization headers stay with the first host). Returns
+   the final HTTP status, or -1 with `error` (at least 256 bytes) filled. */
+typedef size_t (*cberth_http_sink)(const char *data, size_t count, void *context);
+long cberth_http_get(const char *url, const char *const *headers, int header_count, long timeout_seconds,
+                     cberth_http_sink body, cberth_http_sink header, void *context, char *error);
 
 #endif

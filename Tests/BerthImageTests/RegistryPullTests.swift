@@ -1,0 +1,203 @@
+import Testing
+import Foundation
+@testable import BerthImage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real registry on 127.0.0.1 (Debian's docker-registry, the CNCF
+/// distribution registry) with images pushed by skopeo from an OCI layout the
+/// test writes: a busybox layer plus one that deletes a file and replaces a
+/// directory, a multi-arch index, and a layer with a `../` path.
+final class LocalRegistry: @unchecked Sendable {
+    static let shared = try! LocalRegistry()
+
+    let port: Int
+    let storage: String
+    /// The layer digest of `test/bb:corrupt` (a blob no other image shares).
+    let corruptLayer: String
+    private let process = Process()
+    private let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.path
+
+    init() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-registry-\(UUID().uuidString)").path
+        storage = dir + "/storage"
+        try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+        port = freePort()
+        try """
+            version: 0.1
+            log:
+              level: error
+            storage:
+              filesystem:
+                rootdirectory: \(storage)
+            http:
+              addr: 127.0.0.1:\(port)
+            """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+        process.arguments = ["serve", dir + "/config.yml"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var up = false
+        for _ in 0..<100 where !up {
+            up = (try? shellOut("curl -sf http://127.0.0.1:\(port)/v2/").0) == 0
+            if !up { usleep(50_000) }
+        }
+        guard up else { throw StoreError("docker-registry did not start") }
+        let (status, out) = try shellOut("python3 \(fixtures)/make_oci.py \(dir)/oci /bin/busybox")
+        guard status == 0 else { throw StoreError("make_oci.py failed: \(out)") }
+        let digests = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/oci/digests.json"))) as? [String: String]
+        corruptLayer = digests?["corrupt_layer"] ?? ""
+        for tag in ["single", "multi", "evil", "corrupt"] {
+            let (s, o) = try shellOut("skopeo copy --all --dest-tls-verify=false oci:\(dir)/oci:\(tag) docker://127.0.0.1:\(port)/test/bb:\(tag) 2>&1")
+            guard s == 0 else { throw StoreError("skopeo copy \(tag) failed: \(o)") }
+        }
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+    }
+
+    var name: String { "127.0.0.1:\(port)" }
+}
+
+func shellOut(_ command: String) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+@Suite(.serialized) struct RegistryPullTests {
+    func freshStore() throws -> ImageStore {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-pull-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return try ImageStore(root: dir)
+    }
+
+    @Test func pullsLayersWhiteoutsAndAnIndex() throws {
+        let reg = LocalRegistry.shared
+        let store = try freshStore()
+        var lines: [String] = []
+        let pull = ImagePull(store: store, insecure: [reg.name]) { lines.append($0) }
+        let id = try pull.pull("\(reg.name)/test/bb:single")
+        let image = try #require(store.image(id))
+        #expect(image.layers.count == 2)
+        #expect(image.config.config.Env?.contains("GREETING=from-registry") == true)
+        #expect(lines.filter { $0.contains("verified") }.count == 2)
+        let base = store.layerPath(image.layers[0]), top = store.layerPath(image.layers[1])
+        #expect(FileManager.default.isExecutableFile(atPath: base + "/bin/busybox"))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: base + "/bin/sh")) == "busybox")
+        var a = stat(), b = stat()
+        #expect(stat(base + "/etc/hello", &a) == 0 && stat(base + "/etc/hello-link", &b) == 0 && a.st_ino == b.st_ino)  // hardlink kept
+        // `.wh.hello` became an overlay whiteout; `data/.wh..wh..opq` an opaque directory.
+        var w = stat()
+        #expect(lstat(top + "/etc/hello", &w) == 0 && (w.st_mode & S_IFMT) == S_IFCHR && w.st_rdev == 0)
+        #expect(!FileManager.default.fileExists(atPath: top + "/etc/.wh.hello"))
+        var opaque = [UInt8](repeating: 0, count: 4)
+        #expect(cberthGetxattr(top + "/data", "trusted.overlay.opaque", &opaque) == 1 && opaque[0] == UInt8(ascii: "y"))
+        #expect(FileManager.default.contents(atPath: top + "/data/c") == Data("c\n".utf8))
+        // The index: linux/amd64 picked, its layers already stored.
+        lines.removeAll()
+        let id2 = try pull.pull("\(reg.name)/test/bb:multi")
+        #expect(store.image(id2)?.layers == image.layers)
+        #expect(lines.contains { $0.contains("index of 2 platforms: linux/amd64") })
+        #expect(lines.filter { $0.contains("already present") }.count == 2, "\(lines)")
+    }
+
+    @Test func aLayerThatLeavesItsRootIsRefused() throws {
+        let reg = LocalRegistry.shared
+        let store = try freshStore()
+        #expect {
+            try ImagePull(store: store, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:evil")
+        } throws: { "\($0)".contains("../escape leaves the layer") }
+        #expect(store.resolve("\(reg.name)/test/bb:evil") == nil)
+    }
+
+    @Test func aCorruptedBlobIsRefusedByDigest() throws {
+        let reg = LocalRegistry.shared
+        // Flip a byte of that layer's blob in the registry's storage.
+        let hex = String(reg.corruptLayer.dropFirst(7))
+        let path = "\(reg.storage)/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[data.count / 2] ^= 0xFF
+        try data.write(to: URL(fileURLWithPath: path))
+        let store = try freshStore()
+        #expect {
+            try ImagePull(store: store, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:corrupt")
+        } throws: { "\($0)".contains("corrupted, refused") }
+    }
+
+    @Test func bearerTokenChallengeIsAnswered() throws {
+        let reg = LocalRegistry.shared
+        let script = Bundle.module.url(forResource: "token_proxy", withExtension: "py", subdirectory: "Fixtures")!.path
+        let front = Process()
+        front.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        front.arguments = ["python3", script, String(reg.port)]
+        let out = Pipe()
+        front.standardOutput = out
+        try front.run()
+        defer { kill(front.processIdentifier, SIGKILL) }
+        var line = Data()
+        while true {
+            let b = out.fileHandleForReading.readData(ofLength: 1)
+            if b.isEmpty || b == Data([0x0A]) { break }
+            line.append(b)
+        }
+        let port = try #require(Int(String(decoding: line, as: UTF8.self)))
+        let store = try freshStore()
+        let id = try ImagePull(store: store, insecure: ["127.0.0.1:\(port)"]) { _ in }.pull("127.0.0.1:\(port)/test/bb:single")
+        #expect(store.image(id)?.layers.count == 2)
+        // One token, reused for the manifest, the config and both layers.
+        #expect(try shellOut("curl -s -H 'Authorization: Bearer good-token' http://127.0.0.1:\(port)/issued").1 == "1")
+    }
+
+    @Test func plainHTTPOnlyForInsecureRegistries() throws {
+        let reg = LocalRegistry.shared
+        let store = try freshStore()
+        #expect {
+            try ImagePull(store: store) { _ in }.pull("\(reg.name)/test/bb:single")
+        } throws: { "\($0)".contains("https://\(reg.name)") }
+    }
+
+    @Test func fromPullsWhatTheStoreLacks() throws {
+        let reg = LocalRegistry.shared
+        let store = try freshStore()
+        let ctx = store.root + "-ctx"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "FROM \(reg.name)/test/bb:single\nRUN ls /data > /listing\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        var opts = BuildOptions(context: ctx)
+        opts.insecureRegistries = [reg.name]
+        var lines: [String] = []
+        let id = try Builder(store: store, output: { lines.append($0) }).build(opts)
+        #expect(lines.contains { $0.contains("pulling \(reg.name)/test/bb:single") })
+        let top = try #require(store.image(id)?.layers.last)
+        #expect(FileManager.default.contents(atPath: store.layerPath(top) + "/listing") == Data("c\n".utf8))  // the opaque dir, through overlayfs
+    }
+}
+
+import CBerth
+
+/// lgetxattr into `value`; the length read, or -1.
+func cberthGetxattr(_ path: String, _ name: String, _ value: inout [UInt8]) -> Int {
+    value.withUnsafeMutableBytes { Int(cberth_lgetxattr(path, name, $0.baseAddress, $0.count)) }
+}
