@@ -147,6 +147,32 @@ func freePort() -> Int {
         } throws: { "\($0)".contains("corrupted, refused") }
     }
 
+    /// An interrupted download left `blob-HEX.partial`: the next pull asks for
+    /// the rest (Range) and checks the whole. A partial that does not match
+    /// fails the digest check (so it was used), is dropped, and the pull after
+    /// that succeeds from scratch.
+    @Test func anInterruptedDownloadResumes() throws {
+        let reg = LocalRegistry.shared
+        let manifest = try shellOut("curl -s http://\(reg.name)/v2/test/bb/manifests/single -H 'Accept: application/vnd.oci.image.manifest.v1+json'").1
+        let json = try JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any]
+        let layer = try #require(((json?["layers"] as? [[String: Any]])?.first?["digest"] as? String))  // the busybox layer
+        let blob = try Data(contentsOf: URL(fileURLWithPath: "\(reg.storage)/docker/registry/v2/blobs/sha256/\(layer.dropFirst(7).prefix(2))/\(layer.dropFirst(7))/data"))
+        // A good half: resumed.
+        let store = try freshStore()
+        try blob.prefix(blob.count / 2).write(to: URL(fileURLWithPath: store.root + "/tmp/blob-\(layer.dropFirst(7)).partial"))
+        #expect(throws: Never.self) { try ImagePull(store: store, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:single") }
+        // A bad half: refused by digest, then a clean retry.
+        let other = try freshStore()
+        var bad = blob.prefix(blob.count / 2)
+        bad[bad.startIndex + 10] ^= 0xFF
+        try bad.write(to: URL(fileURLWithPath: other.root + "/tmp/blob-\(layer.dropFirst(7)).partial"))
+        #expect {
+            try ImagePull(store: other, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:single")
+        } throws: { "\($0)".contains("corrupted, refused") }
+        #expect(!FileManager.default.fileExists(atPath: other.root + "/tmp/blob-\(layer.dropFirst(7)).partial"))
+        #expect(throws: Never.self) { try ImagePull(store: other, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:single") }
+    }
+
     @Test func bearerTokenChallengeIsAnswered() throws {
         let reg = LocalRegistry.shared
         let script = Bundle.module.url(forResource: "token_proxy", withExtension: "py", subdirectory: "Fixtures")!.path
