@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "CBerthTests", dependencies: ["CBerth"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
-        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "CBerth"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthImage", "BerthConfig", "BerthProxy"]),
         .testTarget(

@@ -120,11 +120,13 @@ extension ClientConnection {
         pumpRequest()
     }
 
-    /// Parks the parsed request (its head stays in `inBuf`) until its app
-    /// has a server or `timeouts { start }` passes; the worker retries it.
-    private func hold(headLength: Int) {
+    /// Parks the parsed request (its head stays in `inBuf`, or, once
+    /// rewritten for an upstream, in `upOut`) until its app has a server or
+    /// `timeouts { start }` passes; the worker retries it.
+    private func hold(headLength: Int, afterRewrite: Bool = false) {
         phase = .held
         heldHeadLength = headLength
+        heldAfterRewrite = afterRewrite
         heldSince = ex.start
         deadline = ex.start + worker.settings.startTimeout
         updateClientInterest()
@@ -304,12 +306,7 @@ extension ClientConnection {
             // A container app's replica went away (restarting): wait for the
             // control plane to route a new one rather than fail.
             upOut.rewind(to: 0)
-            phase = .held
-            heldAfterRewrite = true
-            heldSince = ex.start
-            deadline = ex.start + worker.settings.startTimeout
-            updateClientInterest()
-            worker.held.append(self)
+            hold(headLength: 0, afterRewrite: true)
             return false
         }
         respondLocal(502, close: !ex.requestDone)
