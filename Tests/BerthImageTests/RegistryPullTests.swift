@@ -164,28 +164,51 @@ func freePort() -> Int { LoopbackPort.free() }
         #expect(throws: Never.self) { try ImagePull(store: other, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:single") }
     }
 
-    @Test func bearerTokenChallengeIsAnswered() throws {
-        let reg = LocalRegistry.shared
+    /// The token front, on its own port; stopped when the returned handle goes.
+    func tokenFront(_ reg: LocalRegistry, credentials: String? = nil) throws -> (Int, Process) {
         let script = Bundle.module.url(forResource: "token_proxy", withExtension: "py", subdirectory: "Fixtures")!.path
         let front = Process()
         front.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        front.arguments = ["python3", script, String(reg.port)]
+        front.arguments = ["python3", script, String(reg.port)] + (credentials.map { [$0] } ?? [])
         let out = Pipe()
         front.standardOutput = out
         try front.run()
-        defer { kill(front.processIdentifier, SIGKILL) }
         var line = Data()
         while true {
             let b = out.fileHandleForReading.readData(ofLength: 1)
             if b.isEmpty || b == Data([0x0A]) { break }
             line.append(b)
         }
-        let port = try #require(Int(String(decoding: line, as: UTF8.self)))
+        guard let port = Int(String(decoding: line, as: UTF8.self)) else { throw StoreError("token front did not start") }
+        return (port, front)
+    }
+
+    @Test func bearerTokenChallengeIsAnswered() throws {
+        let reg = LocalRegistry.shared
+        let (port, front) = try tokenFront(reg)
+        defer { kill(front.processIdentifier, SIGKILL) }
         let store = try freshStore()
         let id = try ImagePull(store: store, insecure: ["127.0.0.1:\(port)"]) { _ in }.pull("127.0.0.1:\(port)/test/bb:single")
         #expect(store.image(id)?.layers.count == 2)
         // One token, reused for the manifest, the config and both layers.
         #expect(try shellOut("curl -s -H 'Authorization: Bearer good-token' http://127.0.0.1:\(port)/issued").1 == "1")
+    }
+
+    /// A private repository: the token endpoint wants credentials, which come
+    /// from BERTH_REGISTRY_AUTH (host=user:password).
+    @Test func credentialsFromTheEnvironmentGetTheToken() throws {
+        let reg = LocalRegistry.shared
+        let (port, front) = try tokenFront(reg, credentials: "ci:s3cret")
+        defer { kill(front.processIdentifier, SIGKILL) }
+        let host = "127.0.0.1:\(port)"
+        #expect {
+            try ImagePull(store: try freshStore(), insecure: [host]) { _ in }.pull("\(host)/test/bb:single")
+        } throws: { "\($0)".contains("token request") && "\($0)".contains("HTTP 401") }
+        setenv("BERTH_REGISTRY_AUTH", "other.example=x:y,\(host)=ci:s3cret", 1)
+        defer { unsetenv("BERTH_REGISTRY_AUTH") }
+        let store = try freshStore()
+        let id = try ImagePull(store: store, insecure: [host]) { _ in }.pull("\(host)/test/bb:single")
+        #expect(store.image(id)?.layers.count == 2)
     }
 
     @Test func plainHTTPOnlyForInsecureRegistries() throws {

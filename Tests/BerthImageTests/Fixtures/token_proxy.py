@@ -2,11 +2,13 @@
 `Authorization: Bearer <token>` it answers 401 with a WWW-Authenticate
 challenge naming its /token endpoint, which hands out the token (counting
 how many it gave). Everything else is forwarded to the real registry.
-Usage: token_proxy.py REGISTRY_PORT; prints its own port."""
-import http.client, json, sys
+With USER:PASSWORD, /token wants those as basic credentials (a private repository).
+Usage: token_proxy.py REGISTRY_PORT [USER:PASSWORD]; prints its own port."""
+import base64, http.client, json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 upstream = int(sys.argv[1])
+wanted = "Basic " + base64.b64encode(sys.argv[2].encode()).decode() if len(sys.argv) > 2 else None
 issued = [0]
 
 class Front(BaseHTTPRequestHandler):
@@ -26,6 +28,8 @@ class Front(BaseHTTPRequestHandler):
     def do_GET(self):
         port = self.server.server_address[1]
         if self.path.startswith("/token"):
+            if wanted and self.headers.get("Authorization") != wanted:
+                return self.reply(401, b'{"details":"credentials needed"}')
             issued[0] += 1
             ok = "scope=repository%3Atest%2Fbb%3Apull" in self.path and "service=berth-test" in self.path
             return self.reply(200 if ok else 400, json.dumps({"token": "good-token", "expires_in": 300}).encode())
