@@ -10,7 +10,7 @@ import Glibc
 /// kept; OCI whiteouts turned into overlayfs ones (`.wh.NAME` → a 0/0
 /// character device NAME, `.wh..wh..opq` → `trusted.overlay.opaque=y` on its
 /// directory). An entry whose path or hardlink target would leave the layer
-/// (`..`) is refused, and nothing is written through a symlink.
+/// (`..`) or that would be written through a symlink is refused.
 enum LayerExtractor {
     static func extract(_ archivePath: String, into root: String) throws(StoreError) {
         guard let reader = archive_read_new() else { throw StoreError("libarchive: cannot allocate a reader") }
@@ -33,6 +33,7 @@ enum LayerExtractor {
             }
             let raw = String(cString: archive_entry_pathname(entry))
             guard let path = try inside(raw) else { continue }  // the root itself
+            try refuseSymlinkParents(path, root: root, entry: raw)
             let full = root + "/" + path
             let name = (path as NSString).lastPathComponent
             let parent = (full as NSString).deletingLastPathComponent
@@ -87,6 +88,21 @@ enum LayerExtractor {
             parts.append(c)
         }
         return parts.isEmpty ? nil : parts.joined(separator: "/")
+    }
+
+    /// Throws when a directory on `path`'s way (inside the layer) is a
+    /// symlink: writing through it could land anywhere (`link -> /etc`, then
+    /// `link/passwd`).
+    static func refuseSymlinkParents(_ path: String, root: String, entry: String) throws(StoreError) {
+        var prefix = root
+        for c in path.split(separator: "/").dropLast() {
+            prefix += "/" + c
+            var st = stat()
+            if lstat(prefix, &st) != 0 { return }  // not there yet: nothing to follow
+            if (st.st_mode & S_IFMT) == S_IFLNK {
+                throw StoreError("layer entry \(entry) goes through the symlink \(prefix.dropFirst(root.count + 1)): refused")
+            }
+        }
     }
 
     private static func makeDirectories(_ path: String, under root: String) throws(StoreError) {

@@ -15,6 +15,9 @@ import Foundation
         let start = Date()
         let (id, lines, ctx) = try build(store, dockerfile)
         let cold = Date().timeIntervalSince(start)
+        // Local store, then the registry (Docker Hub does not answer here), then the bootstrap — each step said.
+        #expect(lines.contains { $0.contains("pulling docker.io/library/debian:bookworm-slim from https://registry-1.docker.io") })
+        #expect(lines.contains { $0.contains("registry pull failed (") && $0.contains("bootstrapping instead") })
         #expect(lines.contains { $0.contains("bootstrapping debian:bookworm-slim with mmdebstrap") })
         #expect(store.resolve("debian:bookworm-slim") != nil)
         let layers = store.image(id)!.layers

@@ -51,7 +51,7 @@ final class LocalRegistry: @unchecked Sendable {
         guard status == 0 else { throw StoreError("make_oci.py failed: \(out)") }
         let digests = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/oci/digests.json"))) as? [String: String]
         corruptLayer = digests?["corrupt_layer"] ?? ""
-        for tag in ["single", "multi", "evil", "corrupt"] {
+        for tag in ["single", "multi", "evil", "corrupt", "trick"] {
             let (s, o) = try shellOut("skopeo copy --all --dest-tls-verify=false oci:\(dir)/oci:\(tag) docker://127.0.0.1:\(port)/test/bb:\(tag) 2>&1")
             guard s == 0 else { throw StoreError("skopeo copy \(tag) failed: \(o)") }
         }
@@ -122,6 +122,15 @@ func freePort() -> Int { LoopbackPort.free() }
             try ImagePull(store: store, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:evil")
         } throws: { "\($0)".contains("../escape leaves the layer") }
         #expect(store.resolve("\(reg.name)/test/bb:evil") == nil)
+    }
+
+    @Test func aFileThroughAnAbsoluteSymlinkIsRefused() throws {
+        let reg = LocalRegistry.shared
+        unlink("/tmp/berth-symlink-escape")
+        #expect {
+            try ImagePull(store: try freshStore(), insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:trick")
+        } throws: { "\($0)".contains("berth-symlink-escape") }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/berth-symlink-escape"))
     }
 
     @Test func aCorruptedBlobIsRefusedByDigest() throws {

@@ -55,6 +55,8 @@ arm = image([base[:2]], "arm64")
 index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [arm, single]}
 xd, xn = blob(json.dumps(index).encode())
 evil = image([[("../escape", "file", b"x\n")]], "amd64")
+# A symlink to an absolute path, then a file "inside" it: must not land in the host's /tmp.
+trick = image([[("tmp-link", "sym", "/tmp"), ("tmp-link/berth-symlink-escape", "file", b"escaped\n")]], "amd64")
 corrupt = image([[("junk", "file", os.urandom(1000))]], "amd64")
 corrupt_manifest = json.load(open(out + "/blobs/sha256/" + corrupt["digest"][7:]))
 json.dump({"corrupt_layer": corrupt_manifest["layers"][0]["digest"]}, open(out + "/digests.json", "w"))
@@ -62,7 +64,8 @@ refs = [dict(single, annotations={"org.opencontainers.image.ref.name": "single"}
         {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": xd, "size": xn,
          "annotations": {"org.opencontainers.image.ref.name": "multi"}},
         dict(evil, annotations={"org.opencontainers.image.ref.name": "evil"}),
-        dict(corrupt, annotations={"org.opencontainers.image.ref.name": "corrupt"})]
+        dict(corrupt, annotations={"org.opencontainers.image.ref.name": "corrupt"}),
+        dict(trick, annotations={"org.opencontainers.image.ref.name": "trick"})]
 json.dump({"schemaVersion": 2, "manifests": refs}, open(out + "/index.json", "w"))
 open(out + "/oci-layout", "w").write('{"imageLayoutVersion": "1.0.0"}')
 print(single["digest"])
