@@ -23,7 +23,7 @@ let package = Package(
         // C shims: libev's macro API, OpenSSL helpers. No logic.
         .target(
             name: "CBerth",
-            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("crypto"), .linkedLibrary("curl"), .linkedLibrary("archive")]
+            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("curl"), .linkedLibrary("archive")]
         ),
         // HTTP/1.1 heads, validation, chunked codec. No I/O.
         .target(name: "BerthHTTP", swiftSettings: hotPath),

@@ -27,6 +27,8 @@ public struct AppConfig: Sendable, Equatable {
     public var network: Network = .isolated
     public var upstreams: [HostPort] = []
     public var balance: Balance = .roundRobin
+    /// nil: the global `redirect-https`.
+    public var redirectHTTPS: Bool?
 
     public init(name: String, location: SourceLocation) {
         self.name = name

@@ -21,6 +21,12 @@ public struct Config: Sendable, Equatable {
     public var runtime = "runc"
     /// Registries pulled from over plain HTTP (`registry HOST:PORT insecure`).
     public var insecureRegistries: Set<String> = []
+    /// `tls { cert HOST CERT KEY }`: certificates by server name, for `listen ... tls` lines without their own.
+    public var tlsSites: [TLSSite] = []
+    /// `tls { default HOST }`; else the first cert line.
+    public var tlsDefault: String?
+    /// `redirect-https on`: plain-HTTP requests get a 308 to the https URL (apps may override).
+    public var redirectHTTPS = false
     /// Off unless configured, as in HAProxy (nginx logs by default; we chose quiet).
     public var accessLog: AccessLog = .off
     public var admin: HostPort?

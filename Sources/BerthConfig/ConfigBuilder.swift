@@ -55,6 +55,11 @@ struct ConfigBuilder {
                 config.admin = a
             case "timeouts":
                 config.timeouts = try timeouts(s)
+            case "tls":
+                (config.tlsSites, config.tlsDefault) = try tlsBlock(s)
+            case "redirect-https":
+                try noBlock(s)
+                config.redirectHTTPS = try onOff(s, "redirect-https")
             case "limits":
                 config.limits = try limits(s)
             case "app":
@@ -81,6 +86,12 @@ struct ConfigBuilder {
                 throw ConfigError(l.location, "duplicate listen \(l.address) (first at \(first))")
             }
             listenSeen[l.address] = l.location
+            if let t = l.tls, t.cert == nil, config.tlsSites.isEmpty {
+                throw ConfigError(l.location, "listen \(l.address) tls: no cert=FILE key=FILE and no 'tls { cert HOST FILE KEY }' block to take certificates from")
+            }
+        }
+        if (config.redirectHTTPS || config.apps.contains { $0.redirectHTTPS == true }) && !config.listens.contains(where: { $0.tls != nil }) {
+            throw ConfigError(SourceLocation(file: file, line: 1, column: 1), "redirect-https is on but no 'listen ... tls' line serves HTTPS")
         }
         return config
     }
@@ -105,6 +116,40 @@ struct ConfigBuilder {
             }
         }
         return t
+    }
+
+    /// `tls { cert HOST CERT KEY ... default HOST }`: certificates by server name (SNI).
+    private func tlsBlock(_ s: ConfigStatement) throws(ConfigError) -> ([TLSSite], String?) {
+        var sites: [TLSSite] = []
+        var def: String?
+        for d in try block(s) {
+            try checkKnown(d, ConfigParser.tlsNames, context: "in 'tls'")
+            try noBlock(d)
+            switch d.nameText {
+            case "cert":
+                guard d.args.count == 3, let host = d.args[0].word, let cert = d.args[1].word, let key = d.args[2].word else {
+                    throw ConfigError(d.afterLast, "cert: expected HOST CERT_FILE KEY_FILE")
+                }
+                if let first = sites.first(where: { $0.host == host.lowercased() }) {
+                    throw ConfigError(d.args[0].location, "tls: duplicate cert for \(host) (first at \(first.location))")
+                }
+                sites.append(TLSSite(host: host.lowercased(), cert: cert, key: key, location: d.name.location))
+            default:
+                let v = try one(d, "a host named by a cert line")
+                def = v.word!.lowercased()
+            }
+        }
+        guard !sites.isEmpty else { throw ConfigError(s.name.location, "tls: expected at least one 'cert HOST CERT_FILE KEY_FILE'") }
+        if let def, !sites.contains(where: { $0.host == def }) {
+            throw ConfigError(s.name.location, "tls: default \(def) has no cert line")
+        }
+        return (sites, def)
+    }
+
+    private func onOff(_ d: ConfigStatement, _ name: String) throws(ConfigError) -> Bool {
+        let v = try one(d, "'on' or 'off'")
+        guard let b = ConfigValue.onOff(v.word!) else { throw ConfigError(v.location, "\(name): expected 'on' or 'off', got \(v.display)") }
+        return b
     }
 
     private func limits(_ s: ConfigStatement) throws(ConfigError) -> Limits {
@@ -160,6 +205,8 @@ struct ConfigBuilder {
                     throw ConfigError(v.location, "host: expected a host name like example.com, got \(v.display)")
                 }
                 app.host = hp.host.lowercased()
+            case "redirect-https":
+                app.redirectHTTPS = try onOff(d, "redirect-https")
             case "strip-prefix":
                 let v = try one(d, "'on' or 'off'")
                 guard let b = ConfigValue.onOff(v.word!) else {
@@ -238,11 +285,15 @@ struct ConfigBuilder {
         let addr = try address(first, directive: "listen")
         var l = ListenConfig(address: addr, tls: nil, location: s.name.location)
         guard s.args.count > 1 else { return l }
+        if s.args.count == 2 && s.args[1].word == "tls" {
+            l.tls = ListenConfig.TLS(cert: nil, key: nil)  // certificates from the tls { } block
+            return l
+        }
         guard s.args[1].word == "tls" else {
             throw ConfigError(s.args[1].location, "listen: unexpected extra value \(s.args[1].display) (expected 'tls cert=FILE key=FILE' or nothing)")
         }
         var cert: String?, key: String?, minVersion: String?
-        for a in s.args.dropFirst(2) {
+        for a in s.args.dropFirst(2) where a.word != nil {
             let w = a.word!
             if w.hasPrefix("cert=") { cert = String(w.dropFirst(5)) }
             else if w.hasPrefix("key=") { key = String(w.dropFirst(4)) }
@@ -254,8 +305,12 @@ struct ConfigBuilder {
                 throw ConfigError(a.location, "listen: unexpected TLS option \(a.display) (expected cert=FILE, key=FILE or tls-min=1.2|1.3)")
             }
         }
-        guard let cert, !cert.isEmpty else { throw ConfigError(s.afterLast, "listen: tls needs cert=FILE") }
-        guard let key, !key.isEmpty else { throw ConfigError(s.afterLast, "listen: tls needs key=FILE") }
+        if cert == nil && key == nil {
+            l.tls = ListenConfig.TLS(cert: nil, key: nil, minVersion: minVersion)
+            return l
+        }
+        guard let cert, !cert.isEmpty else { throw ConfigError(s.afterLast, "listen: tls needs cert=FILE with key=FILE") }
+        guard let key, !key.isEmpty else { throw ConfigError(s.afterLast, "listen: tls needs key=FILE with cert=FILE") }
         l.tls = ListenConfig.TLS(cert: cert, key: key, minVersion: minVersion)
         return l
     }

@@ -1,11 +1,12 @@
 /// Turns proxy.conf text into a `Config`, or the first error with its
 /// file:line:col and what was expected there.
 struct ConfigParser {
-    static let topLevel = ["listen", "workers", "runtime", "registry", "state-dir", "access-log", "admin", "timeouts", "limits", "app"]
+    static let topLevel = ["listen", "workers", "runtime", "registry", "state-dir", "access-log", "admin", "timeouts", "limits", "tls", "redirect-https", "app"]
+    static let tlsNames = ["cert", "default"]
     static let timeoutNames = ["connect", "header", "idle", "upstream", "drain", "start"]
     static let limitNames = ["header-size", "body-size", "connections"]
     static let appNames = ["path", "host", "strip-prefix", "build", "dockerfile", "port", "replicas", "health",
-                           "env", "memory", "cpus", "network", "upstream", "balance"]
+                           "env", "memory", "cpus", "network", "upstream", "balance", "redirect-https"]
     static let repeatable: Set<String> = ["listen", "registry", "app", "env", "upstream"]
 
     let file: String

@@ -1,11 +1,12 @@
 /// One `listen` line: an address and, for HTTPS, its certificate.
 public struct ListenConfig: Sendable, Equatable {
     public struct TLS: Sendable, Equatable {
-        public var cert: String
-        public var key: String
+        /// nil: the certificates of the `tls { }` block (SNI).
+        public var cert: String?
+        public var key: String?
         public var minVersion: String?
 
-        public init(cert: String, key: String, minVersion: String? = nil) {
+        public init(cert: String?, key: String?, minVersion: String? = nil) {
             self.cert = cert
             self.key = key
             self.minVersion = minVersion
@@ -15,4 +16,19 @@ public struct ListenConfig: Sendable, Equatable {
     public var address: HostPort
     public var tls: TLS?
     public var location: SourceLocation
+}
+
+/// One `cert HOST CERT KEY` line of the `tls { }` block.
+public struct TLSSite: Sendable, Equatable {
+    public var host: String
+    public var cert: String
+    public var key: String
+    public var location: SourceLocation
+
+    public init(host: String, cert: String, key: String, location: SourceLocation) {
+        self.host = host
+        self.cert = cert
+        self.key = key
+        self.location = location
+    }
 }

@@ -7,6 +7,7 @@ public enum HTTPStatus {
         case 200: return "OK"
         case 204: return "No Content"
         case 304: return "Not Modified"
+        case 308: return "Permanent Redirect"
         case 400: return "Bad Request"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"

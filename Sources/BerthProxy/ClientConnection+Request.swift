@@ -82,6 +82,10 @@ extension ClientConnection {
             return
         }
         ex.route = route
+        if route.redirectHTTPS && tls == nil, let port = settings.httpsPort {
+            redirectToHTTPS(head, port: port, headLength: headLength, hasBody: hasBody)
+            return
+        }
         guard let pool = worker.choosePool(route) else {
             if route.holdsWhileStarting && now < ex.start + settings.startTimeout {
                 hold(headLength: headLength)
@@ -95,7 +99,7 @@ extension ClientConnection {
         upOut.clear()
         let idRange = inBuf.withReadableBytes { b in
             RequestRewriter.write(head, b, route: route,
-                                  context: .init(clientAddress: peer, upstreamName: pool.server.authorityBytes, chunked: head.framing == .chunked),
+                                  context: .init(clientAddress: peer, upstreamName: pool.server.authorityBytes, chunked: head.framing == .chunked, tls: tls != nil),
                                   ids: &worker.requestIDs, into: upOut)
         }
         if worker.accessLog != nil {
@@ -118,6 +122,20 @@ extension ClientConnection {
         phase = .exchange
         guard attach(pool) else { return }
         pumpRequest()
+    }
+
+    /// 308 to the same URL over https (the Host header's name, the TLS listener's port).
+    private func redirectToHTTPS(_ head: RequestHead, port: Int, headLength: Int, hasBody: Bool) {
+        var location = "https://"
+        inBuf.withReadableBytes { b in
+            var host = head.host.map { String(decoding: b[$0.start..<$0.end], as: UTF8.self) } ?? ""
+            if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+            location += host.isEmpty ? "localhost" : host
+            if port != 443 { location += ":\(port)" }
+            location += String(decoding: b[head.target.start..<head.target.end], as: UTF8.self)
+        }
+        inBuf.consume(headLength)
+        respondLocal(308, close: hasBody || !ex.keepAlive, location: location)
     }
 
     /// Parks the parsed request (its head stays in `inBuf`, or, once
@@ -276,11 +294,11 @@ extension ClientConnection {
 
     /// Answers with a response berth makes itself, then goes on with the next
     /// request or closes.
-    func respondLocal(_ status: Int, close: Bool, extraHeaders: StaticString = "") {
+    func respondLocal(_ status: Int, close: Bool, extraHeaders: StaticString = "", location: String? = nil) {
         ex.status = status
         let closing = close || !ex.keepAlive || clientEOF
         LocalResponse.write(status: status, close: closing, http10KeepAlive: ex.version == .http10 && ex.keepAlive,
-                            headOnly: ex.method == .head, extraHeaders: extraHeaders, into: outBuf)
+                            headOnly: ex.method == .head, extraHeaders: extraHeaders, location: location, into: outBuf)
         logExchange()
         if closing {
             beginClose()
@@ -326,7 +344,9 @@ extension ClientConnection {
         case .head where !headStarted:
             // A request may already be in the socket: answer it (with
             // Connection: close), else close now.
-            if case .bytes(let n) = Socket.read(fd, into: inBuf), n > 0 {
+            if tls.map({ !$0.established }) ?? false {
+                close()  // still shaking hands: nothing to answer
+            } else if case .bytes(let n) = tls?.read(into: inBuf) ?? Socket.read(fd, into: inBuf), n > 0 {
                 processHeads()
             } else {
                 close()

@@ -47,9 +47,12 @@ final class ClientConnection: IOEventHandler {
     /// Held after its head was rewritten for an upstream (its connect failed):
     /// `upOut` holds the request, `inBuf` no longer has the head.
     var heldAfterRewrite = false
+    /// Set for a connection that came in on a TLS listener.
+    let tls: TLSSession?
 
-    init(fd: Int32, peer: [UInt8], worker: Worker) {
+    init(fd: Int32, peer: [UInt8], worker: Worker, tls: TLSSession? = nil) {
         self.fd = fd
+        self.tls = tls
         self.peer = peer
         self.worker = worker
         let size = worker.settings.bufferSize
@@ -70,6 +73,10 @@ final class ClientConnection: IOEventHandler {
     // MARK: - readiness
 
     func ioReady(readable: Bool, writable: Bool) {
+        if let tls, !tls.established {
+            continueHandshake(tls)
+            return
+        }
         if writable {
             flushClient()
             if phase == .closed { return }
@@ -78,8 +85,26 @@ final class ClientConnection: IOEventHandler {
         if readable && phase != .closed { readClient() }
     }
 
+    /// Drives the TLS handshake (under the header timeout set at accept: a
+    /// client that stalls mid-handshake is closed by it like a slow head).
+    private func continueHandshake(_ tls: TLSSession) {
+        switch tls.handshake() {
+        case .done:
+            watcher.set(read: true, write: false)
+            readClient()
+        case .wantRead:
+            watcher.set(read: true, write: false)
+        case .wantWrite:
+            watcher.set(read: false, write: true)
+        case .failed:
+            worker.logger.debug("TLS handshake failed", metadata: ["client": "\(String(decoding: peer, as: UTF8.self))"])
+            close()
+        }
+    }
+
     private func readClient() {
-        switch Socket.read(fd, into: inBuf) {
+        let result = tls?.read(into: inBuf) ?? Socket.read(fd, into: inBuf)
+        switch result {
         case .bytes(let n):
             if n == 0 { updateClientInterest(); return }
             ex.bytesIn += n
@@ -143,7 +168,13 @@ final class ClientConnection: IOEventHandler {
         case .held, .closed:
             read = false
         }
-        watcher.set(read: read, write: !outBuf.isEmpty)
+        guard let tls else {
+            watcher.set(read: read, write: !outBuf.isEmpty)
+            return
+        }
+        watcher.set(read: read, write: !outBuf.isEmpty || tls.wantsWrite)
+        // Records OpenSSL already decrypted will not make the socket readable again.
+        if read && tls.pending { watcher.feedRead() }
     }
 
     // MARK: - writing to the client
@@ -153,7 +184,7 @@ final class ClientConnection: IOEventHandler {
             watcher.set(write: false)
             return
         }
-        switch Socket.write(fd, from: outBuf) {
+        switch tls?.write(from: outBuf) ?? Socket.write(fd, from: outBuf) {
         case .wrote(let n):
             ex.bytesOut += n
             if outBuf.isEmpty {
@@ -213,6 +244,7 @@ final class ClientConnection: IOEventHandler {
         if clientEOF { close(); return }
         if !shutdownSent {
             shutdownSent = true
+            tls?.shutdown()
             Socket.shutdownWrite(fd)
         }
         inBuf.clear()

@@ -50,4 +50,7 @@ final class IOWatcher {
     @inline(__always) func set(write: Bool) { set(read: wantsRead, write: write) }
 
     func stop() { set(read: false, write: false) }
+
+    /// Delivers a read event on the next loop iteration, as if the descriptor were readable.
+    func feedRead() { cberth_io_feed(loop.raw, watcher, Int32(CBERTH_EV_READ)) }
 }

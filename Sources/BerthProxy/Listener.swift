@@ -2,11 +2,14 @@
 /// on each address, and the kernel spreads connections among them).
 final class Listener: IOEventHandler {
     let fd: Int32
+    /// The listen address it was bound for (its TLS certificates are the worker's `tls[key]`).
+    let key: String
     unowned(unsafe) let worker: Worker
     private(set) var watcher: IOWatcher!
 
-    init(fd: Int32, worker: Worker) {
+    init(fd: Int32, key: String, worker: Worker) {
         self.fd = fd
+        self.key = key
         self.worker = worker
         watcher = IOWatcher(loop: worker.loop, fd: fd, handler: self)
     }
@@ -15,7 +18,15 @@ final class Listener: IOEventHandler {
         // Bounded batch so one busy listener can't starve established connections.
         for _ in 0..<64 {
             guard worker.canAccept, let (cfd, peer) = Socket.accept(fd) else { return }
-            worker.adopt(fd: cfd, peer: peer)
+            if let contexts = worker.tls[key] {
+                guard let session = contexts.session(fd: cfd) else {
+                    Socket.close(cfd)
+                    continue
+                }
+                worker.adopt(fd: cfd, peer: peer, tls: session)
+            } else {
+                worker.adopt(fd: cfd, peer: peer)
+            }
         }
     }
 

@@ -31,6 +31,8 @@ public final class ProxyServer: @unchecked Sendable {
     private var listenAliases: [String: String] = [:]
     private var checkers: [Int: HealthChecker] = [:]
     private var admin: AdminServer?
+    /// Certificates of the TLS listeners, by listen key.
+    private var tls: [String: TLSContextSet] = [:]
     /// Where container apps' replicas are (the control plane updates it).
     private var placements: [String: [Placement]]
     /// Reloads and placement updates come from different threads: one at a time.
@@ -54,7 +56,6 @@ public final class ProxyServer: @unchecked Sendable {
         case .auto: workerCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         case .count(let n): workerCount = n
         }
-        try Self.refuseTLS(config)
         registry = UpstreamRegistry(logger: logger)
         let table = try RouteTable(config: config, registry: registry, generation: 1, placements: placements)
         published = Mutex(PublishedState(table: table, appNames: registry.appNames, generation: 1))
@@ -72,21 +73,59 @@ public final class ProxyServer: @unchecked Sendable {
             for w in 0..<workerCount { perWorker[w].append((opened.key, opened.fds[w])) }
         }
         ports = config.listens.map { listenPorts[listenAliases[$0.address.description]!]! }
-        if let a = config.admin {
-            admin = try AdminServer(address: a, server: self)
+        do {
+            tls = try tlsContexts(config, keys: listenAliases, keeping: [:])
+            if let a = config.admin {
+                admin = try AdminServer(address: a, server: self)
+            }
+        } catch {
+            perWorker.flatMap { $0.map(\.fd) }.forEach(Socket.close)
+            throw error
         }
-        let settings = ProxySettings(config: config, workers: workerCount)
+        let settings = makeSettings(config)
         for w in 0..<workerCount {
             workers.append(Worker(id: w, table: table, settings: settings, listenFDs: perWorker[w],
-                                  accessLogFD: accessLogFD, logger: logger))
+                                  tls: tls, accessLogFD: accessLogFD, logger: logger))
         }
         updateHealthCheckers(table)
     }
 
-    private static func refuseTLS(_ config: Config) throws {
-        for l in config.listens where l.tls != nil {
-            throw ProxyError("\(l.location): TLS listeners are not supported yet; remove 'tls' from this listen line")
+    /// The workers' settings for `config`, with the HTTPS port redirects point to.
+    private func makeSettings(_ config: Config) -> ProxySettings {
+        var s = ProxySettings(config: config, workers: workerCount)
+        if let l = config.listens.first(where: { $0.tls != nil }), let key = listenAliases[l.address.description] {
+            s.httpsPort = listenPorts[key]
         }
+        return s
+    }
+
+    /// Certificates for every TLS listen line of `config`, by listen key.
+    /// A listener whose files are unchanged keeps its contexts; one whose new
+    /// files fail to load keeps the old ones (logged) when it had some, and
+    /// fails the whole config when it is new.
+    private func tlsContexts(_ config: Config, keys: [String: String], keeping old: [String: TLSContextSet]) throws -> [String: TLSContextSet] {
+        var out: [String: TLSContextSet] = [:]
+        for l in config.listens {
+            guard let t = l.tls, let key = keys[l.address.description] else { continue }
+            let sites: [(host: String, cert: String, key: String)]
+            let def: String
+            if let cert = t.cert, let k = t.key {
+                sites = [("*", cert, k)]
+                def = "*"
+            } else {
+                sites = config.tlsSites.map { ($0.host, $0.cert, $0.key) }
+                def = config.tlsDefault ?? config.tlsSites.first?.host ?? ""
+            }
+            do {
+                let made = try TLSContextSet(sites: sites, defaultHost: def, minVersion: t.minVersion)
+                out[key] = old[key].map { $0.fingerprint == made.fingerprint ? $0 : made } ?? made
+            } catch {
+                guard let previous = old[key] else { throw ProxyError("\(l.location): \(error)") }
+                logger.error("TLS certificates not reloaded: keeping the ones in use", metadata: ["listen": "\(key)", "error": "\(error)"])
+                out[key] = previous
+            }
+        }
+        return out
     }
 
     /// Binds `l` once per worker. A probe bind without SO_REUSEPORT first
@@ -175,11 +214,11 @@ public final class ProxyServer: @unchecked Sendable {
             return
         }
         placements = newPlacements
-        let settings = ProxySettings(config: config, workers: workerCount)
+        let settings = makeSettings(config)
         let group = DispatchGroup()
         for w in workers {
             group.enter()
-            w.send(.update(TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: []),
+            w.send(.update(TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: tls),
                            done: { group.leave() }))
         }
         _ = group.wait(timeout: .now() + 10)
@@ -194,7 +233,6 @@ public final class ProxyServer: @unchecked Sendable {
 
     private func applyOrThrow(_ newConfig: Config, placements: [String: [Placement]]) throws -> ReloadOutcome {
         let diff = ConfigDiff(from: config, to: newConfig)
-        try Self.refuseTLS(newConfig)
         let gen = generation + 1
         let table = try RouteTable(config: newConfig, registry: registry, generation: gen, placements: placements)
         var effective = newConfig
@@ -216,18 +254,28 @@ public final class ProxyServer: @unchecked Sendable {
             }
         }
         let removed = Array(oldKeys.subtracting(newKeys))
-        let settings = ProxySettings(config: effective, workers: workerCount)
+        let newTLS: [String: TLSContextSet]
+        do {
+            newTLS = try tlsContexts(newConfig, keys: listenAliases, keeping: tls)
+        } catch {
+            opened.flatMap(\.fds).forEach(Socket.close)
+            for o in opened { listenPorts.removeValue(forKey: o.key) }
+            listenAliases = listenAliases.filter { listenPorts[$0.value] != nil }
+            throw error
+        }
+        let settings = makeSettings(effective)
         let group = DispatchGroup()
         for (i, w) in workers.enumerated() {
             group.enter()
             let update = TableUpdate(table: table, settings: settings,
-                                     addListeners: opened.map { ($0.key, $0.fds[i]) }, removeListeners: removed)
+                                     addListeners: opened.map { ($0.key, $0.fds[i]) }, removeListeners: removed, tls: newTLS)
             w.send(.update(update, done: { group.leave() }))
         }
         _ = group.wait(timeout: .now() + 10)
         for key in removed { listenPorts.removeValue(forKey: key) }
         listenAliases = listenAliases.filter { newKeys.contains($0.value) }
         config = effective
+        tls = newTLS
         self.placements = placements
         ports = config.listens.map { boundKey($0).flatMap { listenPorts[$0] } ?? 0 }
         published.withLock {

@@ -9,6 +9,8 @@ struct ProxySettings: Sendable {
     var upstreamTimeout: Double
     /// How long a request waits for a starting app before a 503.
     var startTimeout: Double
+    /// The port of the first TLS listener (where `redirect-https` sends clients).
+    var httpsPort: Int?
     var maxHeadSize: Int
     var maxBodySize: Int
     /// Open client connections allowed per worker.

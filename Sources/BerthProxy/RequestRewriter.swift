@@ -8,6 +8,8 @@ enum RequestRewriter {
         var clientAddress: [UInt8]
         var upstreamName: [UInt8]
         var chunked: Bool
+        /// The request came over TLS (X-Forwarded-Proto: https).
+        var tls = false
     }
 
     /// Returns where the X-Request-Id value sits in `out` (for the access log).
@@ -69,7 +71,7 @@ enum RequestRewriter {
             out.append(", ")
         }
         out.append(context.clientAddress)
-        out.append("\r\nX-Forwarded-Proto: http\r\n")
+        out.append(context.tls ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n")
         if let host, host.count > 0 {
             out.append("X-Forwarded-Host: ")
             out.append(UnsafeRawBufferPointer(rebasing: b[host.start..<host.end]))

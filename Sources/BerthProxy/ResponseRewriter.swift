@@ -43,7 +43,7 @@ enum ResponseRewriter {
 enum LocalResponse {
     /// `headOnly` answers a HEAD request: the same head, no body.
     static func write(status: Int, close: Bool, http10KeepAlive: Bool, headOnly: Bool = false,
-                      extraHeaders: StaticString = "", into out: ByteBuffer) {
+                      extraHeaders: StaticString = "", location: String? = nil, into out: ByteBuffer) {
         let reason = HTTPStatus.reason(status)
         out.append("HTTP/1.1 ")
         out.appendDecimal(status)
@@ -53,6 +53,11 @@ enum LocalResponse {
         out.appendDecimal(reason.utf8CodeUnitCount + 5)
         out.append("\r\n")
         out.append(extraHeaders)
+        if let location {
+            out.append("Location: ")
+            out.appendString(location)
+            out.append("\r\n")
+        }
         if close {
             out.append("Connection: close\r\n")
         } else if http10KeepAlive {

@@ -39,7 +39,8 @@ public final class RouteTable: Sendable {
             // routable yet, or one restarting) holds a request that finds no
             // server for a while instead of a 503; a failed app is not listed.
             let starting = app.build != nil && placements[app.name] != nil
-            routes.append(Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: starting))
+            routes.append(Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: starting,
+                                redirectHTTPS: config.redirectHTTPS))
         }
         // Longest path first; among equal paths, host-specific before any-host.
         routes.sort { a, b in
@@ -80,6 +81,8 @@ public final class Route: Sendable {
     public let servers: [UpstreamServer]
     let balance: AppConfig.Balance
     let health: HealthCheck?
+    /// Plain-HTTP requests get a 308 to https (`redirect-https`).
+    let redirectHTTPS: Bool
     /// A container app: a request that finds no server waits up to `timeouts { start }`.
     let holdsWhileStarting: Bool
     /// The app's slot in every worker's stats.
@@ -87,7 +90,8 @@ public final class Route: Sendable {
     /// Where round-robin continues (shared by workers; relaxed is enough).
     let nextServer = Atomic<Int>(0)
 
-    init(app: AppConfig, servers: [UpstreamServer], appID: Int, holdsWhileStarting: Bool = false) {
+    init(app: AppConfig, servers: [UpstreamServer], appID: Int, holdsWhileStarting: Bool = false, redirectHTTPS: Bool = false) {
+        self.redirectHTTPS = app.redirectHTTPS ?? redirectHTTPS
         self.holdsWhileStarting = holdsWhileStarting
         name = app.name
         nameBytes = Array(app.name.utf8)

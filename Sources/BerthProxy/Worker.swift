@@ -35,14 +35,18 @@ final class Worker: @unchecked Sendable {
     /// Requests waiting for a starting app (retried on every table update and sweep).
     var held: [ClientConnection] = []
 
+    /// Certificates by listen key, for the TLS listeners.
+    private(set) var tls: [String: TLSContextSet]
+
     init(id: Int, table: RouteTable, settings: ProxySettings, listenFDs: [(key: String, fd: Int32)],
-         accessLogFD: Int32?, logger: Logger) {
+         tls: [String: TLSContextSet], accessLogFD: Int32?, logger: Logger) {
+        self.tls = tls
         self.id = id
         self.table = table
         self.settings = settings
         self.logger = logger
         accessLog = accessLogFD.map { AccessLog(fd: $0) }
-        for (key, fd) in listenFDs { listeners[key] = Listener(fd: fd, worker: self) }
+        for (key, fd) in listenFDs { listeners[key] = Listener(fd: fd, key: key, worker: self) }
         adoptPools(for: table)
         wakeup = AsyncWakeup(loop: loop) { [unowned self] in self.handleMessages() }
         sweepTimer = RepeatingTimer(loop: loop, interval: 0.1) { [unowned self] in self.sweep() }
@@ -89,12 +93,13 @@ final class Worker: @unchecked Sendable {
     private func apply(_ u: TableUpdate) {
         table = u.table
         settings = u.settings
+        tls = u.tls
         adoptPools(for: table)
         for key in u.removeListeners {
             listeners.removeValue(forKey: key)?.close()
         }
         for (key, fd) in u.addListeners {
-            let l = Listener(fd: fd, worker: self)
+            let l = Listener(fd: fd, key: key, worker: self)
             listeners[key] = l
             if !acceptPaused && !draining { l.watcher.set(read: true) }
         }
@@ -156,8 +161,8 @@ final class Worker: @unchecked Sendable {
 
     var canAccept: Bool { clients.count < settings.connectionsPerWorker && !draining }
 
-    func adopt(fd: Int32, peer: [UInt8]) {
-        let c = ClientConnection(fd: fd, peer: peer, worker: self)
+    func adopt(fd: Int32, peer: [UInt8], tls session: TLSSession? = nil) {
+        let c = ClientConnection(fd: fd, peer: peer, worker: self, tls: session)
         c.registryIndex = clients.count
         clients.append(c)
         if !canAccept && !acceptPaused {

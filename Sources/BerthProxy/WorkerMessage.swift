@@ -7,6 +7,8 @@ struct TableUpdate: Sendable {
     var settings: ProxySettings
     var addListeners: [(key: String, fd: Int32)]
     var removeListeners: [String]
+    /// Certificates by listen key (re-read on every reload).
+    var tls: [String: TLSContextSet]
 }
 
 /// Messages other threads send a worker; they run on its loop, in order.

@@ -31,6 +31,8 @@ void cberth_io_set_events(ev_io *w, int events);
 void cberth_io_start(struct ev_loop *loop, ev_io *w);
 void cberth_io_stop(struct ev_loop *loop, ev_io *w);
 int cberth_io_is_active(const ev_io *w);
+/* Fakes readiness (bytes already decrypted inside OpenSSL wake no poll). */
+void cberth_io_feed(struct ev_loop *loop, ev_io *w, int events);
 
 void cberth_timer_init(ev_timer *w, cberth_timer_cb cb, double after, double repeat);
 void cberth_timer_start(struct ev_loop *loop, ev_timer *w);
@@ -79,5 +81,35 @@ void cberth_sha256_finish(cberth_sha256 *h, unsigned char *out32);
 typedef size_t (*cberth_http_sink)(const char *data, size_t count, void *context);
 long cberth_http_get(const char *url, const char *const *headers, int header_count, long timeout_seconds,
                      cberth_http_sink body, cberth_http_sink header, void *context, char *error);
+
+/* --- TLS (OpenSSL) --- */
+typedef struct ssl_ctx_st cberth_tls_context;
+typedef struct ssl_st cberth_tls;
+
+/* A server context with berth's defaults: TLS 1.2+ (1.3+ when min_version is
+   13), forward-secret AEAD ciphers only, server cipher preference, no
+   compression, no renegotiation, session tickets, ALPN http/1.1. Loads the
+   certificate chain and key and checks they match. NULL with `error` filled. */
+cberth_tls_context *cberth_tls_context_new(const char *cert, const char *key, int min_version, char *error, int error_size);
+void cberth_tls_context_free(cberth_tls_context *ctx);
+/* SNI: `pick(name, arg)` returns the context for a server name, or NULL to keep the default. */
+typedef cberth_tls_context *(*cberth_tls_sni_picker)(const char *name, void *arg);
+void cberth_tls_context_set_sni(cberth_tls_context *ctx, cberth_tls_sni_picker pick, void *arg);
+
+/* Results of the calls below: > 0 bytes moved; 0 clean close; then: */
+#define CBERTH_TLS_WANT_READ (-1)
+#define CBERTH_TLS_WANT_WRITE (-2)
+#define CBERTH_TLS_ERROR (-3)
+cberth_tls *cberth_tls_new(cberth_tls_context *ctx, int fd);
+void cberth_tls_free(cberth_tls *tls);
+/* 1 when the handshake is complete, else a CBERTH_TLS_* code. */
+int cberth_tls_handshake(cberth_tls *tls);
+int cberth_tls_read(cberth_tls *tls, void *buf, int count);
+int cberth_tls_write(cberth_tls *tls, const void *buf, int count);
+/* Bytes already decrypted and waiting inside OpenSSL. */
+int cberth_tls_pending(cberth_tls *tls);
+void cberth_tls_shutdown(cberth_tls *tls);
+/* "TLSv1.3" etc. */
+const char *cberth_tls_version(cberth_tls *tls);
 
 #endif

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthConfig
+import CBerth
+
+/// The certificates one TLS listener serves: a default context and, for SNI,
+/// one per host name. Built (files read, key checked) when the config is
+/// loaded or reloaded; immutable afterwards and shared by every worker
+/// (OpenSSL contexts are safe to use from several threads). Connections keep
+/// the set they started with alive, so a reload's new certificates serve new
+/// connections while old ones finish on the old.
+final class TLSContextSet: @unchecked Sendable {
+    private let defaultContext: OpaquePointer
+    private let byHost: [String: OpaquePointer]
+    /// What the set was made from (a reload with the same files and mtimes reuses it).
+    let fingerprint: String
+
+    /// `sites` are (host, cert, key); `defaultHost` picks the context for
+    /// clients that send no (or an unknown) server name.
+    init(sites: [(host: String, cert: String, key: String)], defaultHost: String, minVersion: String?) throws(ProxyError) {
+        var contexts: [String: OpaquePointer] = [:]
+        var made: [OpaquePointer] = []
+        do {
+            for s in sites {
+                let ctx = try Self.context(cert: s.cert, key: s.key, minVersion: minVersion)
+                made.append(ctx)
+                contexts[s.host.lowercased()] = ctx
+            }
+        } catch {
+            made.forEach { cberth_tls_context_free($0) }
+            throw error
+        }
+        guard let d = contexts[defaultHost.lowercased()] else {
+            made.forEach { cberth_tls_context_free($0) }
+            throw ProxyError("tls: default \(defaultHost) has no certificate")
+        }
+        defaultContext = d
+        byHost = contexts
+        fingerprint = sites.map { "\($0.host)|\($0.cert)|\($0.key)|\(Self.mtime($0.cert))|\(Self.mtime($0.key))" }.joined(separator: ";") + "|\(minVersion ?? "1.2")"
+        if contexts.count > 1 {
+            // The callback captures nothing: it finds this set through `arg`
+            // (unretained; every context lives exactly as long as this set).
+            let me = Unmanaged.passUnretained(self).toOpaque()
+            for ctx in Set(contexts.values.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) }) {
+                cberth_tls_context_set_sni(OpaquePointer(bitPattern: ctx), { name, arg in
+                    let set = Unmanaged<TLSContextSet>.fromOpaque(arg!).takeUnretainedValue()
+                    return set.byHost[String(cString: name!).lowercased()]
+                }, me)
+            }
+        }
+    }
+
+    deinit {
+        for ctx in Set(byHost.values.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) }) {
+            cberth_tls_context_free(OpaquePointer(bitPattern: ctx))
+        }
+    }
+
+    /// A session for an accepted connection.
+    func session(fd: Int32) -> TLSSession? {
+        guard let ssl = cberth_tls_new(defaultContext, fd) else { return nil }
+        return TLSSession(ssl: ssl, contexts: self)
+    }
+
+    private static func context(cert: String, key: String, minVersion: String?) throws(ProxyError) -> OpaquePointer {
+        var error = [CChar](repeating: 0, count: 512)
+        guard let ctx = cberth_tls_context_new(cert, key, minVersion == "1.3" ? 13 : 12, &error, Int32(error.count)) else {
+            let why = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw ProxyError("tls \(cert): \(why)")
+        }
+        return ctx
+    }
+
+    private static func mtime(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec) : 0
+    }
+}
