@@ -4,6 +4,9 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
+#include <pthread.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/xattr.h>
 #include <sched.h>
@@ -133,6 +136,56 @@ static void cberth_ssl_error(char *error, int size, const char *what) {
     ERR_clear_error();
 }
 
+/* Session ticket keys, shared by every context: the current one encrypts new
+   tickets; after CBERTH_TICKET_ROTATE seconds it becomes the previous one
+   (still accepted, and its tickets renewed) and a fresh random key takes over. */
+#define CBERTH_TICKET_ROTATE (12 * 3600)
+struct cberth_ticket_key { unsigned char name[16], aes[32], hmac[32]; time_t created; };
+static struct cberth_ticket_key cberth_ticket_keys[2];
+static pthread_mutex_t cberth_ticket_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void cberth_ticket_rotate(time_t now) {
+    if (cberth_ticket_keys[0].created != 0 && now - cberth_ticket_keys[0].created < CBERTH_TICKET_ROTATE) return;
+    cberth_ticket_keys[1] = cberth_ticket_keys[0];
+    struct cberth_ticket_key k;
+    RAND_bytes(k.name, sizeof k.name);
+    RAND_bytes(k.aes, sizeof k.aes);
+    RAND_bytes(k.hmac, sizeof k.hmac);
+    k.created = now;
+    cberth_ticket_keys[0] = k;
+}
+
+static int cberth_ticket_callback(SSL *ssl, unsigned char key_name[16], unsigned char *iv, EVP_CIPHER_CTX *cipher,
+                                  EVP_MAC_CTX *mac, int encrypt) {
+    (void)ssl;
+    struct cberth_ticket_key k;
+    int which = -1;
+    pthread_mutex_lock(&cberth_ticket_lock);
+    cberth_ticket_rotate(time(NULL));
+    if (encrypt) {
+        k = cberth_ticket_keys[0];
+        which = 0;
+    } else {
+        for (int i = 0; i < 2; i++) {
+            if (cberth_ticket_keys[i].created && memcmp(key_name, cberth_ticket_keys[i].name, 16) == 0) { k = cberth_ticket_keys[i]; which = i; }
+        }
+    }
+    pthread_mutex_unlock(&cberth_ticket_lock);
+    if (which < 0) return 0; /* unknown (expired) key: a full handshake */
+    OSSL_PARAM params[3];
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac, sizeof k.hmac);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "sha256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+    if (encrypt) {
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) <= 0) return -1;
+        memcpy(key_name, k.name, 16);
+        if (!EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, k.aes, iv) || !EVP_MAC_CTX_set_params(mac, params)) return -1;
+        return 1;
+    }
+    if (!EVP_MAC_CTX_set_params(mac, params) || !EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, k.aes, iv)) return -1;
+    return which == 0 ? 1 : 2; /* 2: valid, but issue a ticket under the current key */
+}
+
 cberth_tls_context *cberth_tls_context_new(const char *cert, const char *key, int min_version, char *error, int error_size) {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) { cberth_ssl_error(error, error_size, "SSL_CTX_new"); return NULL; }
@@ -142,6 +195,7 @@ cberth_tls_context *cberth_tls_context_new(const char *cert, const char *key, in
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_set_alpn_select_cb(ctx, cberth_alpn_select, NULL);
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, cberth_ticket_callback);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         cberth_ssl_error(error, error_size, "cannot load the certificate chain");
         SSL_CTX_free(ctx);

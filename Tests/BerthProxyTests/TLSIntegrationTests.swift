@@ -115,6 +115,23 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
         }
     }
 
+    /// Session tickets (keys shared by every listener, rotated every 12 h):
+    /// a second connection resumes without a full handshake.
+    @Test func sessionsResume() throws {
+        try withTLS("tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test"))") { (_: ProxyServer, port: Int) throws in
+            let session = certs.dir + "/session-\(port)"
+            #expect(try sClient(port, ["-tls1_2", "-sess_out", session]).1.contains("New, TLSv1.2"))
+            #expect(try sClient(port, ["-tls1_2", "-sess_in", session]).1.contains("Reused, TLSv1.2"))
+            // TLS 1.3: the ticket comes after the handshake, so make a request to wait for it.
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "(printf 'GET /u/echo HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n'; sleep 1) | openssl s_client -connect 127.0.0.1:\(port) -tls1_3 -sess_out \(session)13 -quiet >/dev/null 2>&1"]
+            try p.run()
+            p.waitUntilExit()
+            #expect(try sClient(port, ["-tls1_3", "-sess_in", session + "13"]).1.contains("Reused, TLSv1.3"))
+        }
+    }
+
     @Test func plainHTTPIsRedirectedToHTTPS() throws {
         let text = "listen 127.0.0.1:0\nlisten 127.0.0.2:0 tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test"))\nredirect-https on\n"
             + upstreamApp + "app open {\n path /open\n redirect-https off\n upstream 127.0.0.1:\(UpstreamProcess.shared.port)\n}\n"
