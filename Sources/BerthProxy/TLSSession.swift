@@ -40,7 +40,10 @@ final class TLSSession {
     /// Decrypted bytes into `buffer` (as much as fits and is there).
     func read(into buffer: ByteBuffer) -> Socket.ReadResult {
         var total = 0
-        while buffer.freeBytes > 0 {
+        // As Socket.read: reuse the buffer from the start when it is empty,
+        // else make room at the tail (SSL_read of 0 bytes would read as EOF).
+        if buffer.isEmpty { buffer.clear() } else if buffer.writableBytes < 2048 { buffer.compact() }
+        while buffer.writableBytes > 0 {
             var rc: Int32 = 0
             _ = buffer.withWritableBytes { space in
                 rc = cberth_tls_read(ssl, space.baseAddress, Int32(min(space.count, Int(Int32.max))))
