@@ -90,6 +90,35 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
         }
     }
 
+    /// A leaf signed by an intermediate: the listener sends the chain from its
+    /// PEM file, so a client that trusts only the root verifies it.
+    @Test func certificateChainsAreSent() throws {
+        let d = certs.dir + "/chain"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        let steps = [
+            "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout \(d)/root.key -out \(d)/root.pem -subj /CN=berth-test-root",
+            "openssl req -newkey rsa:2048 -nodes -keyout \(d)/mid.key -out \(d)/mid.csr -subj /CN=berth-test-intermediate",
+            "printf 'basicConstraints=critical,CA:TRUE\\nkeyUsage=critical,keyCertSign,cRLSign\\n' > \(d)/ca.ext",
+            "openssl x509 -req -in \(d)/mid.csr -CA \(d)/root.pem -CAkey \(d)/root.key -CAcreateserial -days 2 -extfile \(d)/ca.ext -out \(d)/mid.pem",
+            "openssl req -newkey rsa:2048 -nodes -keyout \(d)/leaf.key -out \(d)/leaf.csr -subj /CN=chain.test",
+            "printf 'subjectAltName=DNS:chain.test\\n' > \(d)/leaf.ext",
+            "openssl x509 -req -in \(d)/leaf.csr -CA \(d)/mid.pem -CAkey \(d)/mid.key -CAcreateserial -days 2 -extfile \(d)/leaf.ext -out \(d)/leaf.pem",
+            "cat \(d)/leaf.pem \(d)/mid.pem > \(d)/fullchain.pem",
+        ]
+        for step in steps { #expect(try run(["sh", "-c", step + " 2>/dev/null"]).0 == 0, "\(step)") }
+        try withTLS("tls cert=\(d)/fullchain.pem key=\(d)/leaf.key") { (_: ProxyServer, port: Int) throws in
+            let (status, _) = try run(["curl", "-s", "-o", "/dev/null", "--cacert", "\(d)/root.pem", "--resolve", "chain.test:\(port):127.0.0.1",
+                                       "https://chain.test:\(port)/u/echo"])
+            #expect(status == 0)
+        }
+        // Without the intermediate in the file the same client cannot verify.
+        try withTLS("tls cert=\(d)/leaf.pem key=\(d)/leaf.key") { (_: ProxyServer, port: Int) throws in
+            let (status, _) = try run(["curl", "-s", "-o", "/dev/null", "--cacert", "\(d)/root.pem", "--resolve", "chain.test:\(port):127.0.0.1",
+                                       "https://chain.test:\(port)/u/echo"])
+            #expect(status != 0)
+        }
+    }
+
     @Test func sniPicksTheCertificate() throws {
         let block = "tls {\n cert a.test \(certs.cert("a.test")) \(certs.key("a.test"))\n cert b.test \(certs.cert("b.test")) \(certs.key("b.test"))\n default a.test\n}"
         try withTLS("tls", extra: block) { (_: ProxyServer, port: Int) throws in
