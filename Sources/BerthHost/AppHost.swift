@@ -115,6 +115,7 @@ public final class AppHost: @unchecked Sendable {
                     }
                     sendPlacements()
                 }
+                writeStatus()
             } catch {
                 lock.withLock { _ = starting.remove(app.name) }
                 failures.add(app.name, "\(error)")

@@ -27,7 +27,12 @@ public struct Leftovers {
     public func clean() -> [String] {
         var ids = Set(runc.list().filter { $0.hasPrefix(prefix) })
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: containersDir)) ?? []
-        for e in entries where e.hasPrefix(prefix) { ids.insert(e) }
+        for e in entries where e.hasPrefix(prefix) {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: containersDir + "/" + e, isDirectory: &isDirectory), isDirectory.boolValue {
+                ids.insert(e)
+            }
+        }
         for id in ids.sorted() {
             runc.forceDelete(id)
             let dir = containersDir + "/" + id

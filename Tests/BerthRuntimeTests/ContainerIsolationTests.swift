@@ -145,6 +145,8 @@ import Glibc
         while !c.runc.list().contains(c.id) && Date() < deadline { usleep(20_000) }
         #expect(c.runc.list().contains(c.id))
         #expect(Leftovers.isMountPoint(c.dir + "/rootfs"))
+        // A stray file (an older layout's log) is not a container.
+        FileManager.default.createFile(atPath: state + "/containers/berth-old-1.log", contents: Data("x\n".utf8))
         let cleaned = Leftovers(runc: c.runc, containersDir: (c.dir as NSString).deletingLastPathComponent, prefix: "berth-").clean()
         #expect(cleaned == [c.id])
         #expect(!c.runc.list().contains(c.id))
