@@ -261,6 +261,9 @@ final class ClientConnection: IOEventHandler {
         guard phase != .closed else { return }
         phase = .closed
         watcher.stop()
+        // close_notify (once; best effort on a non-blocking socket): OpenSSL
+        // drops a session whose connection ends without one from its cache.
+        if let tls, !shutdownSent { tls.shutdown() }
         Socket.close(fd)
         worker.forget(self)
     }

@@ -151,6 +151,9 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
             let session = certs.dir + "/session-\(port)"
             #expect(try sClient(port, ["-tls1_2", "-sess_out", session]).1.contains("New, TLSv1.2"))
             #expect(try sClient(port, ["-tls1_2", "-sess_in", session]).1.contains("Reused, TLSv1.2"))
+            // Session ids too (clients without tickets), from the server's cache.
+            #expect(try sClient(port, ["-tls1_2", "-no_ticket", "-sess_out", session + "id"]).1.contains("New, TLSv1.2"))
+            #expect(try sClient(port, ["-tls1_2", "-no_ticket", "-sess_in", session + "id"]).1.contains("Reused, TLSv1.2"))
             // TLS 1.3: the ticket comes after the handshake, so make a request to wait for it.
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
