@@ -19,6 +19,7 @@ final class LocalRegistry: @unchecked Sendable {
     /// The layer digest of `test/bb:corrupt` (a blob no other image shares).
     let corruptLayer: String
     private let process = Process()
+    private let lifeline = Pipe()
     private let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.path
 
     init() throws {
@@ -36,8 +37,12 @@ final class LocalRegistry: @unchecked Sendable {
             http:
               addr: 127.0.0.1:\(port)
             """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        process.arguments = ["serve", dir + "/config.yml"]
+        // Through a shell that waits on our pipe: when this test process ends
+        // (the shared registry is never deinitialised) the pipe closes and the
+        // registry is killed instead of outliving the tests.
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "docker-registry serve \(dir)/config.yml & r=$!; read _; kill $r"]
+        process.standardInput = lifeline
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
