@@ -237,18 +237,15 @@ public final class AppHost: @unchecked Sendable {
             for r in lock.withLock({ Array(everyReplica.values) }) { r.supervised.container.kill("KILL") }
         }
         // Not under `control`: a start or redeploy may be in a long build;
-        // it sees `closed` and starts nothing more.
-        lock.withLock { closed = true }
-        let all = lock.withLock { () -> [Deployment] in
-            let d = Array(live.values) + retiring
+        // it sees `closed` and starts nothing more. Every replica — live,
+        // draining, or mid-deploy — is registered, so one pass stops them all.
+        let all = lock.withLock { () -> [Replica] in
+            closed = true
             live.removeAll()
             retiring.removeAll()
-            return d
+            return Array(everyReplica.values)
         }
         inParallel(all.count) { all[$0].stop(grace: grace) }
-        // Anything still registered was mid-deploy.
-        let rest = lock.withLock { Array(everyReplica.values) }
-        inParallel(rest.count) { rest[$0].stop(grace: grace) }
         lock.withLock { everyReplica.removeAll() }
         writeStatus()
     }

@@ -79,13 +79,18 @@ final class Replica: @unchecked Sendable {
         let startGate = gate.withLock { g -> Bool in
             g.ready = false
             guard let pid, !g.stopped else { return false }
-            g.placement = Placement(netns: isolated ? "/proc/\(pid)/ns/net" : nil, port: port)
+            g.placement = placement(ofRun: pid)
             if g.gating { return false }
             g.gating = true
             return true
         }
         onChange(self)
         if startGate { Thread.detachNewThread { [self] in runGate() } }
+    }
+
+    /// Where the run whose init is `pid` listens.
+    private func placement(ofRun pid: Int32) -> Placement {
+        Placement(netns: isolated ? "/proc/\(pid)/ns/net" : nil, port: port)
     }
 
     /// Probes the current run until it passes, exits or is stopped.
@@ -98,10 +103,11 @@ final class Replica: @unchecked Sendable {
             let target = gate.withLock { $0.stopped ? nil : $0.placement }
             guard let target, supervised.pid != nil else { break }
             let (ok, what) = ReplicaProbe.check(target, health: health, timeout: health?.timeout ?? 1)
-            let current = supervised.pid.map { isolated ? "/proc/\($0)/ns/net" : nil }
+            // Still the run that was probed (not one restarted meanwhile)?
+            let current = supervised.pid.map(placement(ofRun:))
             let passedNow = gate.withLock { g -> Bool in
                 g.lastProbe = what
-                guard ok, !g.stopped, current == target.netns else { return false }
+                guard ok, !g.stopped, current == target else { return false }
                 g.ready = true
                 return true
             }

@@ -158,7 +158,7 @@ public final class Builder {
             // Not stored: the registry, then (debian/ubuntu) a bootstrap.
             let id: String
             do {
-                id = try ImagePull(store: store, insecure: ctx.options.insecureRegistries) { self.output("#\(n) \($0)") }.pull(image)
+                id = try ImagePull(store: store, insecure: ctx.options.insecureRegistries) { self.output("#\(n) \($0)") }.pull(image, ifMissing: true)
             } catch let pullError {
                 guard BaseBootstrap.suite(of: image) != nil else {
                     throw BuildError("image \(image) is not in the local store and cannot be pulled: \(pullError)", step: "\(n)")

@@ -23,8 +23,10 @@ public struct ImagePull {
 
     static let indexTypes: Set<String> = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"]
 
-    /// Pulls `name`; returns the stored image id.
-    public func pull(_ name: String) throws(StoreError) -> String {
+    /// Pulls `name`; returns the stored image id. With `ifMissing` (FROM of
+    /// an image the store lacked), a pull another build finished while this
+    /// one waited for the lock is used as it is.
+    public func pull(_ name: String, ifMissing: Bool = false) throws(StoreError) -> String {
         let start = Date()
         let ref = try ImageReference(parsing: name)
         // One pull at a time per store (parallel builds share blobs and layers).
@@ -32,7 +34,7 @@ public struct ImagePull {
         guard fd >= 0 else { throw StoreError("cannot open the pull lock") }
         defer { close(fd) }
         flock(fd, LOCK_EX)
-        if let (id, _) = store.resolve(name), ref.digest == nil, start.timeIntervalSinceNow < -0.5 {
+        if ifMissing, let (id, _) = store.resolve(name) {
             output("\(ref) was pulled meanwhile: using sha256:\(id.prefix(12))")
             return id
         }

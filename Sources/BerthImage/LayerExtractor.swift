@@ -38,14 +38,14 @@ enum LayerExtractor {
             let name = (path as NSString).lastPathComponent
             let parent = (full as NSString).deletingLastPathComponent
             if name == ".wh..wh..opq" {
-                try makeDirectories(parent, under: root)
+                try makeDirectories(parent)
                 guard cberth_lsetxattr(parent, "trusted.overlay.opaque", "y", 1) == 0 else {
                     throw StoreError("cannot mark \(path) opaque: \(String(cString: strerror(errno)))")
                 }
                 continue
             }
             if name.hasPrefix(".wh.") {
-                try makeDirectories(parent, under: root)
+                try makeDirectories(parent)
                 let hidden = parent + "/" + name.dropFirst(4)
                 guard mknod(hidden, S_IFCHR | 0o600, 0) == 0 else {
                     throw StoreError("cannot write whiteout for \(path): \(String(cString: strerror(errno)))")
@@ -105,19 +105,12 @@ enum LayerExtractor {
         }
     }
 
-    private static func makeDirectories(_ path: String, under root: String) throws(StoreError) {
+    /// Creates a whiteout's directory (its path was checked for symlinks already).
+    private static func makeDirectories(_ path: String) throws(StoreError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw StoreError("cannot create \(path): \(error)")
-        }
-        // Refuse a parent that is (or goes through) a symlink out of the layer.
-        guard let real = realpath(path, nil) else { return }
-        defer { free(real) }
-        let resolved = String(cString: real)
-        let rootReal = realpath(root, nil).map { p in defer { free(p) }; return String(cString: p) } ?? root
-        guard resolved == rootReal || resolved.hasPrefix(rootReal + "/") else {
-            throw StoreError("layer entry under \(path) would go through a symlink out of the layer: refused")
         }
     }
 

@@ -114,21 +114,16 @@ final class RegistryClient {
     }
 
     private func stream(_ url: String, extra: [String], sink: @escaping (Int, UnsafeRawBufferPointer) -> Bool) throws(StoreError) -> (Int, [String: String]) {
-        func once() throws(StoreError) -> (Int, [String: String], Bool) {
+        func once() throws(StoreError) -> (Int, [String: String]) {
             var status = 0
-            var unauthorized = false
-            let (s, h) = try RegistryHTTP.stream(url, headers: extra + authorization(), statusSeen: { status = $0 }) { chunk in
+            return try RegistryHTTP.stream(url, headers: extra + authorization(), statusSeen: { status = $0 }) { chunk in
                 sink(status, chunk)
             }
-            if s == 401 { unauthorized = true }
-            return (s, h, unauthorized)
         }
-        var (s, h, unauthorized) = try once()
-        if unauthorized, let challenge = h["www-authenticate"] {
-            try authenticate(challenge)
-            (s, h, _) = try once()
-        }
-        return (s, h)
+        let (s, h) = try once()
+        guard s == 401, let challenge = h["www-authenticate"] else { return (s, h) }
+        try authenticate(challenge)
+        return try once()
     }
 
     private func authorization() -> [String] {

@@ -7,7 +7,8 @@ final class ClientConnection: IOEventHandler {
     enum Phase {
         /// Waiting for or parsing a request head.
         case head
-        /// A parsed request waits (head still buffered) for its starting app's first replica.
+        /// A container app's request waits for a server (its app is starting, or
+        /// its only replica refused while restarting); the worker retries it.
         case held
         /// A request is with an upstream.
         case exchange

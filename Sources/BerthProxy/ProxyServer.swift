@@ -116,9 +116,12 @@ public final class ProxyServer: @unchecked Sendable {
                 sites = config.tlsSites.map { ($0.host, $0.cert, $0.key) }
                 def = config.tlsDefault ?? config.tlsSites.first?.host ?? ""
             }
+            if let previous = old[key], previous.fingerprint == TLSContextSet.fingerprint(sites: sites, defaultHost: def, minVersion: t.minVersion) {
+                out[key] = previous  // same files, unchanged since: nothing to read again
+                continue
+            }
             do {
-                let made = try TLSContextSet(sites: sites, defaultHost: def, minVersion: t.minVersion)
-                out[key] = old[key].map { $0.fingerprint == made.fingerprint ? $0 : made } ?? made
+                out[key] = try TLSContextSet(sites: sites, defaultHost: def, minVersion: t.minVersion)
             } catch {
                 guard let previous = old[key] else { throw ProxyError("\(l.location): \(error)") }
                 logger.error("TLS certificates not reloaded: keeping the ones in use", metadata: ["listen": "\(key)", "error": "\(error)"])

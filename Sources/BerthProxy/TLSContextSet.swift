@@ -13,37 +13,40 @@ import CBerth
 final class TLSContextSet: @unchecked Sendable {
     private let defaultContext: OpaquePointer
     private let byHost: [String: OpaquePointer]
+    /// Every context made (one per site), freed with the set.
+    private let contexts: [OpaquePointer]
     /// What the set was made from (a reload with the same files and mtimes reuses it).
     let fingerprint: String
 
     /// `sites` are (host, cert, key); `defaultHost` picks the context for
     /// clients that send no (or an unknown) server name.
     init(sites: [(host: String, cert: String, key: String)], defaultHost: String, minVersion: String?) throws(ProxyError) {
-        var contexts: [String: OpaquePointer] = [:]
         var made: [OpaquePointer] = []
+        var byHost: [String: OpaquePointer] = [:]
         do {
             for s in sites {
                 let ctx = try Self.context(cert: s.cert, key: s.key, minVersion: minVersion)
                 made.append(ctx)
-                contexts[s.host.lowercased()] = ctx
+                byHost[s.host.lowercased()] = ctx
             }
         } catch {
             made.forEach { cberth_tls_context_free($0) }
             throw error
         }
-        guard let d = contexts[defaultHost.lowercased()] else {
+        guard let d = byHost[defaultHost.lowercased()] else {
             made.forEach { cberth_tls_context_free($0) }
             throw ProxyError("tls: default \(defaultHost) has no certificate")
         }
         defaultContext = d
-        byHost = contexts
-        fingerprint = sites.map { "\($0.host)|\($0.cert)|\($0.key)|\(Self.mtime($0.cert))|\(Self.mtime($0.key))" }.joined(separator: ";") + "|\(minVersion ?? "1.2")"
-        if contexts.count > 1 {
+        self.byHost = byHost
+        contexts = made
+        fingerprint = Self.fingerprint(sites: sites, defaultHost: defaultHost, minVersion: minVersion)
+        if made.count > 1 {
             // The callback captures nothing: it finds this set through `arg`
             // (unretained; every context lives exactly as long as this set).
             let me = Unmanaged.passUnretained(self).toOpaque()
-            for ctx in Set(contexts.values.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) }) {
-                cberth_tls_context_set_sni(OpaquePointer(bitPattern: ctx), { name, arg in
+            for ctx in made {
+                cberth_tls_context_set_sni(ctx, { name, arg in
                     let set = Unmanaged<TLSContextSet>.fromOpaque(arg!).takeUnretainedValue()
                     return set.byHost[String(cString: name!).lowercased()]
                 }, me)
@@ -52,9 +55,14 @@ final class TLSContextSet: @unchecked Sendable {
     }
 
     deinit {
-        for ctx in Set(byHost.values.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) }) {
-            cberth_tls_context_free(OpaquePointer(bitPattern: ctx))
-        }
+        contexts.forEach { cberth_tls_context_free($0) }
+    }
+
+    /// Names the files (with their modification times) and settings a set
+    /// would be made from, so a reload can tell it need not read them again.
+    static func fingerprint(sites: [(host: String, cert: String, key: String)], defaultHost: String, minVersion: String?) -> String {
+        sites.map { "\($0.host)|\($0.cert)|\($0.key)|\(mtime($0.cert))|\(mtime($0.key))" }.joined(separator: ";")
+            + "|\(defaultHost.lowercased())|\(minVersion ?? "1.2")"
     }
 
     /// A session for an accepted connection.

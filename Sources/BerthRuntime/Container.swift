@@ -95,9 +95,15 @@ public final class Container {
     /// Unmounts and deletes the container's directory.
     public func remove() {
         unmount()
+        Self.deleteDirectory(dir)
+    }
+
+    /// `rm -rf --one-file-system`: a mount still inside `path` is left alone
+    /// rather than emptied.
+    static func deleteDirectory(_ path: String) {
         let p = Foundation.Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["rm", "-rf", "--one-file-system", dir]
+        p.arguments = ["rm", "-rf", "--one-file-system", path]
         try? p.run()
         p.waitUntilExit()
     }

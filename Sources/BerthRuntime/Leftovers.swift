@@ -37,11 +37,7 @@ public struct Leftovers {
             runc.forceDelete(id)
             let dir = containersDir + "/" + id
             if Self.isMountPoint(dir + "/rootfs") { _ = umount2(dir + "/rootfs", Int32(MNT_DETACH)) }
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["rm", "-rf", "--one-file-system", dir]
-            try? p.run()
-            p.waitUntilExit()
+            Container.deleteDirectory(dir)
         }
         return ids.sorted()
     }

@@ -48,13 +48,7 @@ public struct Runc: Sendable {
 
     /// `runc kill ID SIGNAL` (ignored when the container is already gone).
     public func kill(_ id: String, signal: String = "TERM") {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [binary, "--root", stateRoot, "kill", id, signal]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try? p.run()
-        p.waitUntilExit()
+        _ = capture(["kill", id, signal])
     }
 
     /// `runc delete --force ID`: kills what is left of the container and

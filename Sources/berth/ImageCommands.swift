@@ -34,11 +34,7 @@ struct Images: ParsableCommand {
             rows.append([String(ref[..<colon]), String(ref[ref.index(after: colon)...]), String(id.prefix(12)),
                          Self.size(image.size), image.created])
         }
-        let widths = (0..<5).map { c in rows.map { $0[c].count }.max()! }
-        for r in rows {
-            printOut(r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "   ").trimmingCharacters(in: .whitespaces))
-        }
+        printTable(rows, gap: "   ")
     }
 
     static func size(_ bytes: Int) -> String {

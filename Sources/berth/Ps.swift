@@ -21,11 +21,7 @@ struct Ps: ParsableCommand {
             rows.append([r.app, "\(r.replica)", r.container, r.image.isEmpty ? "-" : r.image, r.state, r.health,
                          r.since.map { Self.duration(now - $0) } ?? "-", "\(r.restarts)", r.version])
         }
-        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        for row in rows {
-            printOut(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-        }
+        printTable(rows, gap: "  ")
     }
 
     /// `42s`, `5m3s`, `2h10m`, `3d4h`.
