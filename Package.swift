@@ -29,29 +29,35 @@ let package = Package(
         .target(name: "BerthHTTP", swiftSettings: hotPath),
         // proxy.conf → Config, with file:line:col errors.
         .target(name: "BerthConfig"),
+        // The one thread helper (checked pthread_create).
+        .target(name: "BerthThreads"),
+        // The contract between the control plane and the data plane:
+        // placements, app routing, the DataPlane protocol. No I/O.
+        .target(name: "BerthRouting", dependencies: ["BerthConfig"]),
         // OCI bundles, overlay mounts, runc.
-        .target(name: "BerthRuntime", dependencies: ["CBerth"]),
+        .target(name: "BerthRuntime", dependencies: ["CBerth", "BerthThreads"]),
         // Dockerfiles, image store, builds.
         .target(name: "BerthImage", dependencies: ["CBerth", "BerthRuntime"]),
         // Event loops, connections, routing, balancing, access log.
         .target(
             name: "BerthProxy",
             dependencies: [
-                "CBerth", "BerthHTTP", "BerthConfig",
+                "CBerth", "BerthHTTP", "BerthConfig", "BerthRouting", "BerthThreads",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: hotPath
         ),
-        // The control plane: apps' images, containers and placements.
+        // The control plane: apps' images, containers and placements. It
+        // reaches the proxy only through BerthRouting's DataPlane.
         .target(
             name: "BerthHost",
-            dependencies: ["BerthConfig", "BerthProxy", "BerthImage", "BerthRuntime",
+            dependencies: ["BerthConfig", "BerthRouting", "BerthImage", "BerthRuntime", "BerthThreads",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "berth",
             dependencies: [
-                "BerthConfig", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost",
+                "BerthConfig", "BerthRouting", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,10 +67,11 @@ let package = Package(
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
         .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
-        .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthImage", "BerthConfig", "BerthProxy"]),
+        .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthRouting", "BerthImage", "BerthConfig", "BerthRuntime"]),
+        .testTarget(name: "BerthThreadsTests", dependencies: ["BerthThreads"]),
         .testTarget(
             name: "BerthProxyTests",
-            dependencies: ["BerthProxy", "BerthConfig", "BerthHTTP"],
+            dependencies: ["BerthProxy", "BerthRouting", "BerthConfig", "BerthHTTP"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "berthTests", dependencies: ["berth"]),

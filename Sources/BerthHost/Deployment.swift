@@ -1,5 +1,5 @@
 import BerthConfig
-import BerthProxy
+import BerthRouting
 import Dispatch
 
 /// One version of one app: the settings and image it was started from and
@@ -37,11 +37,3 @@ final class Deployment: Sendable {
         inParallel(replicas.count) { replicas[$0].stop(grace: grace) }
     }
 }
-
-/// Where the control plane sends placements, and asks what is still in flight.
-public protocol RoutingTarget: AnyObject, Sendable {
-    func updatePlacements(_ placements: [String: [Placement]])
-    func busyExchanges(on replicas: [Placement]) -> Int
-}
-
-extension ProxyServer: RoutingTarget {}

@@ -1,3 +1,4 @@
+import BerthThreads
 import Foundation
 
 /// Runs `body(i)` for every `i` in `0..<count`, each on a thread of its own,
@@ -11,7 +12,13 @@ func inParallel(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     let group = DispatchGroup()
     for i in 0..<count {
         group.enter()
-        Thread.detachNewThread {
+        do {
+            try OSThread.detach {
+                body(i)
+                group.leave()
+            }
+        } catch {
+            // No thread to be had: do this one here (slower, never skipped).
             body(i)
             group.leave()
         }

@@ -1,20 +1,23 @@
 import BerthConfig
-import BerthProxy
+import BerthRouting
 import BerthRuntime
+import BerthThreads
 import Foundation
 import Synchronization
 
 /// One running container of one version of an app, and its readiness gate:
 /// each time the container (re)starts, in a new network namespace, the gate
-/// probes it (the app's health check, else its port) and only then is it
-/// routed. When it exits it stops being routed until it passes again.
+/// probes it through the data plane (the app's health check, else its port)
+/// and only then is it routed. When it exits it stops being routed until it
+/// passes again.
 final class Replica: @unchecked Sendable {
     let app: String
     let number: Int
     let port: Int
     let isolated: Bool
     let health: HealthCheck?
-    let supervised: SupervisedContainer
+    let process: any ReplicaProcess
+    private let prober: any DataPlane
     /// Told whenever the container starts or exits and when it becomes routable.
     private let onChange: @Sendable (Replica) -> Void
     private let gate = Mutex<(ready: Bool, gating: Bool, placement: Placement?, lastProbe: String, stopped: Bool)>(
@@ -23,20 +26,21 @@ final class Replica: @unchecked Sendable {
     /// Signalled each time the gate passes (the first deploy waits on it).
     private let passed = DispatchSemaphore(value: 0)
 
-    init(app: String, number: Int, port: Int, isolated: Bool, health: HealthCheck?, container: Container,
-         logPath: String, onChange: @escaping @Sendable (Replica) -> Void) {
+    /// `makeProcess` gets the callback the process calls when it starts or exits.
+    init(app: String, number: Int, port: Int, isolated: Bool, health: HealthCheck?, prober: any DataPlane,
+         makeProcess: (@escaping @Sendable () -> Void) throws -> any ReplicaProcess,
+         onChange: @escaping @Sendable (Replica) -> Void) throws {
         self.app = app
         self.number = number
         self.port = port
         self.isolated = isolated
         self.health = health
+        self.prober = prober
         self.onChange = onChange
         // Weak: the supervisor must not keep its replica alive. Set before
         // start(), which is the only way the callback can run.
         let ref = WeakReplica()
-        supervised = SupervisedContainer(container: container, logPath: logPath, onChange: { _ in
-            ref.replica?.containerChanged()
-        })
+        process = try makeProcess({ ref.replica?.containerChanged() })
         ref.replica = self
     }
 
@@ -47,7 +51,10 @@ final class Replica: @unchecked Sendable {
     var isStopping: Bool { gate.withLock { $0.stopped } }
     var lastProbe: String { gate.withLock { $0.lastProbe } }
 
-    func start() { supervised.start() }
+    func start() throws { try process.start() }
+
+    /// The container's init process, while it runs.
+    private var pid: Int32? { process.status.pid }
 
     /// Waits until the gate first passes; false after `timeout`.
     func waitReady(timeout: Double) -> Bool {
@@ -69,13 +76,12 @@ final class Replica: @unchecked Sendable {
         }
         guard first else { return }
         if was { onChange(self) }
-        supervised.stop(grace: grace)
-        supervised.container.remove()
+        process.stop(grace: grace)
     }
 
     /// The supervisor saw the container start or exit.
     private func containerChanged() {
-        let pid = supervised.pid
+        let pid = self.pid
         let startGate = gate.withLock { g -> Bool in
             g.ready = false
             guard let pid, !g.stopped else { return false }
@@ -85,7 +91,15 @@ final class Replica: @unchecked Sendable {
             return true
         }
         onChange(self)
-        if startGate { Thread.detachNewThread { [self] in runGate() } }
+        guard startGate else { return }
+        do {
+            try OSThread.detach { [self] in runGate() }
+        } catch {
+            gate.withLock {
+                $0.gating = false
+                $0.lastProbe = "gate not started: \(error)"
+            }
+        }
     }
 
     /// Where the run whose init is `pid` listens.
@@ -101,13 +115,13 @@ final class Replica: @unchecked Sendable {
         let longest = min(health?.interval ?? 0.2, 0.2)
         while true {
             let target = gate.withLock { $0.stopped ? nil : $0.placement }
-            guard let target, supervised.pid != nil else { break }
-            let (ok, what) = ReplicaProbe.check(target, health: health, timeout: health?.timeout ?? 1)
+            guard let target, pid != nil else { break }
+            let probe = prober.probe(target, health: health, timeout: health?.timeout ?? 1)
             // Still the run that was probed (not one restarted meanwhile)?
-            let current = supervised.pid.map(placement(ofRun:))
+            let current = pid.map(placement(ofRun:))
             let passedNow = gate.withLock { g -> Bool in
-                g.lastProbe = what
-                guard ok, !g.stopped, current == target else { return false }
+                g.lastProbe = probe.detail
+                guard probe.passed, !g.stopped, current == target else { return false }
                 g.ready = true
                 return true
             }
@@ -121,7 +135,7 @@ final class Replica: @unchecked Sendable {
         }
         gate.withLock { $0.gating = false }
         // A restart that happened while this gate was finishing gets its own gate.
-        if supervised.pid != nil && !isReady && !gate.withLock({ $0.stopped }) { containerChanged() }
+        if pid != nil && !isReady && !gate.withLock({ $0.stopped }) { containerChanged() }
     }
 }
 

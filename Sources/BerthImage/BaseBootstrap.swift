@@ -27,7 +27,7 @@ enum BaseBootstrap {
         guard fd >= 0 else { throw StoreError("cannot open the bootstrap lock") }
         defer { close(fd) }
         flock(fd, LOCK_EX)
-        if let (id, _) = store.resolve(ref) {
+        if let (id, _) = try store.resolve(ref) {
             log("\(ImageStore.normalize(ref)) was bootstrapped meanwhile: using sha256:\(id.prefix(12))")
             return id
         }

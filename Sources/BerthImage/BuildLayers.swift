@@ -138,7 +138,7 @@ extension Builder {
             let layers: [String]
             if let s = stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ $0 < stages.count ? stages[$0] : nil }) {
                 layers = s.layers.map(\.digest)
-            } else if let (_, image) = store.resolve(from) {
+            } else if let (_, image) = try storedImage(from, step: n) {
                 layers = image.layers
             } else {
                 throw BuildError("--from=\(from): no such stage or image", step: "\(n)")

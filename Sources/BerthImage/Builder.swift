@@ -79,7 +79,7 @@ public final class Builder {
             var config = final.config
             // Nothing changed (same layers, same runtime config as the tagged
             // image): keep that image and its id, as Docker does.
-            if let tag = options.tag, let (oldID, old) = store.resolve(tag),
+            if let tag = options.tag, let (oldID, old) = try store.resolve(tag),
                old.layers == final.layers.map(\.digest), old.config.config == config.config,
                old.config.architecture == config.architecture, old.config.os == config.os {
                 output("writing image sha256:\(oldID) as \(ImageStore.normalize(tag)) (unchanged)")
@@ -147,7 +147,7 @@ public final class Builder {
             stage.layers = prior.layers
             stage.config = prior.config
             stage.key = prior.key
-        } else if let (id, stored) = store.resolve(image) {
+        } else if let (id, stored) = try storedImage(image, step: n) {
             let sizes = stored.layerSizes ?? stored.layers.map { _ in 0 }
             stage.layers = zip(stored.layers, sizes).map { ($0, $1) }
             stage.config = stored.config
@@ -187,5 +187,17 @@ public final class Builder {
             try execute(trigger, in: &stage, stages: stages, ctx: ctx, label: "[\(stage.name ?? "stage-\(index)") onbuild]")
         }
         return stage
+    }
+}
+
+extension Builder {
+    /// The stored image `ref` names, for step `n` (a store that cannot be
+    /// read fails the step, naming the file).
+    func storedImage(_ ref: String, step n: Int) throws(BuildError) -> (id: String, image: ImageStore.Image)? {
+        do {
+            return try store.resolve(ref)
+        } catch {
+            throw BuildError(error.description, step: "\(n)")
+        }
     }
 }

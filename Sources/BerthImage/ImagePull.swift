@@ -34,7 +34,7 @@ public struct ImagePull {
         guard fd >= 0 else { throw StoreError("cannot open the pull lock") }
         defer { close(fd) }
         flock(fd, LOCK_EX)
-        if ifMissing, let (id, _) = store.resolve(name) {
+        if ifMissing, let (id, _) = try store.resolve(name) {
             output("\(ref) was pulled meanwhile: using sha256:\(id.prefix(12))")
             return id
         }

@@ -44,15 +44,42 @@ public final class ImageStore: @unchecked Sendable {
         return ref[lastSlash...].contains(":") ? ref : ref + ":latest"
     }
 
-    public func tags() -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: root + "/tags.json"),
-              let t = try? JSONDecoder().decode([String: String].self, from: data) else { return [:] }
-        return t
+    /// name:tag → image id. No file yet is no tags; a file that cannot be
+    /// read or decoded throws naming it (and is never rewritten from that).
+    public func tags() throws(StoreError) -> [String: String] {
+        let path = root + "/tags.json"
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StoreError("\(path): cannot read it (\(String(cString: strerror(errno)))); fix or remove it, nothing was changed")
+        }
+        do {
+            return try JSONDecoder().decode([String: String].self, from: data)
+        } catch {
+            throw StoreError("\(path): not a tag list (\(Self.decodingProblem(error))); fix or remove it, nothing was changed")
+        }
+    }
+
+    /// Throws when the store's tag list is unreadable or corrupt, so a
+    /// command that will tag or look up images refuses before it starts.
+    public func checkReadable() throws(StoreError) {
+        _ = try tags()  // reading and decoding it is the check
+    }
+
+    /// Where and why JSON did not decode, in a few words.
+    static func decodingProblem(_ error: any Error) -> String {
+        guard let e = error as? DecodingError else { return "\(error)" }
+        switch e {
+        case .dataCorrupted(let c), .keyNotFound(_, let c), .typeMismatch(_, let c), .valueNotFound(_, let c):
+            let underlying = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? c.debugDescription
+        @unknown default:
+            return "\(e)"
+        }
     }
 
     /// The image a name:tag or an id (or a unique id prefix) refers to.
-    public func resolve(_ ref: String) -> (id: String, image: Image)? {
-        let id = tags()[Self.normalize(ref)] ?? imageIDs().first { $0.hasPrefix(ref.replacingOccurrences(of: "sha256:", with: "")) && ref.count >= 6 }
+    public func resolve(_ ref: String) throws(StoreError) -> (id: String, image: Image)? {
+        let id = try tags()[Self.normalize(ref)] ?? imageIDs().first { $0.hasPrefix(ref.replacingOccurrences(of: "sha256:", with: "")) && ref.count >= 6 }
         guard let id, let image = image(id) else { return nil }
         return (id, image)
     }
@@ -107,7 +134,7 @@ public final class ImageStore: @unchecked Sendable {
 
     public func tag(_ ref: String, _ id: String) throws(StoreError) {
         try withLock { () throws(StoreError) in
-            var t = tags()
+            var t = try tags()
             t[Self.normalize(ref)] = id
             try Self.writeAtomically(try Self.encode(t), to: root + "/tags.json")
         }
@@ -116,8 +143,10 @@ public final class ImageStore: @unchecked Sendable {
     /// Removes a tag; the image goes too when no other tag names it.
     public func remove(_ ref: String) throws(StoreError) -> String {
         try withLock { () throws(StoreError) -> String in
-            var t = tags()
-            guard let id = t.removeValue(forKey: Self.normalize(ref)) ?? resolve(ref)?.id else {
+            var t = try tags()
+            var found = t.removeValue(forKey: Self.normalize(ref))
+            if found == nil { found = try resolve(ref)?.id }
+            guard let id = found else {
                 throw StoreError("no such image: \(ref)")
             }
             t = t.filter { $0.value != id || Self.normalize(ref) != $0.key }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BerthConfig
+import BerthThreads
 import BerthHTTP
 import Synchronization
 
@@ -12,7 +13,7 @@ final class AdminServer: @unchecked Sendable {
     private let fd: Int32
     private unowned let server: ProxyServer
     private let stopped = Atomic<Bool>(false)
-    private var thread = pthread_t()
+    private var thread: pthread_t?
     let port: Int
 
     init(address: HostPort, server: ProxyServer) throws {
@@ -27,14 +28,14 @@ final class AdminServer: @unchecked Sendable {
         self.server = server
     }
 
-    func start() {
-        if let t = OSThread.start({ self.serve() }) { thread = t }
+    func start() throws(OSThread.StartError) {
+        thread = try OSThread.start({ self.serve() })
     }
 
     func stop() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         shutdown(fd, Int32(SHUT_RDWR))
-        pthread_join(thread, nil)
+        if let thread { OSThread.join(thread) }
         Glibc.close(fd)
     }
 

@@ -256,6 +256,7 @@ extension ClientConnection {
             upstream = nil
             upstreamPool = nil
             pool.active -= 1
+            worker.exchangeLeft(pool)
             if ex.upstreamReusable && ex.requestDone && up.inBuf.isEmpty && !up.eof {
                 worker.release(up)
             } else {

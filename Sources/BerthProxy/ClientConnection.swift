@@ -260,6 +260,8 @@ final class ClientConnection: IOEventHandler {
 
     func close() {
         guard phase != .closed else { return }
+        // Never leave an upstream pointing at a closed client (or counted busy).
+        if upstream != nil || upstreamPool != nil { dropUpstream() }
         phase = .closed
         watcher.stop()
         // close_notify (once; best effort on a non-blocking socket): OpenSSL
@@ -278,6 +280,7 @@ final class ClientConnection: IOEventHandler {
         if let pool = upstreamPool {
             pool.active -= 1
             upstreamPool = nil
+            worker.exchangeLeft(pool)
         }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BerthConfig
+import BerthThreads
 import Dispatch
 import Synchronization
 
@@ -19,8 +20,8 @@ final class HealthChecker: Sendable {
         self.check = check
     }
 
-    func start() {
-        OSThread.start(detached: true) { self.loop() }
+    func start() throws(OSThread.StartError) {
+        try OSThread.detach { self.loop() }
     }
 
     func stop() {

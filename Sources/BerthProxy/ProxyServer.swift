@@ -2,15 +2,19 @@
 import Glibc
 #endif
 import BerthConfig
+import BerthRouting
+import BerthThreads
 import Dispatch
 import Logging
 import Synchronization
 
 /// The data plane of `berth serve`: binds every `listen` once per worker
 /// (SO_REUSEPORT), runs one libev loop per worker thread, applies reloads by
-/// publishing a new route table to every worker, and drains or stops them.
-/// Its methods are called from one control thread (the CLI's signal loop).
-public final class ProxyServer: @unchecked Sendable {
+/// publishing a new route table to every worker (and switching back every
+/// worker when one does not acknowledge), tells the control plane when
+/// replicas are idle, and drains or stops the workers. Implements
+/// `DataPlane`; changes are serialized by one lock.
+public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// The config in force (settings that need a restart keep their first value).
     public private(set) var config: Config
     /// The port each `listen` line got, in order (resolves `:0` for tests).
@@ -19,7 +23,7 @@ public final class ProxyServer: @unchecked Sendable {
     public var generation: Int { published.withLock { $0.generation } }
     /// The admin listener's port, when `admin` is configured.
     public var adminPort: Int? { admin?.port }
-    private var workers: [Worker] = []
+    private(set) var workers: [Worker] = []
     private var threads: [pthread_t] = []
     private let finished = DispatchSemaphore(value: 0)
     private let logger: Logger
@@ -34,7 +38,11 @@ public final class ProxyServer: @unchecked Sendable {
     /// Certificates of the TLS listeners, by listen key.
     private var tls: [String: TLSContextSet] = [:]
     /// Where container apps' replicas are (the control plane updates it).
-    private var placements: [String: [Placement]]
+    private var routing: [String: AppRouting]
+    /// How long a switch waits for every worker to acknowledge it.
+    public var acknowledgeDeadline = 10.0
+    /// Numbers `whenIdle` watches.
+    private let idleWatchIDs = Atomic<Int>(0)
     /// Reloads and placement updates come from different threads: one at a time.
     private let control = Mutex<Void>(())
     /// What the admin thread may read.
@@ -48,16 +56,18 @@ public final class ProxyServer: @unchecked Sendable {
         var reloadsRejected = 0
     }
 
-    public init(config: Config, placements: [String: [Placement]] = [:], logger: Logger = Logger(label: "berth.proxy")) throws {
+    /// Binds `input.config`'s listeners; workers start with `start()`.
+    public init(_ input: RoutingInput, logger: Logger = Logger(label: "berth.proxy")) throws {
+        let config = input.config
         self.config = config
         self.logger = logger
-        self.placements = placements
+        self.routing = input.apps
         switch config.workers {
         case .auto: workerCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         case .count(let n): workerCount = n
         }
         registry = UpstreamRegistry(logger: logger)
-        let table = try RouteTable(config: config, registry: registry, generation: 1, placements: placements)
+        let table = try RouteTable(input, registry: registry, generation: 1)
         published = Mutex(PublishedState(table: table, appNames: registry.appNames, generation: 1))
         switch config.accessLog {
         case .off: accessLogFD = nil
@@ -163,34 +173,39 @@ public final class ProxyServer: @unchecked Sendable {
         return nil
     }
 
-    /// Starts one thread per worker, and the admin listener.
-    public func start() {
-        for w in workers {
-            let finished = self.finished
-            guard let tid = OSThread.start({
-                w.run()
-                finished.signal()
-            }) else { fatalError("cannot start a worker thread") }
-            threads.append(tid)
+    /// A server for `config` alone (no container apps).
+    public convenience init(config: Config, logger: Logger = Logger(label: "berth.proxy")) throws {
+        try self.init(RoutingInput(config: config, apps: [:]), logger: logger)
+    }
+
+    /// Starts one thread per worker, and the admin listener. Throws when the
+    /// system refuses a thread (the ones started are stopped).
+    public func start() throws(OSThread.StartError) {
+        do throws(OSThread.StartError) {
+            for w in workers {
+                let finished = self.finished
+                threads.append(try OSThread.start({
+                    w.run()
+                    finished.signal()
+                }))
+            }
+            try admin?.start()
+        } catch {
+            stop()
+            throw error
         }
-        admin?.start()
     }
 
     // MARK: - reload
 
-    /// What a reload changed and the generation it made.
-    public struct ReloadOutcome: Sendable {
-        public let generation: Int
-        public let diff: ConfigDiff
-    }
-
-    /// Applies a new config: a new route table for every worker, listeners
-    /// opened or closed as the diff says. Throws (changing nothing) when the
-    /// new config cannot be served; returns once every worker switched.
-    public func apply(_ newConfig: Config, placements: [String: [Placement]]? = nil) throws -> ReloadOutcome {
-        try control.withLock { _ throws(any Error) in
-            do {
-                let outcome = try applyOrThrow(newConfig, placements: placements ?? self.placements)
+    /// Serves `input`: a new route table for every worker, listeners opened
+    /// or closed as the diff says. Throws (changing nothing) when the new
+    /// config cannot be served or a worker does not acknowledge in time;
+    /// returns once every worker switched.
+    public func apply(_ input: RoutingInput) throws(DataPlaneError) -> AppliedGeneration {
+        try control.withLock { _ throws(DataPlaneError) in
+            do throws(DataPlaneError) {
+                let outcome = try applyOrThrow(input)
                 published.withLock { $0.reloadsApplied += 1 }
                 return outcome
             } catch {
@@ -200,31 +215,33 @@ public final class ProxyServer: @unchecked Sendable {
         }
     }
 
+    /// A config alone (no container apps): tests and tools.
+    @discardableResult
+    public func apply(_ newConfig: Config) throws(DataPlaneError) -> AppliedGeneration {
+        try apply(RoutingInput(config: newConfig, apps: routing))
+    }
+
     /// Routes container apps to where their replicas are now (a replica
     /// started, restarted in a new namespace, or stopped); the config and its
     /// generation stay. Returns once every worker has the new table.
-    public func updatePlacements(_ newPlacements: [String: [Placement]]) {
-        control.withLock { _ in republish(newPlacements) }
+    public func route(_ apps: [String: AppRouting]) throws(DataPlaneError) {
+        try control.withLock { _ throws(DataPlaneError) in try republish(apps) }
     }
 
-    private func republish(_ newPlacements: [String: [Placement]]) {
-        guard newPlacements != placements else { return }
+    private func republish(_ apps: [String: AppRouting]) throws(DataPlaneError) {
+        guard apps != routing else { return }
         let table: RouteTable
         do {
-            table = try RouteTable(config: config, registry: registry, generation: generation, placements: newPlacements)
+            table = try RouteTable(RoutingInput(config: config, apps: apps), registry: registry, generation: generation)
         } catch {
-            logger.error("placements not applied", metadata: ["error": "\(error)"])
-            return
+            throw .rejected("\(error)")
         }
-        placements = newPlacements
         let settings = makeSettings(config)
-        let group = DispatchGroup()
-        for w in workers {
-            group.enter()
-            w.send(.update(TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: tls),
-                           done: { group.leave() }))
-        }
-        _ = group.wait(timeout: .now() + 10)
+        let old = published.withLock { $0.table }
+        try switchWorkers(
+            forward: { _ in TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: self.tls) },
+            back: { _ in TableUpdate(table: old, settings: settings, addListeners: [], removeListeners: [], tls: self.tls) })
+        routing = apps
         published.withLock { $0.table = table }
         updateHealthCheckers(table)
     }
@@ -234,52 +251,81 @@ public final class ProxyServer: @unchecked Sendable {
         published.withLock { $0.reloadsRejected += 1 }
     }
 
-    private func applyOrThrow(_ newConfig: Config, placements: [String: [Placement]]) throws -> ReloadOutcome {
+    private func applyOrThrow(_ input: RoutingInput) throws(DataPlaneError) -> AppliedGeneration {
+        let newConfig = input.config
         let diff = ConfigDiff(from: config, to: newConfig)
         let gen = generation + 1
-        let table = try RouteTable(config: newConfig, registry: registry, generation: gen, placements: placements)
+        let table: RouteTable
+        do {
+            table = try RouteTable(input, registry: registry, generation: gen)
+        } catch {
+            throw .rejected("\(error)")
+        }
         var effective = newConfig
         effective.workers = config.workers
         effective.accessLog = config.accessLog
         effective.admin = config.admin
         effective.stateDir = config.stateDir
         let oldKeys = Set(listenPorts.keys)
+        let oldAliases = listenAliases
         var newKeys = Set<String>()
         var opened: [(key: String, fds: [Int32])] = []
-        for l in newConfig.listens {
-            if let k = boundKey(l) {
-                newKeys.insert(k)
-                listenAliases[l.address.description] = k
-            } else {
-                let o = try openListener(l, closingOnError: opened.flatMap(\.fds))
-                opened.append(o)
-                newKeys.insert(o.key)
+        /// Undoes what this reload did to the listeners (opened sockets, aliases).
+        func forgetOpened() {
+            opened.flatMap(\.fds).forEach(Socket.close)
+            for o in opened { listenPorts.removeValue(forKey: o.key) }
+            listenAliases = oldAliases
+        }
+        do {
+            for l in newConfig.listens {
+                if let k = boundKey(l) {
+                    newKeys.insert(k)
+                    listenAliases[l.address.description] = k
+                } else {
+                    let o = try openListener(l, closingOnError: opened.flatMap(\.fds))
+                    opened.append(o)
+                    newKeys.insert(o.key)
+                }
             }
+        } catch {
+            // openListener closed what this reload had opened.
+            for o in opened { listenPorts.removeValue(forKey: o.key) }
+            listenAliases = oldAliases
+            throw .rejected("\(error)")
         }
         let removed = Array(oldKeys.subtracting(newKeys))
         let newTLS: [String: TLSContextSet]
         do {
             newTLS = try tlsContexts(newConfig, keys: listenAliases, keeping: tls)
         } catch {
-            opened.flatMap(\.fds).forEach(Socket.close)
-            for o in opened { listenPorts.removeValue(forKey: o.key) }
-            listenAliases = listenAliases.filter { listenPorts[$0.value] != nil }
-            throw error
+            forgetOpened()
+            throw .rejected("\(error)")
         }
         let settings = makeSettings(effective)
-        let group = DispatchGroup()
-        for (i, w) in workers.enumerated() {
-            group.enter()
-            let update = TableUpdate(table: table, settings: settings,
-                                     addListeners: opened.map { ($0.key, $0.fds[i]) }, removeListeners: removed, tls: newTLS)
-            w.send(.update(update, done: { group.leave() }))
+        let oldTable = published.withLock { $0.table }
+        let oldSettings = makeSettings(config)
+        let oldTLS = tls
+        do throws(DataPlaneError) {
+            // Old listeners stay open until every worker switched, so a
+            // switch back never needs them reopened.
+            try switchWorkers(
+                forward: { i in TableUpdate(table: table, settings: settings, addListeners: opened.map { ($0.key, $0.fds[i]) },
+                                            removeListeners: [], tls: newTLS) },
+                back: { _ in TableUpdate(table: oldTable, settings: oldSettings, addListeners: [],
+                                         removeListeners: opened.map(\.key), tls: oldTLS) })
+        } catch {
+            // The workers close the added listeners (those that got them);
+            // the rest are the ones no worker took yet.
+            for o in opened { listenPorts.removeValue(forKey: o.key) }
+            listenAliases = oldAliases
+            throw error
         }
-        _ = group.wait(timeout: .now() + 10)
+        if !removed.isEmpty { closeListeners(removed) }
         for key in removed { listenPorts.removeValue(forKey: key) }
         listenAliases = listenAliases.filter { newKeys.contains($0.value) }
         config = effective
         tls = newTLS
-        self.placements = placements
+        routing = input.apps
         ports = config.listens.map { boundKey($0).flatMap { listenPorts[$0] } ?? 0 }
         published.withLock {
             $0.table = table
@@ -287,7 +333,54 @@ public final class ProxyServer: @unchecked Sendable {
             $0.generation = gen
         }
         updateHealthCheckers(table)
-        return ReloadOutcome(generation: gen, diff: diff)
+        return AppliedGeneration(generation: gen, diff: diff)
+    }
+
+    /// Sends every worker its `forward` update and waits for all of them to
+    /// acknowledge. When one does not within `acknowledgeDeadline`, sends
+    /// every worker its `back` update (a late worker applies both, in order,
+    /// and ends on the old table too) and throws naming the first one late.
+    private func switchWorkers(forward: (Int) -> TableUpdate, back: (Int) -> TableUpdate) throws(DataPlaneError) {
+        let late = sendAndWait { i in forward(i) }
+        guard let first = late.first else { return }
+        logger.error("a worker did not acknowledge a new route table: switching every worker back",
+                     metadata: ["workers": "\(late)", "deadline_s": "\(acknowledgeDeadline)"])
+        let stillLate = sendAndWait { i in back(i) }
+        if !stillLate.isEmpty {
+            logger.error("workers have not acknowledged the switch back yet; they apply it when their loop runs",
+                         metadata: ["workers": "\(stillLate)"])
+        }
+        throw .workerDidNotAcknowledge(worker: first, seconds: acknowledgeDeadline)
+    }
+
+    /// Every worker closes the listeners of `keys` (the switch is done: a
+    /// late worker closes them when its loop runs, which is logged).
+    private func closeListeners(_ keys: [String]) {
+        let group = DispatchGroup()
+        for w in workers {
+            group.enter()
+            w.send(.closeListeners(keys, done: { group.leave() }))
+        }
+        if group.wait(timeout: .now() + acknowledgeDeadline) == .timedOut {
+            logger.error("a worker has not closed the listeners a reload dropped yet", metadata: ["listeners": "\(keys)"])
+        }
+    }
+
+    /// The workers (ids, in order) that did not acknowledge `update` in time.
+    private func sendAndWait(_ update: (Int) -> TableUpdate) -> [Int] {
+        let acknowledged = Mutex(Set<Int>())
+        let group = DispatchGroup()
+        for (i, w) in workers.enumerated() {
+            group.enter()
+            let id = w.id
+            w.send(.update(update(i), done: {
+                acknowledged.withLock { _ = $0.insert(id) }
+                group.leave()
+            }))
+        }
+        _ = group.wait(timeout: .now() + acknowledgeDeadline)
+        let acked = acknowledged.withLock { $0 }
+        return workers.map(\.id).filter { !acked.contains($0) }
     }
 
     /// One checker per server that some route checks; checks follow reloads.
@@ -303,27 +396,48 @@ public final class ProxyServer: @unchecked Sendable {
         }
         for (id, (s, h)) in wanted where checkers[id] == nil {
             let c = HealthChecker(server: s, check: h)
-            checkers[id] = c
-            c.start()
+            do {
+                try c.start()
+                checkers[id] = c
+            } catch {
+                logger.error("health checks not started", metadata: ["server": "\(s.name)", "error": "\(error)"])
+            }
         }
     }
 
-    /// Requests in progress on these replicas (all workers): the control
-    /// plane waits for 0 before it stops replicas it no longer routes to.
-    public func busyExchanges(on replicas: [Placement]) -> Int {
-        let ids = Set(control.withLock { _ in replicas.compactMap { registry.existingID($0) } })
-        if ids.isEmpty { return 0 }
-        let total = Mutex(0)
-        let group = DispatchGroup()
-        for w in workers {
-            group.enter()
-            w.send(.countBusy(ids, { n in
-                total.withLock { $0 += n }
-                group.leave()
-            }))
+    // MARK: - the control plane's questions
+
+    /// Calls `completion` once no worker has an exchange in flight on any of
+    /// `placements`, or after `timeout` seconds with the ones still busy.
+    /// Workers report when a watched server's last exchange ends: no polling.
+    public func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
+        let ids = control.withLock { _ in
+            Dictionary(placements.compactMap { p in registry.existingID(p).map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
         }
-        _ = group.wait(timeout: .now() + 2)
-        return total.withLock { $0 }
+        if ids.isEmpty {
+            completion(.drained)  // never routed: nothing can be in flight
+            return
+        }
+        let id = idleWatchIDs.add(1, ordering: .relaxed).newValue
+        let workers = self.workers
+        // Workers report on their own loops: the completion (which may stop
+        // containers) runs elsewhere.
+        let watch = IdleWaiter(workers: workers.map(\.id), servers: ids, completion: { outcome in
+            for w in workers { w.send(.unwatchIdle(id: id)) }
+            DispatchQueue.global().async { completion(outcome) }
+        })
+        for w in workers {
+            let wid = w.id
+            w.send(.watchIdle(IdleWatch(id: id, servers: Set(ids.keys),
+                                        initial: { watch.initial(worker: wid, busy: $0) },
+                                        becameIdle: { watch.idle(worker: wid, server: $0) })))
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { watch.expire() }
+    }
+
+    /// One readiness probe of a replica, inside its namespace.
+    public func probe(_ placement: Placement, health: HealthCheck?, timeout: Double) -> ProbeResult {
+        SocketReplicaProbe.check(placement, health: health, timeout: timeout)
     }
 
     // MARK: - metrics
@@ -347,7 +461,7 @@ public final class ProxyServer: @unchecked Sendable {
 
     /// Stops accepting, lets in-flight requests finish for up to `timeout`
     /// seconds, then closes what is left. True when everything finished in time.
-    public func drain(timeout: Double) -> Bool {
+    public func drainAll(timeout: Double) -> Bool {
         admin?.stop()
         stopCheckers()
         for w in workers { w.send(.drain) }
@@ -378,7 +492,7 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     private func join() {
-        for t in threads { pthread_join(t, nil) }
+        for t in threads { OSThread.join(t) }
         threads.removeAll()
         if let fd = accessLogFD, fd > 2 { Glibc.close(fd) }
         accessLogFD = nil

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BerthConfig
+import BerthRouting
 import Synchronization
 
 /// The immutable routing snapshot workers read at the start of each request:
@@ -13,7 +14,8 @@ public final class RouteTable: Sendable {
     public let servers: [UpstreamServer]
     public let generation: Int
 
-    init(config: Config, registry: UpstreamRegistry, generation: Int, placements: [String: [Placement]] = [:]) throws {
+    init(_ input: RoutingInput, registry: UpstreamRegistry, generation: Int) throws {
+        let config = input.config
         var routes: [Route] = []
         var servers: [UpstreamServer] = []
         var seen = Set<Int>()
@@ -30,16 +32,20 @@ public final class RouteTable: Sendable {
                 if seen.insert(s.id).inserted { servers.append(s) }
             }
             // Container apps: where the control plane placed their replicas.
-            for p in placements[app.name] ?? [] {
-                let s = try registry.server(p)
-                members.append(s)
-                if seen.insert(s.id).inserted { servers.append(s) }
+            // One starting, or ready with no replica routable right now (one
+            // restarting), holds a request that finds no server for a while
+            // instead of a 503; a failed one answers 503 at once.
+            var holds = false
+            if app.build != nil {
+                let routing = input.routing(of: app.name)
+                for p in routing.placements {
+                    let s = try registry.server(p)
+                    members.append(s)
+                    if seen.insert(s.id).inserted { servers.append(s) }
+                }
+                if case .failed = routing {} else { holds = true }
             }
-            // A container app the control plane runs (listed, even with no replica
-            // routable yet, or one restarting) holds a request that finds no
-            // server for a while instead of a 503; a failed app is not listed.
-            let starting = app.build != nil && placements[app.name] != nil
-            routes.append(Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: starting,
+            routes.append(Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: holds,
                                 redirectHTTPS: config.redirectHTTPS))
         }
         // Longest path first; among equal paths, host-specific before any-host.
@@ -53,7 +59,7 @@ public final class RouteTable: Sendable {
 
     /// Builds a table with a registry of its own (tests, one-off tools).
     public convenience init(config: Config) throws {
-        try self.init(config: config, registry: UpstreamRegistry(logger: .init(label: "berth.test")), generation: 1)
+        try self.init(RoutingInput(config: config, apps: [:]), registry: UpstreamRegistry(logger: .init(label: "berth.test")), generation: 1)
     }
 
     /// The route for `path` (raw target path bytes) on `host` (Host header
@@ -154,17 +160,5 @@ public final class UpstreamServer: Sendable {
         self.address = address
         self.netns = netns
         self.health = health
-    }
-}
-
-/// Where one replica of a container app listens: a port on 127.0.0.1 inside
-/// a network namespace (nil: the host's, for `network host` apps).
-public struct Placement: Sendable, Hashable {
-    public var netns: String?
-    public var port: Int
-
-    public init(netns: String?, port: Int) {
-        self.netns = netns
-        self.port = port
     }
 }

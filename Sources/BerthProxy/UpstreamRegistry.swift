@@ -1,4 +1,5 @@
 import BerthConfig
+import BerthRouting
 import Logging
 
 /// Identities that outlive a reload: each server address keeps its id, its

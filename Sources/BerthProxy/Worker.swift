@@ -34,6 +34,9 @@ final class Worker: @unchecked Sendable {
     private var graveyard: [AnyObject] = []
     /// Requests waiting for a starting app (retried on every table update and sweep).
     var held: [ClientConnection] = []
+    /// Servers the control plane waits on to be idle: watch id → the
+    /// watch and the servers still busy here.
+    private var idleWatches: [Int: (watch: IdleWatch, busy: Set<Int>)] = [:]
 
     /// Certificates by listen key, for the TLS listeners.
     private(set) var tls: [String: TLSContextSet]
@@ -76,10 +79,19 @@ final class Worker: @unchecked Sendable {
             case .update(let u, let done):
                 apply(u)
                 done()
+            case .closeListeners(let keys, let done):
+                for key in keys { listeners.removeValue(forKey: key)?.close() }
+                done()
             case .snapshot(let reply):
                 reply(WorkerSnapshot(apps: stats, clientConnections: clients.count, upstreamConnections: upstreamConnections))
-            case .countBusy(let ids, let reply):
-                reply(clients.reduce(0) { n, c in n + (c.upstreamPool.map { ids.contains($0.server.id) ? 1 : 0 } ?? 0) })
+            case .watchIdle(let w):
+                let busy = w.servers.filter(isBusy)
+                w.initial(busy)
+                if !busy.isEmpty { idleWatches[w.id] = (w, busy) }
+            case .unwatchIdle(let id):
+                idleWatches[id] = nil
+            case .run(let body):
+                body()
             case .drain:
                 beginDrain()
             case .stop:
@@ -210,6 +222,26 @@ final class Worker: @unchecked Sendable {
         let cutoff = now - settings.idleTimeout
         for p in pools { p?.expire(before: cutoff) }
         retryHeld()
+    }
+
+    // MARK: - idle watches
+
+    /// Whether some exchange on this worker is on server `id`.
+    private func isBusy(_ id: Int) -> Bool {
+        clients.contains { $0.upstreamPool?.server.id == id }
+    }
+
+    /// An exchange let go of `pool` (finished, failed or closed): tells the
+    /// watches on its server when that was the server's last one here.
+    func exchangeLeft(_ pool: UpstreamPool) {
+        guard !idleWatches.isEmpty, pool.active == 0 else { return }
+        let id = pool.server.id
+        guard idleWatches.values.contains(where: { $0.busy.contains(id) }), !isBusy(id) else { return }
+        for (key, var entry) in idleWatches where entry.busy.contains(id) {
+            entry.busy.remove(id)
+            entry.watch.becameIdle(id)
+            idleWatches[key] = entry.busy.isEmpty ? nil : entry
+        }
     }
 
     // MARK: - stats

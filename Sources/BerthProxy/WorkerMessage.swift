@@ -1,7 +1,9 @@
 import Synchronization
 
 /// What a reload hands each worker: the new table and settings, the
-/// listening sockets opened for it, and the addresses it should stop serving.
+/// listening sockets opened for it, and the addresses it should stop serving
+/// (a forward switch closes none: old listeners close once every worker has
+/// switched; a switch back closes the ones the forward switch added).
 struct TableUpdate: Sendable {
     var table: RouteTable
     var settings: ProxySettings
@@ -14,9 +16,17 @@ struct TableUpdate: Sendable {
 /// Messages other threads send a worker; they run on its loop, in order.
 enum WorkerMessage: Sendable {
     case update(TableUpdate, done: @Sendable () -> Void)
+    /// Every worker switched: close the listeners the new config dropped.
+    case closeListeners([String], done: @Sendable () -> Void)
     case snapshot(@Sendable (WorkerSnapshot) -> Void)
-    /// How many exchanges (or tunnels) are on any of these servers right now.
-    case countBusy(Set<Int>, @Sendable (Int) -> Void)
+    /// Watch these servers (ids): `initial` gets the ones with an exchange
+    /// (request or tunnel) in flight now, then `becameIdle` each of those
+    /// when its last exchange on this worker ends.
+    case watchIdle(IdleWatch)
+    /// Forget a watch (it completed or timed out).
+    case unwatchIdle(id: Int)
+    /// Runs `body` on the worker's loop (tests use it to stall a worker).
+    case run(@Sendable () -> Void)
     /// Stop accepting, finish what is in flight, then return from `run()`.
     case drain
     /// Close everything now and return from `run()`.
@@ -38,4 +48,12 @@ final class Mailbox: Sendable {
             return all
         }
     }
+}
+
+/// One worker's part of a `whenIdle` request.
+struct IdleWatch: Sendable {
+    let id: Int
+    let servers: Set<Int>
+    let initial: @Sendable (Set<Int>) -> Void
+    let becameIdle: @Sendable (Int) -> Void
 }

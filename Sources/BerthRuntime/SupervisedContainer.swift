@@ -1,3 +1,4 @@
+import BerthThreads
 import Foundation
 import Synchronization
 
@@ -28,6 +29,8 @@ public final class SupervisedContainer: @unchecked Sendable {
         public var quickExits = 0
         /// Four quick exits in a row: the container is crash-looping.
         public var crashLooping: Bool { quickExits >= 4 }
+
+        public init() {}
     }
 
     public let container: Container
@@ -40,8 +43,8 @@ public final class SupervisedContainer: @unchecked Sendable {
     private let lock = Mutex<(status: Status, stopping: Bool)>((Status(), false))
     private let wake = DispatchSemaphore(value: 0)
     private let exited = DispatchSemaphore(value: 0)
-    private var thread = pthread_t()
-    private var threadStarted = false
+    /// The supervisor thread, once started.
+    private var thread: pthread_t?
 
     public init(container: Container, logPath: String, maxLogBytes: Int = 10 << 20,
                 onChange: (@Sendable (SupervisedContainer) -> Void)? = nil) {
@@ -59,14 +62,10 @@ public final class SupervisedContainer: @unchecked Sendable {
     /// Its network namespace handle (for the proxy's upstream sockets).
     public var netnsPath: String? { pid.map { "/proc/\($0)/ns/net" } }
 
-    public func start() {
-        threadStarted = true
-        let box = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { arg in
-            let me = Unmanaged<SupervisedContainer>.fromOpaque(arg!).takeRetainedValue()
-            me.superviseLoop()
-            return nil
-        }, box)
+    /// Starts supervising on a thread of its own; throws when the system
+    /// refuses the thread (nothing runs then).
+    public func start() throws(OSThread.StartError) {
+        thread = try OSThread.start { self.superviseLoop() }
     }
 
     /// Waits until the container's init process is known (or `timeout` passes).
@@ -86,14 +85,14 @@ public final class SupervisedContainer: @unchecked Sendable {
             defer { l.stopping = true }
             return !l.stopping
         }
-        guard first, threadStarted else { return }
+        guard first, let thread else { return }
         wake.signal()
         container.kill(signal ?? container.stopSignal)
         if exited.wait(timeout: .now() + grace) == .timedOut {
             container.kill("KILL")
             _ = exited.wait(timeout: .now() + 10)
         }
-        pthread_join(thread, nil)
+        OSThread.join(thread)
     }
 
     private func superviseLoop() {

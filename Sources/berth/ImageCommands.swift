@@ -28,7 +28,7 @@ struct Images: ParsableCommand {
     func run() throws {
         let store = try options.openStore()
         var rows = [["REPOSITORY", "TAG", "IMAGE ID", "SIZE", "CREATED"]]
-        for (ref, id) in store.tags().sorted(by: { $0.key < $1.key }) {
+        for (ref, id) in try store.tags().sorted(by: { $0.key < $1.key }) {
             guard let image = store.image(id) else { continue }
             let colon = ref.lastIndex(of: ":")!
             rows.append([String(ref[..<colon]), String(ref[ref.index(after: colon)...]), String(id.prefix(12)),
@@ -53,7 +53,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let store = try options.openStore()
-        guard let (_, image) = store.resolve(name) else {
+        guard let (_, image) = try store.resolve(name) else {
             printError("berth: no such image: \(name)")
             throw ExitCode(1)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthConfig
 import Foundation
 
 #if canImport(Glibc)
@@ -23,13 +24,24 @@ struct Logs: ParsableCommand {
 
     func run() throws {
         let dir = options.resolvedStateDir + "/logs"
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-            .filter { Self.replica(of: $0, app: app) != nil && $0.hasSuffix(".log") }.sorted()
-        guard !files.isEmpty else {
-            printError("berth: no logs for app '\(app)' in \(dir)")
-            throw ExitCode(1)
+        var files = Self.logFiles(in: dir, app: app)
+        // An app of the config that has printed nothing yet has no log: that
+        // is no lines, not an error. An app the config doesn't have is one.
+        if files.isEmpty {
+            let config: Config
+            do {
+                config = try Config.load(path: options.configPath)
+            } catch {
+                printError("berth: no logs for app '\(app)' in \(dir), and no config to look it up in: \(error)")
+                throw ExitCode(1)
+            }
+            guard config.apps.contains(where: { $0.name == app }) else {
+                let names = config.apps.map(\.name).sorted().joined(separator: ", ")
+                printError("berth: no app '\(app)' in \(config.file) (apps: \(names.isEmpty ? "none" : names))")
+                throw ExitCode(1)
+            }
         }
-        let prefix = files.count > 1
+        var prefix = files.count > 1
         var lines: [(String, String)] = []  // (line, replica)
         var offsets: [String: Int] = [:]
         for f in files {
@@ -48,6 +60,13 @@ struct Logs: ParsableCommand {
         guard follow else { return }
         while true {
             usleep(200_000)
+            // Replicas that start logging later are followed from their first line.
+            let now = Self.logFiles(in: dir, app: app)
+            if now != files {
+                for f in now where offsets[f] == nil { offsets[f] = 0 }
+                files = now
+                prefix = prefix || files.count > 1
+            }
             for f in files {
                 let path = dir + "/" + f
                 var st = stat()
@@ -67,6 +86,17 @@ struct Logs: ParsableCommand {
                 }
             }
         }
+    }
+
+    /// The app's current log files (`APP-N.log`), sorted.
+    static func logFiles(in dir: String, app: String) -> [String] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        } catch {
+            return []  // no log directory yet: nothing has logged
+        }
+        return names.filter { replica(of: $0, app: app) != nil && $0.hasSuffix(".log") }.sorted()
     }
 
     /// `web-2.log` → 2 for app `web`.

@@ -14,12 +14,18 @@ struct Ps: ParsableCommand {
     func run() throws {
         let files = RuntimeFiles(options: options, config: try? Config.load(path: options.configPath), pidFile: pid.pidFile)
         _ = try files.runningServe()
-        let all = ReplicaStatus.read(files.psFile) ?? []
+        let all: [ReplicaStatus]
+        do {
+            all = try ReplicaStatus.read(files.psFile) ?? []
+        } catch {
+            printError("berth: \(error)")
+            throw ExitCode(1)
+        }
         let now = Date().timeIntervalSince1970
         var rows = [["APP", "REPLICA", "CONTAINER", "IMAGE", "STATE", "HEALTH", "UPTIME", "RESTARTS", "VERSION"]]
         for r in all {
-            rows.append([r.app, "\(r.replica)", r.container, r.image.isEmpty ? "-" : r.image, r.state, r.health,
-                         r.since.map { Self.duration(now - $0) } ?? "-", "\(r.restarts)", r.version])
+            rows.append([r.app, "\(r.replica)", r.container, r.image.isEmpty ? "-" : r.image, r.state.rawValue, r.health.rawValue,
+                         r.since.map { Self.duration(now - $0) } ?? "-", "\(r.restarts)", r.version.rawValue])
         }
         printTable(rows, gap: "  ")
     }

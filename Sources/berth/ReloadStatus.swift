@@ -17,15 +17,25 @@ struct ReloadStatus: Equatable {
         "sequence=\(sequence)\nresult=\(partial ? "partial" : applied ? "applied" : "rejected")\ngeneration=\(generation)\nmessage=\(message.replacingNewlines)\n"
     }
 
-    /// Written to a temporary file and renamed, so a reader never sees half of it.
-    func write(to path: String) {
+    /// Written to a temporary file and renamed, so a reader never sees half
+    /// of it; throws (the old file left in place) when any step fails.
+    func write(to path: String) throws(StatusWriteError) {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else { throw StatusWriteError(path: tmp, code: errno) }
         var t = text
-        t.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        rename(tmp, path)
+        let n = t.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let writeErr = n == t.utf8.count ? 0 : (n < 0 ? errno : ENOSPC)
+        let closeErr = close(fd) == 0 ? 0 : errno
+        if writeErr != 0 || closeErr != 0 {
+            unlink(tmp)
+            throw StatusWriteError(path: tmp, code: writeErr != 0 ? writeErr : closeErr)
+        }
+        guard rename(tmp, path) == 0 else {
+            let code = errno
+            unlink(tmp)
+            throw StatusWriteError(path: path, code: code)
+        }
     }
 
     static func read(_ path: String) -> ReloadStatus? {
@@ -46,6 +56,13 @@ struct ReloadStatus: Equatable {
                             message: (fields["message"] ?? "").replacingOccurrences(of: "\\n", with: "\n"),
                             partial: fields["result"] == "partial")
     }
+}
+
+/// A status file serve could not write, with the system's error number.
+struct StatusWriteError: Error, CustomStringConvertible {
+    let path: String
+    let code: Int32
+    var description: String { "\(path): \(String(cString: strerror(code)))" }
 }
 
 extension String {

@@ -29,7 +29,7 @@ struct Run: ParsableCommand {
             throw ExitCode(125)
         }
         let store = try options.openStore()
-        guard let (id, stored) = store.resolve(image) else {
+        guard let (id, stored) = try store.resolve(image) else {
             printError("berth: no such image: \(image)")
             throw ExitCode(125)
         }

@@ -3,6 +3,7 @@ import BerthConfig
 import BerthHost
 import BerthImage
 import BerthProxy
+import BerthRouting
 import BerthRuntime
 import Dispatch
 import Logging
@@ -41,37 +42,50 @@ struct Serve: ParsableCommand {
         for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
+        // A store that can't be read (a corrupt tags.json) stops serve before
+        // it listens, naming the file.
+        var store: ImageStore?
+        if !Controller.initialRouting(config).isEmpty {
+            do {
+                let s = try options.openStore()
+                try s.checkReadable()
+                store = s
+            } catch {
+                lock.release()
+                printError("berth: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        let openedStore = store
+
         // The proxy listens first; container apps are listed as starting (their
         // requests wait up to `timeouts { start }`) and routed as they pass their gates.
-        let host: AppHost? = config.apps.contains(where: { $0.build != nil })
-            ? AppHost(store: try options.openStore(), runtime: config.runtime, logger: Logger(label: "berth.host"),
-                      output: { printOut($0) })
-            : nil
-        if let host {
-            if !Leftovers.becomeSubreaper() { logger.warning("cannot become child subreaper; orphaned containers go to init") }
-            host.statusFile = files.psFile
-            host.insecureRegistries = config.insecureRegistries
-            host.cleanLeftovers()
-        }
         let server: ProxyServer
         do {
-            server = try ProxyServer(config: config, placements: AppHost.startingPlacements(config), logger: Logger(label: "berth.proxy"))
+            server = try ProxyServer(RoutingInput(config: config, apps: Controller.initialRouting(config)),
+                                     logger: Logger(label: "berth.proxy"))
+            try server.start()
         } catch {
             lock.release()
             printError("berth: \(error)")
             throw ExitCode(1)
         }
-        server.start()
+        let options = self.options
+        let controller = Controller(config: config, dataPlane: server, engine: {
+            if !Leftovers.becomeSubreaper() { logger.warning("cannot become child subreaper; orphaned containers go to init") }
+            return RuncEngine(store: try openedStore ?? options.openStore(), runtime: config.runtime, insecureRegistries: config.insecureRegistries,
+                              logger: Logger(label: "berth.host"), output: { printOut($0) })
+        }, logger: Logger(label: "berth.host"), output: { printOut($0) })
+        controller.statusFile = files.psFile
         printOut("[proxy] listening on \(Self.addresses(server)) with \(server.workerCount) workers: \(Self.routes(config))")
         logger.notice("serving", metadata: ["generation": "1", "pid": "\(getpid())", "pid_file": "\(files.pidFile)"])
-        // Reloads run one at a time off the signal thread, so a long rebuild
-        // never delays a stop signal.
+        // Starts and reloads run one at a time off the signal thread, so a
+        // long rebuild never delays a stop signal.
         let control = DispatchQueue(label: "berth.control")
-        if let host {
-            host.route(to: server)
+        if !Controller.initialRouting(config).isEmpty {
             let began = DispatchTime.now()
             control.async {
-                let failed = host.start(config)
+                let failed = controller.start()
                 let s = Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9
                 printOut(String(format: "[serve] apps started in %.2fs", s) + (failed.isEmpty ? "" : "; failed: \(failed.keys.sorted().joined(separator: ", "))"))
             }
@@ -80,8 +94,9 @@ struct Serve: ParsableCommand {
         var sequence = (ReloadStatus.read(files.statusFile)?.sequence ?? 0)
         var draining = false
         while true {
-            var received: Int32 = 0
-            sigwait(&signals, &received)
+            var info = siginfo_t()
+            let received = sigwaitinfo(&signals, &info)
+            if received < 0 { continue }  // EINTR
             if received == SIGHUP {
                 if draining {
                     logger.warning("SIGHUP while draining: reload ignored")
@@ -89,12 +104,15 @@ struct Serve: ParsableCommand {
                 }
                 sequence += 1
                 let n = sequence
-                control.async { reload(server, host: host, files: files, sequence: n, logger: logger) }
+                let requester = ReloadRequest(info)
+                control.async {
+                    reload(controller, server: server, files: files, sequence: n, requester: requester, logger: logger)
+                }
                 continue
             }
             if draining {
                 logger.warning("second stop signal: exiting now")
-                host?.stopAll(grace: 0)
+                controller.stopAll(grace: 0)
                 lock.release()
                 Glibc.exit(0)
             }
@@ -102,8 +120,7 @@ struct Serve: ParsableCommand {
             let timeout = server.config.timeouts.drain
             logger.notice("draining", metadata: ["signal": "\(received)", "timeout_s": "\(timeout)"])
             DispatchQueue.global().async {
-                let clean = server.drain(timeout: timeout)
-                host?.stopAll(grace: host?.stopGrace ?? 10)
+                let clean = controller.stop(drainTimeout: timeout)
                 logger.notice(clean ? "drained: exiting" : "drain timeout: closed the rest, exiting")
                 lock.release()
                 Glibc.exit(0)
@@ -111,53 +128,56 @@ struct Serve: ParsableCommand {
         }
     }
 
-    /// Re-reads the config and applies it: container apps that changed are
-    /// redeployed blue-green first; an invalid file changes nothing.
-    private func reload(_ server: ProxyServer, host: AppHost?, files: RuntimeFiles, sequence: Int, logger: Logger) {
+    /// Re-reads the config and hands it to the control plane; writes the
+    /// outcome for `berth reload` (and tells it when that write fails).
+    private func reload(_ controller: Controller, server: ProxyServer, files: RuntimeFiles, sequence: Int,
+                        requester: ReloadRequest?, logger: Logger) {
         let start = DispatchTime.now()
         logger.notice("SIGHUP: reloading", metadata: ["config": "\(options.configPath)"])
+        let report: ReloadReport
         do {
-            let config: Config
-            do {
-                config = try Config.load(path: options.configPath)
-            } catch {
-                server.recordRejectedReload()
-                throw error
-            }
-            var outcome: ProxyServer.ReloadOutcome?
-            var report: AppHost.RedeployReport?
-            if let host {
-                report = try host.redeploy(config) { effective, placements in
-                    outcome = try server.apply(effective, placements: placements)
-                }
-            } else {
-                outcome = try server.apply(config)
-            }
-            guard let outcome else { return }
+            report = controller.reload(try Config.load(path: options.configPath))
+        } catch {
+            report = controller.rejectReload(error)
+        }
+        let status: ReloadStatus
+        switch report.outcome {
+        case .applied(let applied):
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-            var message = outcome.diff.summary
-            if let report, !report.deployed.isEmpty || !report.removed.isEmpty, message == "no changes" {
-                message = "routes unchanged"
-            }
-            if let report {
-                if !report.deployed.isEmpty { message += "; redeployed \(report.deployed.joined(separator: ","))" }
-                if !report.removed.isEmpty { message += "; stopped \(report.removed.joined(separator: ","))" }
-                for (app, error) in report.failed.sorted(by: { $0.key < $1.key }) { message += "\napp \(app): \(error)" }
-            }
+            let message = Self.summary(applied, report)
             logger.notice("reload applied", metadata: [
-                "generation": "\(outcome.generation)", "changes": "\(message.split(separator: "\n").first ?? "")",
+                "generation": "\(applied.generation)", "changes": "\(message.split(separator: "\n").first ?? "")",
                 "took_ms": "\(Double(Int(ms * 1000)) / 1000)",
             ])
-            for what in outcome.diff.needsRestart {
+            for what in applied.diff.needsRestart {
                 logger.warning("reload: '\(what)' changed but needs a restart; keeping the running value")
             }
-            ReloadStatus(sequence: sequence, applied: true, generation: outcome.generation, message: message,
-                         partial: !(report?.failed.isEmpty ?? true)).write(to: files.statusFile)
-        } catch {
-            logger.error("reload rejected: keeping generation \(server.generation)", metadata: ["error": "\(error)"])
-            ReloadStatus(sequence: sequence, applied: false, generation: server.generation,
-                         message: "\(error)").write(to: files.statusFile)
+            status = ReloadStatus(sequence: sequence, applied: true, generation: applied.generation, message: message,
+                                  partial: !report.failed.isEmpty)
+        case .rejected(let reason):
+            logger.error("reload rejected: keeping generation \(report.generation)", metadata: ["error": "\(reason)"])
+            status = ReloadStatus(sequence: sequence, applied: false, generation: report.generation, message: reason)
         }
+        do {
+            try status.write(to: files.statusFile)
+        } catch {
+            logger.error("reload status not written: berth reload cannot read the outcome", metadata: ["error": "\(error)"])
+            if let requester, !requester.reportStatusWriteFailed(error.code) {
+                logger.warning("berth reload that asked is gone", metadata: ["pid": "\(requester.pid)"])
+            }
+        }
+    }
+
+    /// `berth reload`'s one-line summary of an applied reload.
+    static func summary(_ applied: AppliedGeneration, _ report: ReloadReport) -> String {
+        var message = applied.diff.summary
+        if !report.deployed.isEmpty || !report.removed.isEmpty, message == "no changes" {
+            message = "routes unchanged"
+        }
+        if !report.deployed.isEmpty { message += "; redeployed \(report.deployed.joined(separator: ","))" }
+        if !report.removed.isEmpty { message += "; stopped \(report.removed.joined(separator: ","))" }
+        for (app, error) in report.failed.sorted(by: { $0.key < $1.key }) { message += "\napp \(app): \(error)" }
+        return message
     }
 
     static func addresses(_ server: ProxyServer) -> String {

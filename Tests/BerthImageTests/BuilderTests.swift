@@ -89,7 +89,7 @@ func fileInImage(_ store: ImageStore, _ id: String, _ path: String) -> String? {
         CMD ["cat", "/app/result"]
         """, files: ["note.txt": "from the context\n", "sub/secret.key": "no", ".dockerignore": "**/*.key\n"],
             args: ["GREETING": "bonjour"], tag: "demo")
-        #expect(store.resolve("demo")?.id == id)
+        #expect(try store.resolve("demo")?.id == id)
         #expect(fileInImage(store, id, "/app/result") == "from the context\nbonjour\n")
         #expect(fileInImage(store, id, "/app/listing")?.contains("secret.key") == false)
         #expect(fileInImage(store, id, "/app/listing")?.contains("note.txt") == true)
@@ -164,7 +164,7 @@ func fileInImage(_ store: ImageStore, _ id: String, _ path: String) -> String? {
         }
         #expect(ids.withLock { $0.count == 2 && $0.values.allSatisfy { !$0.isEmpty } })
         for i in 0..<2 {
-            let id = try #require(store.resolve("app\(i)")?.id)
+            let id = try #require(try store.resolve("app\(i)")?.id)
             #expect(fileInImage(store, id, "/name") == "app\(i)\n")
         }
     }

@@ -19,7 +19,7 @@ import Foundation
         #expect(lines.contains { $0.contains("pulling docker.io/library/debian:bookworm-slim from https://registry-1.docker.io") })
         #expect(lines.contains { $0.contains("registry pull failed (") && $0.contains("bootstrapping instead") })
         #expect(lines.contains { $0.contains("bootstrapping debian:bookworm-slim with mmdebstrap") })
-        #expect(store.resolve("debian:bookworm-slim") != nil)
+        #expect(try store.resolve("debian:bookworm-slim") != nil)
         let layers = store.image(id)!.layers
         #expect(layers.contains { FileManager.default.fileExists(atPath: store.layerPath($0) + "/usr/bin/python3") })
         #expect(store.image(id)!.config.config.Cmd == ["python3", "-c", "print('Hello world!')"])

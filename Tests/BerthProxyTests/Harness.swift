@@ -1,5 +1,6 @@
 import Foundation
 import BerthConfig
+import BerthRouting
 @testable import BerthProxy
 
 #if canImport(Glibc)
@@ -51,7 +52,7 @@ func withProxy(_ apps: String, workers: Int = 1, extra: String = "", _ body: (In
 func withServer(_ apps: String, workers: Int = 1, extra: String = "", _ body: (ProxyServer, Int) throws -> Void) throws {
     let config = try Config.parse(proxyConfig(apps, workers: workers, extra: extra), file: "test.conf")
     let server = try ProxyServer(config: config)
-    server.start()
+    try server.start()
     defer { server.stop() }
     try body(server, server.ports[0])
 }

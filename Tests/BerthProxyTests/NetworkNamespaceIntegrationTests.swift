@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import BerthConfig
+import BerthRouting
 @testable import BerthProxy
 
 #if canImport(Glibc)
@@ -44,8 +45,8 @@ final class NamespacedUpstream {
         // The host's loopback does not have it.
         #expect(throws: TestError.self) { _ = try RawClient(port: up.port) }
         let config = try Config.parse(proxyConfig("app c {\n path /c\n build apps/c\n}\n", workers: 2), file: "t")
-        let server = try ProxyServer(config: config, placements: ["c": [Placement(netns: up.netns, port: up.port)]])
-        server.start()
+        let server = try ProxyServer(RoutingInput(config: config, apps: ["c": .ready([Placement(netns: up.netns, port: up.port)])]))
+        try server.start()
         defer { server.stop() }
         for _ in 0..<6 {  // both workers, fresh and pooled connections
             let r = try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n")
@@ -54,7 +55,7 @@ final class NamespacedUpstream {
         }
         // The workers are back in the host's namespace: host upstreams still work.
         let both = try Config.parse(proxyConfig("app c {\n path /c\n build apps/c\n}\n" + upstreamApp, workers: 2), file: "t")
-        _ = try server.apply(both, placements: ["c": [Placement(netns: up.netns, port: up.port)]])
+        _ = try server.apply(RoutingInput(config: both, apps: ["c": .ready([Placement(netns: up.netns, port: up.port)])]))
         #expect(try request(server.ports[0], "GET /u/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == UpstreamProcess.shared.port)
         #expect(try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == up.port)
     }
@@ -65,8 +66,8 @@ final class NamespacedUpstream {
     @Test func hostHeaderForANamespacedReplicaIsItsAddress() throws {
         let up = try NamespacedUpstream()
         let config = try Config.parse(proxyConfig("app c {\n path /c\n build apps/c\n}\n"), file: "t")
-        let server = try ProxyServer(config: config, placements: ["c": [Placement(netns: up.netns, port: up.port)]])
-        server.start()
+        let server = try ProxyServer(RoutingInput(config: config, apps: ["c": .ready([Placement(netns: up.netns, port: up.port)])]))
+        try server.start()
         defer { server.stop() }
         let r = try request(server.ports[0], "GET /c/echo HTTP/1.0\r\n\r\n")
         let headers = (r.json["headers"] as? [[String]] ?? []).filter { $0.first?.lowercased() == "host" }

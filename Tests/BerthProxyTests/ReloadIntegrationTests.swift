@@ -6,6 +6,7 @@ import Glibc
 import Testing
 import Foundation
 import BerthConfig
+import BerthRouting
 @testable import BerthProxy
 
 /// Reloads applied in-process (`ProxyServer.apply`, what SIGHUP calls): what
@@ -80,7 +81,7 @@ import BerthConfig
             // Resolvable syntax, unservable content: a port someone else holds.
             let holder = try RawListener()
             let bad = "listen 127.0.0.1:0\nlisten 127.0.0.1:\(holder.port)\nworkers 1\n" + app("a", "/a", [b])
-            #expect(throws: ProxyError.self) { _ = try server.apply(Config.parse(bad, file: "t")) }
+            #expect(throws: DataPlaneError.self) { _ = try server.apply(Config.parse(bad, file: "t")) }
             #expect(server.generation == 1)
             #expect(serverPort(try request(port, "GET /a/echo HTTP/1.1\r\nHost: h\r\n\r\n")) == a)
         }

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import BerthConfig
+import BerthRouting
 @testable import BerthProxy
 
 /// A container app the control plane is still starting: requests wait for
@@ -10,14 +11,14 @@ import BerthConfig
 
     @Test func heldRequestIsServedWhenTheFirstReplicaArrives() throws {
         let config = try Config.parse(proxyConfig(containerApp, workers: 2, extra: "timeouts {\n start 20s\n}"), file: "t")
-        let server = try ProxyServer(config: config, placements: ["c": []])  // listed: starting
-        server.start()
+        let server = try ProxyServer(RoutingInput(config: config, apps: ["c": .starting]))  // listed: starting
+        try server.start()
         defer { server.stop() }
         let clients = try (0..<4).map { _ in try RawClient(port: server.ports[0]) }
         for c in clients { c.send("GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n") }
         usleep(600_000)  // they are held, not answered
         let started = Date()
-        server.updatePlacements(["c": [Placement(netns: nil, port: UpstreamProcess.shared.port)]])
+        try server.route(["c": .ready([Placement(netns: nil, port: UpstreamProcess.shared.port)])])
         for c in clients {
             let r = try c.readResponse()
             #expect(r.status == 200)
@@ -28,8 +29,8 @@ import BerthConfig
 
     @Test func holdEndsIn503AfterTheStartTimeout() throws {
         let config = try Config.parse(proxyConfig(containerApp, extra: "timeouts {\n start 1s\n}"), file: "t")
-        let server = try ProxyServer(config: config, placements: ["c": []])
-        server.start()
+        let server = try ProxyServer(RoutingInput(config: config, apps: ["c": .starting]))
+        try server.start()
         defer { server.stop() }
         let start = Date()
         let r = try request(server.ports[0], "GET /c/ HTTP/1.1\r\nHost: h\r\n\r\n")
@@ -39,10 +40,10 @@ import BerthConfig
     }
 
     @Test func appNotBeingStartedAnswers503AtOnce() throws {
-        // Not listed in the placements: it failed, nothing is coming.
+        // Failed (and, the same, a container app not listed at all): nothing is coming.
         let config = try Config.parse(proxyConfig(containerApp, extra: "timeouts {\n start 20s\n}"), file: "t")
-        let server = try ProxyServer(config: config, placements: [:])
-        server.start()
+        let server = try ProxyServer(RoutingInput(config: config, apps: ["c": .failed(reason: "build failed")]))
+        try server.start()
         defer { server.stop() }
         let start = Date()
         #expect(try request(server.ports[0], "GET /c/ HTTP/1.1\r\nHost: h\r\n\r\n").status == 503)
@@ -51,11 +52,11 @@ import BerthConfig
 
     @Test func placementsFollowAReplicaWithoutAReload() throws {
         let config = try Config.parse(proxyConfig(containerApp), file: "t")
-        let server = try ProxyServer(config: config, placements: ["c": [Placement(netns: nil, port: UpstreamProcess.shared.port)]])
-        server.start()
+        let server = try ProxyServer(RoutingInput(config: config, apps: ["c": .ready([Placement(netns: nil, port: UpstreamProcess.shared.port)])]))
+        try server.start()
         defer { server.stop() }
         #expect(try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == UpstreamProcess.shared.port)
-        server.updatePlacements(["c": [Placement(netns: nil, port: UpstreamProcess.second.port)]])
+        try server.route(["c": .ready([Placement(netns: nil, port: UpstreamProcess.second.port)])])
         #expect(try request(server.ports[0], "GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n").json["server_port"] as? Int == UpstreamProcess.second.port)
         #expect(server.generation == 1)  // not a reload
     }
@@ -65,13 +66,13 @@ import BerthConfig
     @Test func refusedReplicaHoldsUntilItsSuccessorIsRouted() throws {
         let config = try Config.parse(proxyConfig(containerApp, extra: "timeouts {\n start 20s\n}"), file: "t")
         let dead = Placement(netns: nil, port: 1)  // nothing listens on port 1
-        let server = try ProxyServer(config: config, placements: ["c": [dead]])
-        server.start()
+        let server = try ProxyServer(RoutingInput(config: config, apps: ["c": .ready([dead])]))
+        try server.start()
         defer { server.stop() }
         let client = try RawClient(port: server.ports[0])
         client.send("POST /c/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
         usleep(500_000)
-        server.updatePlacements(["c": [Placement(netns: nil, port: UpstreamProcess.shared.port)]])
+        try server.route(["c": .ready([Placement(netns: nil, port: UpstreamProcess.shared.port)])])
         let r = try client.readResponse()
         #expect(r.status == 200)
         #expect(r.json["body_length"] as? Int == 5)

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import BerthConfig
+import BerthRouting
 @testable import BerthProxy
 
 #if canImport(Glibc)
@@ -49,7 +50,7 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
     func withTLS(_ listenTLS: String, extra: String = "", apps: String? = nil, _ body: (ProxyServer, Int) throws -> Void) throws {
         let text = "listen 127.0.0.1:0 \(listenTLS)\nworkers 2\n\(extra)\n\(apps ?? upstreamApp)"
         let server = try ProxyServer(config: try Config.parse(text, file: "tls.conf"))
-        server.start()
+        try server.start()
         defer { server.stop() }
         try body(server, server.ports[0])
     }
@@ -168,7 +169,7 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
         let text = "listen 127.0.0.1:0\nlisten 127.0.0.2:0 tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test"))\nredirect-https on\n"
             + upstreamApp + "app open {\n path /open\n redirect-https off\n upstream 127.0.0.1:\(UpstreamProcess.shared.port)\n}\n"
         let server = try ProxyServer(config: try Config.parse(text, file: "tls.conf"))
-        server.start()
+        try server.start()
         defer { server.stop() }
         let (plain, tlsPort) = (server.ports[0], server.ports[1])
         let r = try request(plain, "GET /u/echo?x=1 HTTP/1.1\r\nHost: a.test:\(plain)\r\n\r\n")
@@ -186,7 +187,7 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
             "listen 127.0.0.1:PORT tls cert=\(self.certs.cert(host)) key=\(self.certs.key(host))\nworkers 1\n" + self.upstreamApp
         }
         let server = try ProxyServer(config: try Config.parse(conf("a.test").replacingOccurrences(of: "PORT", with: "0"), file: "t"))
-        server.start()
+        try server.start()
         defer { server.stop() }
         let port = server.ports[0]
         // A keep-alive connection from before the swap.

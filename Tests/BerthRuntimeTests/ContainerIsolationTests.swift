@@ -48,7 +48,7 @@ import Glibc
         let (c, dir) = try make(["/bin/sleep", "30"], name: "limited", limits: ResourceLimits(cpus: 0.25, pids: 64))
         defer { c.remove() }
         let s = SupervisedContainer(container: c, logPath: dir + ".log")
-        s.start()
+        try s.start()
         #expect(s.waitRunning(timeout: 5))
         let quota = try? String(contentsOfFile: "/sys/fs/cgroup/cpu/berth/\(c.id)/cpu.cfs_quota_us", encoding: .utf8)
         let pids = try? String(contentsOfFile: "/sys/fs/cgroup/pids/berth/\(c.id)/pids.max", encoding: .utf8)
@@ -75,7 +75,7 @@ import Glibc
         let (a, adir) = try make(["/bin/httpd", "-f", "-p", "8000", "-h", "/www"], name: "neighbour")
         defer { a.remove() }
         let sa = SupervisedContainer(container: a, logPath: adir + ".log")
-        sa.start()
+        try sa.start()
         defer { sa.stop(grace: 0.5) }
         #expect(sa.waitRunning(timeout: 5))
         // Reachable inside its own namespace, so the probes below can fail for the right reason only.
@@ -105,7 +105,7 @@ import Glibc
                                 name: "quitter", stopSignal: "QUIT")
         defer { c.remove() }
         let s = SupervisedContainer(container: c, logPath: dir + ".log")
-        s.start()
+        try s.start()
         #expect(s.waitRunning(timeout: 5))
         usleep(300_000)  // let the shell install its trap
         let start = Date()
@@ -120,7 +120,7 @@ import Glibc
         let (c, dir) = try make(["/bin/sleep", "100"], name: "orphan")
         defer { c.remove() }
         let s = SupervisedContainer(container: c, logPath: dir + ".log")
-        s.start()
+        try s.start()
         defer { s.stop(grace: 0.5) }
         #expect(s.waitRunning(timeout: 5))
         let first = try #require(s.pid)
@@ -140,7 +140,7 @@ import Glibc
         // Started the way a serve starts it, then abandoned (its supervisor is gone).
         let (runc, bundle, id) = (c.runc, c.dir + "/bundle", c.id)
         let runner = Thread { _ = try? runc.run(bundle: bundle, id: id) { _ in } }
-        runner.start()
+        try runner.start()
         let deadline = Date().addingTimeInterval(5)
         while !c.runc.list().contains(c.id) && Date() < deadline { usleep(20_000) }
         #expect(c.runc.list().contains(c.id))

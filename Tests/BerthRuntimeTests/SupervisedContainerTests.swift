@@ -38,7 +38,7 @@ func sh(_ command: String) -> (Int32, String) {
         let (c, dir) = try container(["/bin/sh", "-c", "echo starting httpd; exec httpd -f -p 8000 -h /www"], name: "web")
         defer { c.remove() }
         let s = SupervisedContainer(container: c, logPath: dir + "/log")
-        s.start()
+        try s.start()
         #expect(s.waitRunning(timeout: 5))
         let ns = try #require(s.netnsPath)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: ns)
@@ -62,7 +62,7 @@ func sh(_ command: String) -> (Int32, String) {
         let (c, dir) = try container(["/bin/sh", "-c", "echo run; exit 3"], name: "crashy")
         defer { c.remove() }
         let s = SupervisedContainer(container: c, logPath: dir + "/log")
-        s.start()
+        try s.start()
         // Runs at 0, then +0.5 s, then +1 s more: wait for the second restart, however slow the machine.
         let deadline = Date().addingTimeInterval(15)
         while s.restarts < 2 && Date() < deadline { usleep(20_000) }
@@ -78,7 +78,7 @@ func sh(_ command: String) -> (Int32, String) {
         let (c, dir) = try container(["/bin/sleep", "100"], name: "stubborn")
         defer { c.remove() }
         let s = SupervisedContainer(container: c, logPath: dir + "/log")
-        s.start()
+        try s.start()
         #expect(s.waitRunning(timeout: 5))
         let start = Date()
         s.stop(grace: 1)
@@ -91,7 +91,7 @@ func sh(_ command: String) -> (Int32, String) {
         let (c, dir) = try container(["/bin/sh", "-c", "exit 1"], name: "looping")
         defer { c.remove() }
         let s = SupervisedContainer(container: c, logPath: dir + "/log")
-        s.start()
+        try s.start()
         // Exits at 0, +0.5, +1, +2 s: the fourth quick exit in a row flags it.
         let deadline = Date().addingTimeInterval(20)
         while !s.status.crashLooping && Date() < deadline { usleep(50_000) }

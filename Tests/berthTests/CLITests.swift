@@ -170,3 +170,57 @@ func writeTemp(_ text: String, name: String = "proxy.conf") throws -> String {
         #expect(bad == 1 && badErr.contains("cannot read"))
     }
 }
+
+/// A tags.json that can't be decoded is reported, naming it, and never
+/// rewritten from the bad read.
+@Suite struct CorruptTagsTests {
+    @Test func corruptTagListFailsEveryCommandAndIsLeftUntouched() throws {
+        let dir = URL(fileURLWithPath: try writeTemp("x", name: "marker")).deletingLastPathComponent().path
+        let state = dir + "/state"
+        try FileManager.default.createDirectory(atPath: dir + "/ctx", withIntermediateDirectories: true)
+        try "hello\n".write(toFile: dir + "/ctx/a.txt", atomically: true, encoding: .utf8)
+        try "FROM scratch\nCOPY a.txt /a.txt\n".write(toFile: dir + "/ctx/Dockerfile", atomically: true, encoding: .utf8)
+        for name in ["one:1", "two:1"] {
+            let (s, _, e) = try runBerth(["build", dir + "/ctx", "-t", name, "--state-dir", state])
+            #expect(s == 0, "\(e)")
+        }
+        let tagsPath = state + "/tags.json"
+        let good = try Data(contentsOf: URL(fileURLWithPath: tagsPath))
+        #expect(String(decoding: good, as: UTF8.self).contains("one:1") && String(decoding: good, as: UTF8.self).contains("two:1"))
+        let corrupt = good.prefix(good.count / 2)  // a write cut in half
+        try corrupt.write(to: URL(fileURLWithPath: tagsPath))
+
+        let (s3, _, e3) = try runBerth(["build", dir + "/ctx", "-t", "three:1", "--state-dir", state])
+        #expect(s3 == 1)
+        #expect(e3.contains(tagsPath) && e3.contains("not a tag list"), "\(e3)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tagsPath)) == corrupt)
+
+        let (s4, _, e4) = try runBerth(["images", "--state-dir", state])
+        #expect(s4 == 1)
+        #expect(e4.contains(tagsPath), "\(e4)")
+
+        let conf = try writeTemp("listen 127.0.0.1:0\nstate-dir \(state)\napp a {\n path /a\n build \(dir)/ctx\n}\n")
+        let (s5, _, e5) = try runBerth(["serve", "--config", conf])
+        #expect(s5 == 1)
+        #expect(e5.contains(tagsPath), "\(e5)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tagsPath)) == corrupt)
+    }
+}
+
+@Suite struct LogsCommandTests {
+    @Test func knownAppWithNoLogsYetPrintsNothingAndUnknownAppFails() throws {
+        let conf = try writeTemp("listen 127.0.0.1:0\napp web {\n path /web\n build apps/web\n}\n")
+        let state = URL(fileURLWithPath: conf).deletingLastPathComponent().path + "/state"
+        let (s1, out1, err1) = try runBerth(["logs", "web", "--config", conf, "--state-dir", state])
+        #expect(s1 == 0, "\(err1)")
+        #expect(out1.isEmpty && err1.isEmpty)
+        let (s2, _, err2) = try runBerth(["logs", "nope", "--config", conf, "--state-dir", state])
+        #expect(s2 == 1)
+        #expect(err2.contains("no app 'nope' in \(conf)") && err2.contains("apps: web"), "\(err2)")
+        // Once it has logged, its lines are printed.
+        try FileManager.default.createDirectory(atPath: state + "/logs", withIntermediateDirectories: true)
+        try "2026-12-01T10:00:00.000Z hello\n".write(toFile: state + "/logs/web-1.log", atomically: true, encoding: .utf8)
+        let (s3, out3, _) = try runBerth(["logs", "web", "--config", conf, "--state-dir", state])
+        #expect(s3 == 0 && out3 == "2026-12-01T10:00:00.000Z hello\n")
+    }
+}

@@ -107,6 +107,26 @@ func reloadStatus(_ dir: String) -> [String: String] {
         #expect(noneErr.contains("no running berth serve"))
     }
 
+    /// Serve cannot write its status file: `berth reload` hears so from
+    /// serve at once instead of waiting out its timeout.
+    @Test func reloadReportsAStatusFileServeCannotWrite() throws {
+        let up = try FixtureUpstream()
+        let serve = try ServeProcess(config: "listen 127.0.0.1:0\nworkers 1\napp a {\n path /a\n upstream 127.0.0.1:\(up.port)\n}\n")
+        // A directory where serve writes its temporary status file.
+        try FileManager.default.createDirectory(atPath: serve.stateDir + "/reload.status.tmp", withIntermediateDirectories: true)
+        let start = Date()
+        let (status, _, err) = try runBerth(["reload", "--config", serve.configPath, "--state-dir", serve.stateDir, "--timeout", "30"])
+        #expect(status == 1)
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(err.contains("could not write \(serve.stateDir)/reload.status"), "\(err)")
+        #expect(serve.stderrText().contains("reload status not written"))
+        // A plain SIGHUP gets no answer, and serve keeps serving.
+        kill(serve.process.processIdentifier, SIGHUP)
+        #expect(eventually(5) { serve.stderrText().components(separatedBy: "reload status not written").count == 3 })
+        #expect(try shell("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:\(serve.port)/a/echo").1 == "200")
+        #expect(serve.terminate() == 0)
+    }
+
     @Test func sigtermDrainsInFlightRequestsAndExitsZero() throws {
         let up = try FixtureUpstream()
         let serve = try ServeProcess(config: "listen 127.0.0.1:0\nworkers 2\napp a {\n path /a\n upstream 127.0.0.1:\(up.port)\n}\n")

@@ -1,0 +1,109 @@
+import BerthConfig
+import BerthRouting
+import BerthRuntime
+import Foundation
+
+extension Controller {
+    static func base(of config: Config) -> String {
+        let b = (config.file as NSString).deletingLastPathComponent
+        return b.isEmpty ? "." : b
+    }
+
+    /// Builds `app`'s image (cached); its progress lines are printed, or
+    /// returned instead when `quiet` (a reload prints them only for a change).
+    func build(_ app: AppConfig, config: Config, quiet: Bool) throws -> (imageID: String, lines: [String]) {
+        let lines = Collected<String>()
+        let out = output
+        let id = try engine().build(app, base: Self.base(of: config), progress: { line in
+            let l = "[build] \(app.name)  \(line)"
+            if quiet { lines.append(l) } else { out(l) }
+        })
+        return (id, lines.ordered)
+    }
+
+    /// Starts `app`'s replicas from `imageID` and waits until every one has
+    /// passed its gate; on failure stops those it started.
+    func deploy(_ app: AppConfig, imageID: String, startTimeout: Double) throws -> Deployment {
+        let version = state.withLock { s -> Int in
+            s.versions += 1
+            return s.versions
+        }
+        var replicas: [Replica] = []
+        do {
+            for n in 1...app.replicas {
+                let started = Date()  // the figure includes the overlay mount and the bundle
+                let r = try makeReplica(app, n: n, version: version, imageID: imageID)
+                replicas.append(r)
+                try r.start()
+                guard r.waitReady(timeout: startTimeout) else {
+                    throw RuntimeError("\(app.name) replica \(n) did not pass its \(app.health == nil ? "port check" : "health check") within \(startTimeout)s"
+                                       + " (last: \(r.lastProbe.isEmpty ? "container not running" : r.lastProbe); log: \(r.process.logPath))")
+                }
+                output(String(format: "[run]   %@  started %d/%d (container %@), healthy in %.0fms", app.name, n, app.replicas,
+                              String(r.process.id.split(separator: "-").last ?? ""), Date().timeIntervalSince(started) * 1000))
+            }
+        } catch {
+            // Half an app is not started: stop what did start.
+            for r in replicas { stop(r, grace: 1) }
+            throw error
+        }
+        return Deployment(config: app, imageID: imageID, replicas: replicas)
+    }
+
+    private func makeReplica(_ app: AppConfig, n: Int, version: Int, imageID: String) throws -> Replica {
+        var port = app.port ?? 8000
+        var env: [String] = []
+        if app.network == .host {
+            port = LoopbackPort.free()
+            env.append("PORT=\(port)")
+        }
+        let engine = try engine()
+        let r = try Replica(app: app.name, number: n, port: port, isolated: app.network != .host, health: app.health,
+                            prober: dataPlane,
+                            makeProcess: { changed in
+                                try engine.makeProcess(app, number: n, version: version, imageID: imageID, env: env, onChange: changed)
+                            },
+                            onChange: { [weak self] r in
+                                self?.noteCrashLoop(r)
+                                self?.publish()
+                            })
+        // Registered under the lock `stopAll` marks stopping with: it either
+        // sees this replica or this refuses to start it.
+        try state.withLock { s throws in
+            guard s.lifecycle == .serving else { throw RuntimeError("berth is stopping") }
+            s.replicas[ObjectIdentifier(r)] = r
+        }
+        return r
+    }
+
+    /// Stops one replica and forgets it.
+    func stop(_ r: Replica, grace: Double) {
+        r.stop(grace: grace)
+        state.withLock { _ = $0.replicas.removeValue(forKey: ObjectIdentifier(r)) }
+    }
+
+    /// Stops every replica of `d` (in parallel).
+    func stop(_ d: Deployment) {
+        let grace = stopGrace
+        let replicas = d.replicas
+        inParallel(replicas.count) { [self] in stop(replicas[$0], grace: grace) }
+    }
+
+    /// Waits (without blocking) until no request is in flight on `d`'s
+    /// replicas, or `timeout`, then stops them and tells `app`'s model.
+    func retire(_ d: Deployment, of app: String, timeout: Double) {
+        dataPlane.whenIdle(d.replicas.compactMap(\.placement), timeout: timeout) { [self] outcome in
+            if case .timedOut(let busy) = outcome {
+                logger.warning("drain timeout: stopping an old version with requests in flight",
+                               metadata: ["app": "\(app)", "busy": "\(busy.map(\.description))"])
+            }
+            output("[run]   \(app)  stopping old version \(String(d.imageID.prefix(12)))")
+            stop(d)
+            state.withLock { s in
+                s.apps[app]?.stopped(d)
+                if s.apps[app]?.isGone == true { s.apps[app] = nil }
+            }
+            writeStatus()
+        }
+    }
+}

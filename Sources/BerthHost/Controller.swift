@@ -1,0 +1,141 @@
+import BerthConfig
+import BerthRouting
+import BerthRuntime
+import Foundation
+import Logging
+import Synchronization
+
+/// The control plane of `berth serve`: turns a `Config` into images,
+/// supervised replicas and routing, through a `ContainerEngine` (the
+/// machine) and a `DataPlane` (the proxy). Each app is an `AppModel`; the
+/// first start, reloads (blue-green redeploys with rollback), drains and
+/// stops are its transitions. One start, reload or stop runs at a time.
+public final class Controller: @unchecked Sendable {
+    let dataPlane: any DataPlane
+    let logger: Logger
+    let output: @Sendable (String) -> Void
+    /// Seconds a stopping replica gets between its stop signal and SIGKILL.
+    public var stopGrace = 10.0
+    /// Where `berth ps` reads the replicas' status (written on every change).
+    public var statusFile: String?
+
+    struct State {
+        var lifecycle = ControllerLifecycle.serving
+        /// Every container app of the config in force, by name.
+        var apps: [String: AppModel] = [:]
+        /// Every replica started and not yet stopped, in any version (an
+        /// urgent stop kills them all, even mid-deploy).
+        var replicas: [ObjectIdentifier: Replica] = [:]
+        /// Numbers each deploy's containers.
+        var versions = 0
+        /// The engine, made on first need.
+        var engine: (any ContainerEngine)?
+        /// The last status-file write error (logged once until it changes).
+        var statusWriteError: String?
+    }
+
+    let state = Mutex(State())
+    /// The config in force (the one the data plane serves).
+    let configInForce: Mutex<Config>
+    private let makeEngine: @Sendable () throws -> any ContainerEngine
+    /// One start, reload or stop at a time.
+    let control = NSLock()
+    /// Routing updates and switches reach the data plane one at a time, in order.
+    let publishing = NSLock()
+
+    /// `config` is the one the data plane was started with (its container
+    /// apps routed as `initialRouting(config)`); `engine` is called once, when
+    /// a container app first needs it.
+    public init(config: Config, dataPlane: any DataPlane, engine: @escaping @Sendable () throws -> any ContainerEngine,
+                logger: Logger, output: @escaping @Sendable (String) -> Void) {
+        self.dataPlane = dataPlane
+        self.makeEngine = engine
+        self.logger = logger
+        self.output = output
+        configInForce = Mutex(config)
+    }
+
+    /// How the data plane routes `config`'s container apps before `start`:
+    /// all starting (their requests are held).
+    public static func initialRouting(_ config: Config) -> [String: AppRouting] {
+        Dictionary(uniqueKeysWithValues: containerApps(config).map { ($0.name, AppRouting.starting) })
+    }
+
+    static func containerApps(_ config: Config) -> [AppConfig] {
+        config.apps.filter { $0.build != nil }
+    }
+
+    /// The engine, made on first use (and its leftovers cleaned then).
+    func engine() throws -> any ContainerEngine {
+        if let e = state.withLock({ $0.engine }) { return e }
+        let e = try makeEngine()
+        let won = state.withLock { s -> Bool in
+            guard s.engine == nil else { return false }
+            s.engine = e
+            return true
+        }
+        if won {
+            let ids = e.cleanLeftovers()
+            if !ids.isEmpty {
+                output("[run]   removed \(ids.count) container(s) left by an earlier serve: \(ids.joined(separator: " "))")
+            }
+        }
+        return state.withLock { $0.engine! }
+    }
+
+    /// The OCI runtime containers run with, once an engine was needed.
+    public var runtime: String? { state.withLock { $0.engine?.runtime } }
+
+    // MARK: - first start
+
+    /// Builds and starts every container app of the config in parallel; each
+    /// is routed as its replicas pass their gates. Returns the apps that
+    /// failed (logged; the proxy answers 503 for them).
+    @discardableResult
+    public func start() -> [String: String] {
+        control.lock()
+        defer { control.unlock() }
+        let config = configInForce.withLock { $0 }
+        let apps = Self.containerApps(config)
+        state.withLock { s in for a in apps { s.apps[a.name] = AppModel() } }
+        let failures = Collected<String>()
+        inParallel(apps.count) { [self] i in
+            let app = apps[i]
+            do {
+                let imageID = try build(app, config: config, quiet: false).imageID
+                let d = try deploy(app, imageID: imageID, startTimeout: config.timeouts.start)
+                let ok = state.withLock { $0.apps[app.name]?.firstVersionStarted(d) ?? false }
+                if !ok { stop(d) }
+                publish()
+            } catch {
+                failures.add(app.name, "\(error)")
+                output("[run]   \(app.name)  failed: \(error)")
+                logger.error("app failed to start", metadata: ["app": "\(app.name)", "error": "\(error)"])
+                state.withLock { _ = $0.apps[app.name]?.firstVersionFailed("\(error)") }
+                publish()
+            }
+        }
+        writeStatus()
+        return failures.all
+    }
+
+    // MARK: - publishing
+
+    /// Every container app's routing now.
+    func routingNow() -> [String: AppRouting] {
+        state.withLock { s in s.apps.mapValues(\.routing) }
+    }
+
+    /// Sends the current routing to the data plane (in order with switches).
+    func publish() {
+        publishing.withLock {
+            guard state.withLock({ $0.lifecycle == .serving }) else { return }
+            do {
+                try dataPlane.route(routingNow())
+            } catch {
+                logger.error("routing not updated", metadata: ["error": "\(error)"])
+            }
+        }
+        writeStatus()
+    }
+}

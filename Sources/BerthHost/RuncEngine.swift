@@ -1,0 +1,91 @@
+import BerthConfig
+import BerthImage
+import BerthRuntime
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The engine `berth serve` runs apps with: images from BerthImage's
+/// builder and store, containers under runc (or crun where it works),
+/// each supervised with restarts and its log under the state dir.
+public final class RuncEngine: ContainerEngine {
+    let store: ImageStore
+    let runc: Runc
+    /// Registries builds may pull from over plain HTTP (proxy.conf's `registry HOST insecure`).
+    let insecureRegistries: Set<String>
+
+    /// `runtime` is runc or crun; crun is probed first and replaced by runc
+    /// (saying why on `output`) when it cannot start a container here.
+    public init(store: ImageStore, runtime: String = "runc", insecureRegistries: Set<String> = [], logger: Logger,
+                output: @Sendable (String) -> Void) {
+        self.store = store
+        self.insecureRegistries = insecureRegistries
+        var binary = runtime
+        if runtime != "runc" {
+            let (works, why) = RuntimeProbe.check(runtime, scratch: store.root + "/tmp")
+            if !works {
+                output("[run]   runtime \(runtime) cannot start containers here (\(why)); using runc")
+                logger.warning("runtime fallback", metadata: ["wanted": "\(runtime)", "using": "runc", "reason": "\(why)"])
+                binary = "runc"
+            }
+        }
+        runc = Runc(binary: binary, stateRoot: store.root + "/runc")
+    }
+
+    public var runtime: String { runc.binary }
+
+    public func build(_ app: AppConfig, base: String, progress: @escaping @Sendable (String) -> Void) throws -> String {
+        guard let build = app.build else { throw RuntimeError("app \(app.name) has nothing to build") }
+        let context = build.hasPrefix("/") ? build : base + "/" + build
+        var opts = BuildOptions(context: context)
+        opts.dockerfile = app.dockerfile.map { $0.hasPrefix("/") ? $0 : context + "/" + $0 }
+        opts.tag = "berth/\(app.name):latest"
+        opts.insecureRegistries = insecureRegistries
+        return try Builder(store: store, output: progress).build(opts)
+    }
+
+    public func makeProcess(_ app: AppConfig, number n: Int, version: Int, imageID: String, env extra: [String],
+                            onChange: @escaping @Sendable () -> Void) throws -> any ReplicaProcess {
+        guard let image = store.image(imageID) else { throw StoreError("image \(imageID) vanished") }
+        let env = app.env.map { "\($0.key)=\($0.value)" } + extra
+        let process = try store.process(for: image, command: [], env: env)
+        let id = "berth-\(app.name)-\(n)-v\(version)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let container = try Container(id: id, dir: store.root + "/containers/" + id,
+                                      layers: image.layers.map { store.layerPath($0) }, process: process,
+                                      hostname: "\(app.name)-\(n)", network: app.network == .host ? .host : .isolated,
+                                      limits: ResourceLimits(memory: app.memory, cpus: app.cpus), runc: runc)
+        let logs = store.root + "/logs"
+        if mkdir(logs, 0o755) != 0 && errno != EEXIST {
+            throw RuntimeError("cannot create \(logs): \(String(cString: strerror(errno)))")
+        }
+        return SupervisedReplica(SupervisedContainer(container: container, logPath: logs + "/\(app.name)-\(n).log",
+                                                     onChange: { _ in onChange() }))
+    }
+
+    public func cleanLeftovers() -> [String] {
+        Leftovers(runc: runc, containersDir: store.root + "/containers", prefix: "berth-").clean()
+    }
+}
+
+/// A replica's container under its supervisor: stopping it also removes its files.
+final class SupervisedReplica: ReplicaProcess {
+    let supervised: SupervisedContainer
+
+    init(_ supervised: SupervisedContainer) { self.supervised = supervised }
+
+    var id: String { supervised.container.id }
+    var logPath: String { supervised.logPath }
+    var status: SupervisedContainer.Status { supervised.status }
+
+    func start() throws { try supervised.start() }
+
+    func stop(grace: Double) {
+        supervised.stop(grace: grace)
+        supervised.container.remove()
+    }
+
+    func kill() { supervised.container.kill("KILL") }
+}

@@ -1,0 +1,41 @@
+import BerthConfig
+
+/// The one boundary between the control plane (BerthHost: images,
+/// containers, deploys) and the data plane (BerthProxy: event loops,
+/// connections). The control plane decides where each app's replicas are;
+/// the data plane routes to them, probes them, and says when they are idle.
+/// Every method may be called from any thread.
+public protocol DataPlane: AnyObject, Sendable {
+    /// The generation of the config every worker serves.
+    var generation: Int { get }
+
+    /// Serves a new config with its container apps' routing. Returns only
+    /// once every worker has switched; throws, with the previous generation
+    /// still in force everywhere, when the config cannot be served or a
+    /// worker does not acknowledge in time.
+    func apply(_ input: RoutingInput) throws(DataPlaneError) -> AppliedGeneration
+
+    /// New routing for container apps under the config in force (a replica
+    /// passed its gate, restarted elsewhere, or stopped). Returns once every
+    /// worker has it.
+    func route(_ apps: [String: AppRouting]) throws(DataPlaneError)
+
+    /// Counts a reload refused before it reached the data plane (a config
+    /// file that does not parse), for metrics.
+    func recordRejectedReload()
+
+    /// Calls `completion` once, on a thread that may block (never a worker's
+    /// loop), when no worker has an exchange in flight on any of
+    /// `placements`, or when `timeout` seconds pass (saying which were still
+    /// busy). Returns at once.
+    func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void)
+
+    /// One readiness probe of a replica inside its network namespace: the
+    /// app's health request when it has one (2xx/3xx passes), else a TCP
+    /// connect to its port. Blocks for at most `timeout` seconds.
+    func probe(_ placement: Placement, health: HealthCheck?, timeout: Double) -> ProbeResult
+
+    /// Stops accepting, lets in-flight requests finish for up to `timeout`
+    /// seconds, then closes the rest. True when everything finished in time.
+    func drainAll(timeout: Double) -> Bool
+}

@@ -1,0 +1,81 @@
+import BerthConfig
+import BerthRouting
+import Foundation
+import Synchronization
+
+/// A data plane with no sockets: it records every switch and routing update
+/// in order, answers probes as the test says, and completes `whenIdle` when
+/// the test says the replicas' requests ended (or after `idleDelay`, like a
+/// worker that answers late).
+final class FakeDataPlane: DataPlane, @unchecked Sendable {
+    struct Recorded {
+        var events: [String] = []
+        var routing: [String: AppRouting] = [:]
+        var applied: [RoutingInput] = []
+        var generation = 1
+        var drainedAll = false
+        var idleCompletedAt: [Date] = []
+    }
+
+    let recorded = Mutex(Recorded())
+    /// Whether a probe of this placement passes (default: every one does).
+    let probeAnswer = Mutex<@Sendable (Placement) -> Bool>({ _ in true })
+    /// Thrown by the next `apply`.
+    let applyError = Mutex<DataPlaneError?>(nil)
+    /// How long `whenIdle` takes to complete (a late worker's answer).
+    let idleDelay = Mutex(0.0)
+
+    init(initial: [String: AppRouting] = [:]) {
+        recorded.withLock { $0.routing = initial }
+    }
+
+    var generation: Int { recorded.withLock { $0.generation } }
+    var events: [String] { recorded.withLock { $0.events } }
+    var routing: [String: AppRouting] { recorded.withLock { $0.routing } }
+
+    func log(_ e: String) { recorded.withLock { $0.events.append(e) } }
+
+    func apply(_ input: RoutingInput) throws(DataPlaneError) -> AppliedGeneration {
+        if let e = applyError.withLock({ $0 }) {
+            log("apply rejected")
+            throw e
+        }
+        return recorded.withLock { r in
+            r.generation += 1
+            r.routing = input.apps
+            r.applied.append(input)
+            r.events.append("apply \(r.generation)")
+            return AppliedGeneration(generation: r.generation, diff: ConfigDiff(from: input.config, to: input.config))
+        }
+    }
+
+    func route(_ apps: [String: AppRouting]) throws(DataPlaneError) {
+        recorded.withLock { r in
+            r.routing = apps
+            r.events.append("route")
+        }
+    }
+
+    func recordRejectedReload() { log("rejected reload") }
+
+    func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
+        log("whenIdle \(placements.count)")
+        let delay = idleDelay.withLock { $0 }
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+            recorded.withLock { $0.idleCompletedAt.append(Date()) }
+            log("idle")
+            completion(.drained)
+        }
+    }
+
+    func probe(_ placement: Placement, health: HealthCheck?, timeout: Double) -> ProbeResult {
+        let ok = probeAnswer.withLock { $0 }(placement)
+        return ProbeResult(passed: ok, detail: ok ? "fake probe passed" : "fake probe refused")
+    }
+
+    func drainAll(timeout: Double) -> Bool {
+        log("drainAll")
+        recorded.withLock { $0.drainedAll = true }
+        return true
+    }
+}
