@@ -20,11 +20,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // C shims: libev's macro API, OpenSSL helpers. No logic.
-        .target(
-            name: "CBerth",
-            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("curl"), .linkedLibrary("archive")]
-        ),
+        // C shims, one per concern, each linking only its library.
+        // libev's macro API.
+        .target(name: "CBerthEV", linkerSettings: [.linkedLibrary("ev")]),
+        // TLS termination (OpenSSL): contexts, sessions, ticket keys.
+        .target(name: "CBerthTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // SHA-256 and random bytes (libcrypto).
+        .target(name: "CBerthCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        // One HTTP GET through libcurl (registry pulls).
+        .target(name: "CBerthCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // System calls Swift's Glibc module does not reach. No library.
+        .target(name: "CBerthSystem"),
+        // libarchive's headers (tar/gzip layers).
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // HTTP/1.1 heads, validation, chunked codec. No I/O.
         .target(name: "BerthHTTP", swiftSettings: hotPath),
         // proxy.conf → Config, with file:line:col errors.
@@ -35,14 +43,14 @@ let package = Package(
         // placements, app routing, the DataPlane protocol. No I/O.
         .target(name: "BerthRouting", dependencies: ["BerthConfig"]),
         // OCI bundles, overlay mounts, runc.
-        .target(name: "BerthRuntime", dependencies: ["CBerth", "BerthThreads"]),
+        .target(name: "BerthRuntime", dependencies: ["CBerthSystem", "BerthThreads"]),
         // Dockerfiles, image store, builds.
-        .target(name: "BerthImage", dependencies: ["CBerth", "BerthRuntime"]),
+        .target(name: "BerthImage", dependencies: ["CBerthCurl", "CBerthCrypto", "CBerthSystem", "CArchive", "BerthRuntime"]),
         // Event loops, connections, routing, balancing, access log.
         .target(
             name: "BerthProxy",
             dependencies: [
-                "CBerth", "BerthHTTP", "BerthConfig", "BerthRouting", "BerthThreads",
+                "CBerthEV", "CBerthTLS", "CBerthCrypto", "CBerthSystem", "BerthHTTP", "BerthConfig", "BerthRouting", "BerthThreads",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: hotPath
@@ -57,15 +65,15 @@ let package = Package(
         .executableTarget(
             name: "berth",
             dependencies: [
-                "BerthConfig", "BerthRouting", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost",
+                "CBerthSystem", "BerthConfig", "BerthRouting", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "CBerthTests", dependencies: ["CBerth"]),
+        .testTarget(name: "CBerthTests", dependencies: ["CBerthEV", "CBerthCrypto"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
-        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerth"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerthSystem"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthRouting", "BerthImage", "BerthConfig", "BerthRuntime"]),
         .testTarget(name: "BerthThreadsTests", dependencies: ["BerthThreads"]),

@@ -18,7 +18,7 @@ public struct Config: Sendable, Equatable {
     public var stateDir: String?
     /// The OCI runtime for app containers: runc (default) or crun (berth
     /// falls back to runc when crun cannot start a container here).
-    public var runtime = "runc"
+    public var runtime = ContainerRuntime.runc
     /// Registries pulled from over plain HTTP (`registry HOST:PORT insecure`).
     public var insecureRegistries: Set<String> = []
     /// `tls { cert HOST CERT KEY }`: certificates by server name, for `listen ... tls` lines without their own.

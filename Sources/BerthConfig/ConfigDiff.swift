@@ -4,6 +4,9 @@ public struct ConfigDiff: Sendable, Equatable {
     public var appsAdded: [String] = []
     public var appsRemoved: [String] = []
     public var appsChanged: [String] = []
+    /// Changed apps whose container settings changed (they need new
+    /// containers; the rest of `appsChanged` changed routing only).
+    public var appsNeedingNewContainers: [String] = []
     public var listensAdded: [HostPort] = []
     public var listensRemoved: [HostPort] = []
     /// Settings a reload cannot change in place (the old value stays).
@@ -19,6 +22,9 @@ public struct ConfigDiff: Sendable, Equatable {
         appsChanged = new.apps.compactMap { app in
             guard let before = oldApps[app.name] else { return nil }
             return Self.same(before, app) ? nil : app.name
+        }
+        appsNeedingNewContainers = appsChanged.filter { name in
+            oldApps[name]?.containerSettings != newApps[name]?.containerSettings
         }
         let oldListens = Set(old.listens.map(\.address)), newListens = Set(new.listens.map(\.address))
         listensAdded = new.listens.map(\.address).filter { !oldListens.contains($0) }

@@ -1,14 +1,6 @@
 /// Turns proxy.conf text into a `Config`, or the first error with its
 /// file:line:col and what was expected there.
 struct ConfigParser {
-    static let topLevel = ["listen", "workers", "runtime", "registry", "state-dir", "access-log", "admin", "timeouts", "limits", "tls", "redirect-https", "app"]
-    static let tlsNames = ["cert", "default"]
-    static let timeoutNames = ["connect", "header", "idle", "upstream", "drain", "start"]
-    static let limitNames = ["header-size", "body-size", "connections"]
-    static let appNames = ["path", "host", "strip-prefix", "build", "dockerfile", "port", "replicas", "health",
-                           "env", "memory", "cpus", "network", "upstream", "balance", "redirect-https"]
-    static let repeatable: Set<String> = ["listen", "registry", "app", "env", "upstream"]
-
     let file: String
     let text: String
     private var tokens: [ConfigToken] = []
@@ -48,14 +40,14 @@ struct ConfigParser {
                 throw ConfigError(tok.location, "unexpected '}': no block is open here")
             case .openBrace:
                 throw ConfigError(tok.location, "expected a directive name before '{'")
-            case .word:
+            case .word(let name):
                 index += 1
-                var stmt = ConfigStatement(name: tok, args: [])
+                var stmt = ConfigStatement(name: ConfigWord(text: name, location: tok.location, quoted: tok.quoted), args: [])
                 argLoop: while true {
                     let t = tokens[index]
                     switch t.kind {
-                    case .word:
-                        stmt.args.append(t)
+                    case .word(let value):
+                        stmt.args.append(ConfigWord(text: value, location: t.location, quoted: t.quoted))
                         index += 1
                     case .openBrace:
                         index += 1

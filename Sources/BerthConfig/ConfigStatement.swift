@@ -1,18 +1,19 @@
 /// A directive as written: its name, its values and, for blocks, its children.
-/// The parser first builds these, then gives them meaning per block.
+/// The parser first builds these, then each block's directive table gives
+/// them meaning.
 struct ConfigStatement {
-    var name: ConfigToken
-    var args: [ConfigToken]
+    var name: ConfigWord
+    var args: [ConfigWord]
     var block: [ConfigStatement]?
     var blockOpen: SourceLocation?
 
-    var nameText: String { name.word ?? "" }
+    var nameText: String { name.text }
 
-    /// Where a missing value would have been: just after the last token.
+    /// Where a missing value would have been: just after the last word.
     var afterLast: SourceLocation {
         let last = args.last ?? name
         var loc = last.location
-        loc.column += (last.word?.count ?? 1) + (last.quoted ? 2 : 0) + 1
+        loc.column += last.text.count + (last.quoted ? 2 : 0) + 1
         return loc
     }
 }

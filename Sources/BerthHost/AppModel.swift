@@ -63,12 +63,13 @@ struct AppModel {
     }
 
     /// redeploying → live(old): the new version failed, or its switch did.
-    /// starting → failed: the same for an app that had no version.
+    /// starting, failed or stopping → failed: the same for an app with no
+    /// routed version (its 503 says the latest reason).
     mutating func rolledBack(_ reason: String) -> Bool {
         switch phase {
         case .redeploying(let old): phase = .live(old)
-        case .starting: phase = .failed(reason: reason)
-        case .live, .failed, .stopping: return false
+        case .starting, .failed, .stopping: phase = .failed(reason: reason)
+        case .live: return false
         }
         return true
     }

@@ -69,9 +69,14 @@ extension Controller {
                             })
         // Registered under the lock `stopAll` marks stopping with: it either
         // sees this replica or this refuses to start it.
-        try state.withLock { s throws in
-            guard s.lifecycle == .serving else { throw RuntimeError("berth is stopping") }
+        let registered = state.withLock { s -> Bool in
+            guard s.lifecycle == .serving else { return false }
             s.replicas[ObjectIdentifier(r)] = r
+            return true
+        }
+        guard registered else {
+            r.stop(grace: 0)  // its container's files exist already
+            throw RuntimeError("berth is stopping")
         }
         return r
     }

@@ -57,8 +57,11 @@ extension Controller {
         // The switch: the data plane gets the new config and routes while no
         // other routing update can interleave.
         let outcome: AppliedGeneration
+        var retiring: [(String, Deployment)] = []
         do {
-            outcome = try publishing.withLock { () throws(DataPlaneError) -> AppliedGeneration in
+            (outcome, retiring) = try publishing.withLock { () throws -> (AppliedGeneration, [(String, Deployment)]) in
+                // Serve began to stop while this reload built: switch nothing.
+                guard state.withLock({ $0.lifecycle == .serving }) else { throw DataPlaneError.stopping }
                 var routing = routingNow().filter { wanted.contains($0.key) }
                 for (name, d) in newVersions { routing[name] = .ready(d.placements) }
                 let applied = try dataPlane.apply(RoutingInput(config: effective, apps: routing))
@@ -80,8 +83,7 @@ extension Controller {
                     }
                 }
                 configInForce.withLock { $0 = effective }
-                for (name, d) in retiring { retire(d, of: name, timeout: config.timeouts.drain) }
-                return applied
+                return (applied, retiring)
             }
         } catch {
             logger.error("reload not applied: stopping the new versions", metadata: ["error": "\(error)"])
@@ -95,6 +97,8 @@ extension Controller {
             writeStatus()
             return report
         }
+        // Outside the locks: a retired version's stop publishes routing.
+        for (name, d) in retiring { retire(d, of: name, timeout: config.timeouts.drain) }
         report.outcome = .applied(outcome)
         report.generation = outcome.generation
         report.deployed = newVersions.keys.sorted()

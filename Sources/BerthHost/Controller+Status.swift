@@ -32,6 +32,8 @@ extension Controller {
     /// Rewrites the status file; a failed write is logged (once per error).
     func writeStatus() {
         guard let statusFile else { return }
+        statusWriting.lock()
+        defer { statusWriting.unlock() }
         do {
             try ReplicaStatus.write(status(), to: statusFile)
             state.withLock { $0.statusWriteError = nil }

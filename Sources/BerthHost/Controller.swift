@@ -40,6 +40,12 @@ public final class Controller: @unchecked Sendable {
     private let makeEngine: @Sendable () throws -> any ContainerEngine
     /// One start, reload or stop at a time.
     let control = NSLock()
+    /// Making the engine (and cleaning leftovers) happens once.
+    private let engineLock = NSLock()
+    /// One status-file write at a time (they come from many threads).
+    let statusWriting = NSLock()
+    /// A routing update the data plane refused is retried once this is set.
+    let retryScheduled = Mutex(false)
     /// Routing updates and switches reach the data plane one at a time, in order.
     let publishing = NSLock()
 
@@ -65,22 +71,19 @@ public final class Controller: @unchecked Sendable {
         config.apps.filter { $0.build != nil }
     }
 
-    /// The engine, made on first use (and its leftovers cleaned then).
+    /// The engine, made on first use, and an earlier serve's leftovers
+    /// cleaned before anyone gets it (so no new container is mistaken for one).
     func engine() throws -> any ContainerEngine {
-        if let e = state.withLock({ $0.engine }) { return e }
-        let e = try makeEngine()
-        let won = state.withLock { s -> Bool in
-            guard s.engine == nil else { return false }
-            s.engine = e
-            return true
-        }
-        if won {
+        try engineLock.withLock {
+            if let e = state.withLock({ $0.engine }) { return e }
+            let e = try makeEngine()
             let ids = e.cleanLeftovers()
             if !ids.isEmpty {
                 output("[run]   removed \(ids.count) container(s) left by an earlier serve: \(ids.joined(separator: " "))")
             }
+            state.withLock { $0.engine = e }
+            return e
         }
-        return state.withLock { $0.engine! }
     }
 
     /// The OCI runtime containers run with, once an engine was needed.
@@ -127,15 +130,34 @@ public final class Controller: @unchecked Sendable {
     }
 
     /// Sends the current routing to the data plane (in order with switches).
+    /// One the data plane refuses (a worker late) is tried again in a second,
+    /// so a replica that moved is never left unrouted.
     func publish() {
-        publishing.withLock {
-            guard state.withLock({ $0.lifecycle == .serving }) else { return }
-            do {
-                try dataPlane.route(routingNow())
-            } catch {
-                logger.error("routing not updated", metadata: ["error": "\(error)"])
+        let serving = { self.state.withLock { $0.lifecycle == .serving } }
+        if serving() {
+            publishing.withLock {
+                guard serving() else { return }
+                do {
+                    try dataPlane.route(routingNow())
+                } catch {
+                    logger.error("routing not updated: trying again in 1s", metadata: ["error": "\(error)"])
+                    scheduleRetry()
+                }
             }
         }
         writeStatus()
+    }
+
+    private func scheduleRetry() {
+        let first = retryScheduled.withLock { scheduled -> Bool in
+            defer { scheduled = true }
+            return !scheduled
+        }
+        guard first else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1) { [weak self] in
+            guard let self else { return }
+            retryScheduled.withLock { $0 = false }
+            publish()
+        }
     }
 }

@@ -20,16 +20,9 @@ final class Deployment: Sendable {
     var placements: [Placement] { replicas.compactMap(\.placement) }
 
     /// Whether `other` (a newly built image for `newConfig`) would run the
-    /// same containers: same image, same container-shaping settings.
+    /// same containers: same image, same container settings.
     func runsSame(as newConfig: AppConfig, imageID other: String) -> Bool {
-        imageID == other && Self.containerSettings(config) == Self.containerSettings(newConfig)
-    }
-
-    /// The settings that shape containers (routing-only ones — path, host,
-    /// strip-prefix, balance, health — change without a redeploy).
-    static func containerSettings(_ a: AppConfig) -> [String] {
-        [a.build ?? "", a.dockerfile ?? "", "\(a.port ?? 0)", "\(a.replicas)", a.network.rawValue,
-         "\(a.memory ?? 0)", "\(a.cpus ?? 0)"] + a.env.map { "\($0.key)=\($0.value)" }
+        imageID == other && config.containerSettings == newConfig.containerSettings
     }
 
     func stop(grace: Double) {

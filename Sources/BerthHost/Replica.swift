@@ -51,7 +51,14 @@ final class Replica: @unchecked Sendable {
     var isStopping: Bool { gate.withLock { $0.stopped } }
     var lastProbe: String { gate.withLock { $0.lastProbe } }
 
-    func start() throws { try process.start() }
+    /// Starts the container, unless it was stopped first (serve stopping
+    /// while this replica was being made).
+    func start() throws {
+        stopping.lock()
+        defer { stopping.unlock() }
+        guard !isStopping else { throw RuntimeError("berth is stopping") }
+        try process.start()
+    }
 
     /// The container's init process, while it runs.
     private var pid: Int32? { process.status.pid }

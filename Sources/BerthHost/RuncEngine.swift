@@ -19,20 +19,20 @@ public final class RuncEngine: ContainerEngine {
 
     /// `runtime` is runc or crun; crun is probed first and replaced by runc
     /// (saying why on `output`) when it cannot start a container here.
-    public init(store: ImageStore, runtime: String = "runc", insecureRegistries: Set<String> = [], logger: Logger,
+    public init(store: ImageStore, runtime: ContainerRuntime = .runc, insecureRegistries: Set<String> = [], logger: Logger,
                 output: @Sendable (String) -> Void) {
         self.store = store
         self.insecureRegistries = insecureRegistries
-        var binary = runtime
-        if runtime != "runc" {
-            let (works, why) = RuntimeProbe.check(runtime, scratch: store.root + "/tmp")
+        var chosen = runtime
+        if runtime != .runc {
+            let (works, why) = RuntimeProbe.check(runtime.rawValue, scratch: store.root + "/tmp")
             if !works {
                 output("[run]   runtime \(runtime) cannot start containers here (\(why)); using runc")
                 logger.warning("runtime fallback", metadata: ["wanted": "\(runtime)", "using": "runc", "reason": "\(why)"])
-                binary = "runc"
+                chosen = .runc
             }
         }
-        runc = Runc(binary: binary, stateRoot: store.root + "/runc")
+        runc = Runc(binary: chosen.rawValue, stateRoot: store.root + "/runc")
     }
 
     public var runtime: String { runc.binary }
@@ -52,15 +52,15 @@ public final class RuncEngine: ContainerEngine {
         guard let image = store.image(imageID) else { throw StoreError("image \(imageID) vanished") }
         let env = app.env.map { "\($0.key)=\($0.value)" } + extra
         let process = try store.process(for: image, command: [], env: env)
+        let logs = store.root + "/logs"
+        if mkdir(logs, 0o755) != 0 && errno != EEXIST {
+            throw RuntimeError("cannot create \(logs): \(String(cString: strerror(errno)))")
+        }
         let id = "berth-\(app.name)-\(n)-v\(version)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let container = try Container(id: id, dir: store.root + "/containers/" + id,
                                       layers: image.layers.map { store.layerPath($0) }, process: process,
                                       hostname: "\(app.name)-\(n)", network: app.network == .host ? .host : .isolated,
                                       limits: ResourceLimits(memory: app.memory, cpus: app.cpus), runc: runc)
-        let logs = store.root + "/logs"
-        if mkdir(logs, 0o755) != 0 && errno != EEXIST {
-            throw RuntimeError("cannot create \(logs): \(String(cString: strerror(errno)))")
-        }
         return SupervisedReplica(SupervisedContainer(container: container, logPath: logs + "/\(app.name)-\(n).log",
                                                      onChange: { _ in onChange() }))
     }
@@ -87,5 +87,5 @@ final class SupervisedReplica: ReplicaProcess {
         supervised.container.remove()
     }
 
-    func kill() { supervised.container.kill("KILL") }
+    func kill() { supervised.container.kill(.kill) }
 }

@@ -38,13 +38,6 @@ extension ImageStore {
         if !seen.contains("PATH") { env.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") }
         let (uid, gid) = try userIDs(c.User ?? "", layers: image.layers)
         return Container.Process(args: args, env: env, cwd: c.WorkingDir ?? "/", uid: uid, gid: gid,
-                                 stopSignal: Self.runcSignal(c.StopSignal))
-    }
-
-    /// STOPSIGNAL as runc's kill takes it: `SIGQUIT`/`QUIT`/`3` → `QUIT`/`3`; none → `TERM`.
-    static func runcSignal(_ s: String?) -> String {
-        guard var s = s?.uppercased(), !s.isEmpty else { return "TERM" }
-        if s.hasPrefix("SIG") { s.removeFirst(3) }
-        return s
+                                 stopSignal: ContainerSignal(stopSignal: c.StopSignal))
     }
 }

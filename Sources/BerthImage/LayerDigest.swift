@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CBerth
+import CBerthSystem
 
 /// The identity of a layer directory: SHA-256 over a canonical listing of
 /// every entry (path, type, permission bits, owner, and the file's content

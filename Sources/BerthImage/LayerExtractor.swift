@@ -1,4 +1,5 @@
-import CBerth
+import CBerthSystem
+import CArchive
 import Foundation
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import CBerth
+import CBerthCurl
 import Foundation
 
 /// HTTP GETs for the registry client, through libcurl: a small response read

@@ -1,4 +1,4 @@
-import CBerth
+import CBerthCrypto
 
 /// An incremental SHA-256 (OpenSSL). The C context is owned here and freed
 /// by `finish()` or, if never finished, on deinit.

@@ -1,4 +1,4 @@
-import CBerth
+import CBerthEV
 
 /// One libev loop, owned by one worker thread. Everything registered on it
 /// runs on that thread only.

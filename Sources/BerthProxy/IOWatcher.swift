@@ -1,4 +1,4 @@
-import CBerth
+import CBerthEV
 
 /// Receives readiness events for one file descriptor.
 protocol IOEventHandler: AnyObject {

@@ -1,4 +1,4 @@
-import CBerth
+import CBerthEV
 
 /// A repeating `ev_timer` calling a closure on its loop's thread.
 final class RepeatingTimer {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CBerth
+import CBerthSystem
 import BerthConfig
 
 /// A network namespace the proxy reaches upstreams in (a container's own).

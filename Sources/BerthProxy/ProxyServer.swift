@@ -43,6 +43,8 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     public var acknowledgeDeadline = 10.0
     /// Numbers `whenIdle` watches.
     private let idleWatchIDs = Atomic<Int>(0)
+    /// Draining or stopped: no more switches (they would wait on loops that ended).
+    private let stopping = Atomic<Bool>(false)
     /// Reloads and placement updates come from different threads: one at a time.
     private let control = Mutex<Void>(())
     /// What the admin thread may read.
@@ -203,7 +205,8 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// config cannot be served or a worker does not acknowledge in time;
     /// returns once every worker switched.
     public func apply(_ input: RoutingInput) throws(DataPlaneError) -> AppliedGeneration {
-        try control.withLock { _ throws(DataPlaneError) in
+        if stopping.load(ordering: .relaxed) { throw .stopping }
+        return try control.withLock { _ throws(DataPlaneError) in
             do throws(DataPlaneError) {
                 let outcome = try applyOrThrow(input)
                 published.withLock { $0.reloadsApplied += 1 }
@@ -225,6 +228,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// started, restarted in a new namespace, or stopped); the config and its
     /// generation stay. Returns once every worker has the new table.
     public func route(_ apps: [String: AppRouting]) throws(DataPlaneError) {
+        if stopping.load(ordering: .relaxed) { throw .stopping }
         try control.withLock { _ throws(DataPlaneError) in try republish(apps) }
     }
 
@@ -415,7 +419,9 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             Dictionary(placements.compactMap { p in registry.existingID(p).map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
         }
         if ids.isEmpty {
-            completion(.drained)  // never routed: nothing can be in flight
+            // Never routed: nothing can be in flight. Still on another thread,
+            // as promised: the caller may hold locks the completion takes.
+            DispatchQueue.global().async { completion(.drained) }
             return
         }
         let id = idleWatchIDs.add(1, ordering: .relaxed).newValue
@@ -462,6 +468,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// Stops accepting, lets in-flight requests finish for up to `timeout`
     /// seconds, then closes what is left. True when everything finished in time.
     public func drainAll(timeout: Double) -> Bool {
+        stopping.store(true, ordering: .relaxed)
         admin?.stop()
         stopCheckers()
         for w in workers { w.send(.drain) }
@@ -477,6 +484,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
 
     /// Stops every worker now (closing listeners and connections) and joins them.
     public func stop() {
+        stopping.store(true, ordering: .relaxed)
         admin?.stop()
         stopCheckers()
         for w in workers { w.send(.stop) }

@@ -1,4 +1,4 @@
-import CBerth
+import CBerthCrypto
 import BerthHTTP
 
 /// Makes X-Request-Id values: 16 random hex digits per worker start, then a

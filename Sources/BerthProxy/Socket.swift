@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import BerthHTTP
-import CBerth
+import CBerthSystem
 
 /// The non-blocking TCP calls the proxy makes, on plain descriptors.
 enum Socket {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import BerthConfig
-import CBerth
+import CBerthTLS
 
 /// The certificates one TLS listener serves: a default context and, for SNI,
 /// one per host name. Built (files read, key checked) when the config is

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import BerthHTTP
-import CBerth
+import CBerthTLS
 
 /// One client connection's TLS state: the handshake, then reads and writes
 /// through OpenSSL on the non-blocking descriptor. A call that needs the

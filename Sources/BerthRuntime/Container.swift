@@ -16,9 +16,9 @@ public final class Container {
         public var uid: UInt32
         public var gid: UInt32
         /// What `stop` sends first (the image's STOPSIGNAL; `TERM` by default).
-        public var stopSignal: String
+        public var stopSignal: ContainerSignal
 
-        public init(args: [String], env: [String], cwd: String, uid: UInt32, gid: UInt32, stopSignal: String = "TERM") {
+        public init(args: [String], env: [String], cwd: String, uid: UInt32, gid: UInt32, stopSignal: ContainerSignal = .term) {
             self.args = args
             self.env = env
             self.cwd = cwd
@@ -38,7 +38,7 @@ public final class Container {
     public let id: String
     public let dir: String
     public let runc: Runc
-    public let stopSignal: String
+    public let stopSignal: ContainerSignal
     private var overlay: OverlayMount?
 
     /// Prepares the root file system and the bundle (nothing runs yet).
@@ -82,7 +82,7 @@ public final class Container {
     }
 
     /// Sends `signal` to the container's init process.
-    public func kill(_ signal: String = "TERM") {
+    public func kill(_ signal: ContainerSignal = .term) {
         runc.kill(id, signal: signal)
     }
 

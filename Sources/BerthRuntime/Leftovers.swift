@@ -1,4 +1,4 @@
-import CBerth
+import CBerthSystem
 import Foundation
 
 #if canImport(Glibc)

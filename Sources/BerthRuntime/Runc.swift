@@ -47,8 +47,8 @@ public struct Runc: Sendable {
     }
 
     /// `runc kill ID SIGNAL` (ignored when the container is already gone).
-    public func kill(_ id: String, signal: String = "TERM") {
-        _ = capture(["kill", id, signal])
+    public func kill(_ id: String, signal: ContainerSignal = .term) {
+        _ = capture(["kill", id, signal.runcName])
     }
 
     /// `runc delete --force ID`: kills what is left of the container and

@@ -80,7 +80,7 @@ public final class SupervisedContainer: @unchecked Sendable {
 
     /// The image's STOPSIGNAL (or `signal`), SIGKILL after `grace` seconds, then no restart.
     /// Only the first call stops it; later ones return at once.
-    public func stop(signal: String? = nil, grace: Double) {
+    public func stop(signal: ContainerSignal? = nil, grace: Double) {
         let first = lock.withLock { l -> Bool in
             defer { l.stopping = true }
             return !l.stopping
@@ -89,7 +89,7 @@ public final class SupervisedContainer: @unchecked Sendable {
         wake.signal()
         container.kill(signal ?? container.stopSignal)
         if exited.wait(timeout: .now() + grace) == .timedOut {
-            container.kill("KILL")
+            container.kill(.kill)
             _ = exited.wait(timeout: .now() + 10)
         }
         OSThread.join(thread)

@@ -53,8 +53,8 @@ struct Run: ParsableCommand {
         for sig in [SIGINT, SIGTERM] {
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler { [grace] in
-                runc.kill(name, signal: "TERM")
-                DispatchQueue.global().asyncAfter(deadline: .now() + grace) { runc.kill(name, signal: "KILL") }
+                runc.kill(name, signal: .term)
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace) { runc.kill(name, signal: .kill) }
             }
             s.resume()
             sources.append(s)

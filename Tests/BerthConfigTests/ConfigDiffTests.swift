@@ -48,3 +48,26 @@ import BerthConfig
         #expect(ConfigDiff(from: new, to: old).appsRemoved == ["c"])
     }
 }
+
+@Suite struct ContainerSettingsTests {
+    func app(_ lines: String) throws -> Config {
+        try Config.parse("listen :1\napp w {\n build apps/w\n\(lines)\n}\n", file: "t")
+    }
+
+    /// Routing-only changes keep the containers; container settings don't.
+    @Test func onlyContainerShapingChangesNeedNewContainers() throws {
+        let base = try app("path /w\nport 8000\nenv A=1")
+        for (change, needs) in [("path /x\nport 8000\nenv A=1", false),
+                                ("path /w\nport 8000\nenv A=1\nhealth GET /h", false),
+                                ("path /w\nport 8000\nenv A=1\nstrip-prefix off\nbalance leastconn", false),
+                                ("path /w\nport 8001\nenv A=1", true),
+                                ("path /w\nport 8000\nenv A=2", true),
+                                ("path /w\nport 8000\nenv A=1\nreplicas 2", true),
+                                ("path /w\nport 8000\nenv A=1\nmemory 64M", true),
+                                ("path /w\nport 8000\nenv A=1\nnetwork host", true)] {
+            let d = ConfigDiff(from: base, to: try app(change))
+            #expect(d.appsChanged == ["w"], "\(change)")
+            #expect(d.appsNeedingNewContainers == (needs ? ["w"] : []), "\(change)")
+        }
+    }
+}

@@ -48,6 +48,6 @@ import Testing
     @Test func registriesAndRuntime() throws {
         let c = try Config.parse("listen :80\nregistry localhost:5000 insecure\nregistry 10.0.0.1:5000 insecure\nruntime crun\n", file: "p.conf")
         #expect(c.insecureRegistries == ["localhost:5000", "10.0.0.1:5000"])
-        #expect(c.runtime == "crun")
+        #expect(c.runtime == .crun)
     }
 }

@@ -195,6 +195,26 @@ import Testing
         }
     }
 
+    /// The old version has no replica routable (crash-looping): the data
+    /// plane may answer at once that it is idle, and stopping it (whose
+    /// replicas publish routing as they stop) must not wait on the reload.
+    @Test func retiringAVersionWithNoRoutableReplicaDoesNotDeadlock() throws {
+        let (c, plane, engine) = make(try config())
+        c.start()
+        for p in engine.processes { p.exit() }
+        #expect(waitUntil { plane.routing["web"] == .ready([]) })
+        engine.setImage("web", "image-web-2")
+        let done = DispatchSemaphore(value: 0)
+        let next = try config(env: "env V=2")
+        DispatchQueue.global().async {
+            _ = c.reload(next)
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(waitUntil { engine.processes.filter { $0.imageID == "image-web-1" }.allSatisfy { $0.stoppedAt != nil } })
+        #expect(plane.routing["web"]?.placements.count == 2)
+    }
+
     @Test func droppedAppIsDrainedThenStopped() throws {
         let (c, plane, engine) = make(try config())
         c.start()

@@ -60,6 +60,13 @@ final class FakeDataPlane: DataPlane, @unchecked Sendable {
 
     func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
         log("whenIdle \(placements.count)")
+        if placements.isEmpty {
+            // Answered before returning, as a data plane may: the caller
+            // must not hold a lock the completion needs.
+            log("idle")
+            completion(.drained)
+            return
+        }
         let delay = idleDelay.withLock { $0 }
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
             recorded.withLock { $0.idleCompletedAt.append(Date()) }

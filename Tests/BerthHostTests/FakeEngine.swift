@@ -97,6 +97,16 @@ final class FakeProcess: ReplicaProcess, @unchecked Sendable {
     }
 
     func kill() { events.log("kill \(id)") }
+
+    /// The container exits (and is not restarted, as if backing off).
+    func exit() {
+        state.withLock {
+            $0.state = .backingOff
+            $0.pid = nil
+        }
+        events.log("exit \(id)")
+        onChange()
+    }
 }
 
 struct FakeError: Error, CustomStringConvertible {

@@ -44,7 +44,7 @@ import Testing
     @Test func crunFallsBackToRuncWithAReason() throws {
         let store = try ImageStore(root: try scratch() + "/state")
         let lines = Mutex<[String]>([])
-        let engine = RuncEngine(store: store, runtime: "crun", logger: Logger(label: "test"), output: { l in lines.withLock { $0.append(l) } })
+        let engine = RuncEngine(store: store, runtime: .crun, logger: Logger(label: "test"), output: { l in lines.withLock { $0.append(l) } })
         if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified") {
             #expect(engine.runtime == "runc")
             #expect(lines.withLock { $0.contains { $0.contains("runtime crun cannot start containers here") && $0.contains("using runc") } })

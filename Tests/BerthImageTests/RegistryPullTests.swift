@@ -249,7 +249,7 @@ func freePort() -> Int { LoopbackPort.free() }
     }
 }
 
-import CBerth
+import CBerthSystem
 
 /// lgetxattr into `value`; the length read, or -1.
 func cberthGetxattr(_ path: String, _ name: String, _ value: inout [UInt8]) -> Int {

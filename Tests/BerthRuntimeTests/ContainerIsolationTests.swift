@@ -9,7 +9,7 @@ import Glibc
 /// Real runc on a busybox root: cgroup limits, what a container can't see,
 /// STOPSIGNAL, and what a dead supervisor leaves behind.
 @Suite(.serialized) struct ContainerIsolationTests {
-    func make(_ args: [String], name: String, limits: ResourceLimits? = nil, stopSignal: String = "TERM",
+    func make(_ args: [String], name: String, limits: ResourceLimits? = nil, stopSignal: ContainerSignal = .term,
               containersDir: String? = nil) throws -> (Container, String) {
         let lower = try busyboxRootfs()
         for tool in ["httpd", "sleep", "dd", "wget", "ps", "wc", "nc", "cat"] {
@@ -102,7 +102,7 @@ import Glibc
 
     @Test func stopSendsTheImagesStopSignal() throws {
         let (c, dir) = try make(["/bin/sh", "-c", "trap 'echo got QUIT; exit 0' QUIT; echo ready; while true; do sleep 0.1; done"],
-                                name: "quitter", stopSignal: "QUIT")
+                                name: "quitter", stopSignal: .quit)
         defer { c.remove() }
         let s = SupervisedContainer(container: c, logPath: dir + ".log")
         try s.start()

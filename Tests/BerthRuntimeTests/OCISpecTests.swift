@@ -64,3 +64,16 @@ import Foundation
         #expect(pr["memory"] == nil && pr["cpu"] == nil && (pr["pids"] as? [String: Any])?["limit"] as? Int == ResourceLimits.defaultPids)
     }
 }
+
+@Suite struct ContainerSignalTests {
+    @Test func stopSignalsAsDockerfilesWriteThem() {
+        #expect(ContainerSignal(stopSignal: nil) == .term)
+        #expect(ContainerSignal(stopSignal: "") == .term)
+        #expect(ContainerSignal(stopSignal: "SIGQUIT") == .quit)
+        #expect(ContainerSignal(stopSignal: "quit") == .quit)
+        #expect(ContainerSignal(stopSignal: "3") == .number(3))
+        #expect(ContainerSignal(stopSignal: "SIGRTMIN+3") == .named("RTMIN+3"))
+        #expect(ContainerSignal.kill.runcName == "KILL")
+        #expect(ContainerSignal.number(9).runcName == "9")
+    }
+}

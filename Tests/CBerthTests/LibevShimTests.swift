@@ -1,5 +1,6 @@
 import Testing
-import CBerth
+import CBerthEV
+import CBerthCrypto
 
 /// The shims must drive a real libev loop: a timer fires, an async wakes it.
 @Suite struct LibevShimTests {

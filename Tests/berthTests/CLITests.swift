@@ -54,6 +54,28 @@ func writeTemp(_ text: String, name: String = "proxy.conf") throws -> String {
 }
 
 @Suite struct CheckCommandTests {
+    /// The reference comes from the parser's own tables, and the README
+    /// names every directive in it (a new one can't go undocumented).
+    @Test func directivesReferenceMatchesTheParserAndTheReadme() throws {
+        let (status, out, _) = try runBerth(["check", "--directives"])
+        #expect(status == 0)
+        let rows = out.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        let names = Set(rows.compactMap { $0.count > 1 ? String($0[1]) : nil })
+        for n in ["listen", "workers", "timeouts", "connect", "start", "header-size", "cert", "default", "app", "path", "health", "balance"] {
+            #expect(names.contains(n), "\(n) missing from check --directives")
+        }
+        #expect(rows.first { $0.count > 1 && $0[1] == "env" }?.contains("*") == true)  // repeatable
+        let readme = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
+        let spans = readme.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }
+        let documented = Set(spans.flatMap { $0.element.split(whereSeparator: { !$0.isLetter && $0 != "-" }).map(String.init) })
+        for n in names { #expect(documented.contains(n), "README does not name the directive '\(n)'") }
+        // Every name the parser rejects as unknown is outside the reference.
+        let conf = try writeTemp("listen :1\ntimeouts {\n starts 1s\n}\n")
+        let (bad, _, err) = try runBerth(["check", "--config", conf])
+        #expect(bad == 1 && err.contains("unknown directive 'starts' in 'timeouts' (did you mean 'start'?)"))
+    }
+
     @Test func validConfigExitsZero() throws {
         let path = try writeTemp("listen :8080\napp a {\n  path /a\n  upstream 127.0.0.1:9000\n}\n")
         let (status, out, _) = try runBerth(["check", "--config", path])

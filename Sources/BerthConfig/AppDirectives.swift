@@ -1,0 +1,92 @@
+/// `app NAME { }`: one row per app directive.
+enum AppDirectives {
+    typealias Row = ConfigDirective<AppConfig>
+
+    static let table = DirectiveTable<AppConfig>(block: "app", context: "in an app block", rows: [
+        Row("path", "/PREFIX", "path prefix on segment boundaries; longest wins (default /)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.path = try ConfigValues.path(try ConfigValues.one(d, "a path like /ruby"))
+        },
+        Row("host", "NAME", "match the Host header (case-insensitive, port ignored)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            let v = try ConfigValues.one(d, "a host name like example.com")
+            guard let hp = HostPort.parse(v.text, defaultPort: 0), !hp.host.isEmpty else {
+                throw ConfigError(v.location, "host: expected a host name like example.com, got \(v.display)")
+            }
+            a.host = hp.host.lowercased()
+        },
+        Row("redirect-https", "on|off", "plain-HTTP requests get 308 to https (overrides the top-level one)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.redirectHTTPS = try ConfigValues.onOff(d)
+        },
+        Row("strip-prefix", "on|off", "remove the path prefix before forwarding; sets X-Forwarded-Prefix (default on)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.stripPrefix = try ConfigValues.onOff(d)
+        },
+        Row("build", "DIR", "build the app's image from DIR (relative to proxy.conf) and run it in containers") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.build = try ConfigValues.one(d, "a build context directory").text
+        },
+        Row("dockerfile", "FILE", "the Dockerfile, relative to the build directory (default Dockerfile)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.dockerfile = try ConfigValues.one(d, "a Dockerfile path").text
+        },
+        Row("port", "N", "the port the app listens on inside its container (default 8000)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.port = try ConfigValues.number(d, "a port number", in: 1...65535, expected: "a port number from 1 to 65535")
+        },
+        Row("replicas", "N", "containers to run, 1 to 1000 (default 1)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.replicas = try ConfigValues.number(d, "a number of containers", in: 1...1000, expected: "a number from 1 to 1000")
+        },
+        Row("health", "METHOD /PATH [interval D] [timeout D] [fall N] [rise N]", "active health checks; also the gate of new replicas") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.health = try HealthSyntax.parse(d)
+        },
+        Row("env", "KEY=VALUE...", "environment of the app's containers", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            if d.args.isEmpty { throw ConfigError(d.afterLast, "env: expected KEY=VALUE") }
+            for w in d.args {
+                guard let eq = w.text.firstIndex(of: "="), eq != w.text.startIndex else {
+                    throw ConfigError(w.location, "env: expected KEY=VALUE, got \(w.display)")
+                }
+                a.env.append(EnvVar(key: String(w.text[..<eq]), value: String(w.text[w.text.index(after: eq)...])))
+            }
+        },
+        Row("memory", "SIZE", "memory limit of each container (swap capped too)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.memory = try ConfigValues.size(d)
+        },
+        Row("cpus", "N", "CPU limit of each container, like 0.5") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            let v = try ConfigValues.one(d, "a number of CPUs like 0.5")
+            guard let c = Double(v.text), c > 0, c <= 1024 else {
+                throw ConfigError(v.location, "cpus: expected a positive number like 0.5, got \(v.display)")
+            }
+            a.cpus = c
+        },
+        Row("network", "isolated|host", "a network namespace of its own (default), or the host's (the app gets $PORT)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.network = try ConfigValues.choice(d, "'isolated' or 'host'", as: AppConfig.Network.self)
+        },
+        Row("upstream", "ADDR...", "plain upstream servers instead of containers", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            if d.args.isEmpty { throw ConfigError(d.afterLast, "upstream: expected one or more addresses like 127.0.0.1:9000") }
+            for w in d.args { a.upstreams.append(try ConfigValues.address(w, directive: "upstream", defaultPort: 80)) }
+        },
+        Row("balance", "roundrobin|leastconn", "how requests are spread over the app's servers (default roundrobin)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.balance = try ConfigValues.choice(d, "'roundrobin' or 'leastconn'", as: AppConfig.Balance.self)
+        },
+    ])
+
+    /// `app NAME { ... }`, checked as a whole.
+    static func parse(_ s: ConfigStatement) throws(ConfigError) -> AppConfig {
+        guard let nameWord = s.args.first else {
+            throw ConfigError(s.afterLast, "app: expected a name, like 'app ruby {'")
+        }
+        if s.args.count > 1 {
+            throw ConfigError(s.args[1].location, "app: unexpected extra value \(s.args[1].display) (expected 'app NAME {')")
+        }
+        let name = nameWord.text
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+            throw ConfigError(nameWord.location, "app: expected a name of letters, digits, '-', '_' or '.', got \(nameWord.display)")
+        }
+        var app = AppConfig(name: name, location: nameWord.location)
+        let body = try ConfigValues.block(s, allowsValues: true)
+        try table.apply(body, to: &app)
+        if app.build == nil && app.upstreams.isEmpty {
+            throw ConfigError(app.location, "app '\(name)' has neither 'build DIR' (containers) nor 'upstream ADDRESS...' (servers): expected one of them")
+        }
+        if app.build != nil && !app.upstreams.isEmpty {
+            let at = body.first { $0.nameText == "upstream" }?.name.location ?? app.location
+            throw ConfigError(at, "app '\(name)' has both 'build' and 'upstream': expected only one of them")
+        }
+        return app
+    }
+}

@@ -1,0 +1,29 @@
+/// The settings of a container app that shape its containers: a change to
+/// any of them needs new containers (a redeploy); the others — path, host,
+/// strip-prefix, balance, health, redirect-https — change routing only.
+public struct ContainerSettings: Sendable, Equatable {
+    public var build: String?
+    public var dockerfile: String?
+    public var port: Int?
+    public var replicas: Int
+    public var network: AppConfig.Network
+    public var memory: Int?
+    public var cpus: Double?
+    public var env: [EnvVar]
+
+    public init(_ app: AppConfig) {
+        build = app.build
+        dockerfile = app.dockerfile
+        port = app.port
+        replicas = app.replicas
+        network = app.network
+        memory = app.memory
+        cpus = app.cpus
+        env = app.env
+    }
+}
+
+extension AppConfig {
+    /// What shapes this app's containers.
+    public var containerSettings: ContainerSettings { ContainerSettings(self) }
+}

@@ -1,0 +1,59 @@
+/* One blocking HTTP GET through libcurl's easy interface.
+ *
+ * Why this is C and not Swift: libcurl is configured through
+ * curl_easy_setopt(), a variadic function Swift cannot call, and its
+ * write/header callbacks are C function pointers receiving curl's own
+ * arguments. This file only sets options and forwards bytes to the caller's
+ * sinks; retries, auth and digests are the Swift side's (RegistryHTTP). */
+#include "cberth_curl.h"
+#include <curl/curl.h>
+#include <stdio.h>
+
+struct cberth_http_call { cberth_http_sink body, header; void *context; };
+
+static size_t cberth_http_body(char *data, size_t size, size_t count, void *p) {
+    struct cberth_http_call *c = p;
+    return c->body(data, size * count, c->context);
+}
+
+static size_t cberth_http_header(char *data, size_t size, size_t count, void *p) {
+    struct cberth_http_call *c = p;
+    return c->header(data, size * count, c->context);
+}
+
+long cberth_http_get(const char *url, const char *const *headers, int header_count, long timeout_seconds,
+                     cberth_http_sink body, cberth_http_sink header, void *context, char *error) {
+    static int initialized = 0;
+    if (!__atomic_exchange_n(&initialized, 1, __ATOMIC_SEQ_CST)) curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL *curl = curl_easy_init();
+    if (!curl) { snprintf(error, 256, "curl_easy_init failed"); return -1; }
+    struct curl_slist *list = NULL;
+    for (int i = 0; i < header_count; i++) list = curl_slist_append(list, headers[i]);
+    struct cberth_http_call call = { body, header, context };
+    char buf[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
+    /* A stalled transfer (under 1 byte/s for the timeout) fails; a slow big one does not. */
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, timeout_seconds);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "berth");
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cberth_http_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &call);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, cberth_http_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &call);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, buf);
+    CURLcode rc = curl_easy_perform(curl);
+    long status = -1;
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    } else {
+        snprintf(error, 256, "%s", buf[0] ? buf : curl_easy_strerror(rc));
+    }
+    curl_slist_free_all(list);
+    curl_easy_cleanup(curl);
+    return status;
+}

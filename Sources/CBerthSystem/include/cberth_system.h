@@ -1,0 +1,32 @@
+#ifndef CBERTH_SYSTEM_H
+#define CBERTH_SYSTEM_H
+
+/* System calls Swift's Glibc module does not reach (glibc hides them behind
+ * _GNU_SOURCE, or they are only syscall(2) numbers). One call each, no logic. */
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* accept4(2) with SOCK_NONBLOCK|SOCK_CLOEXEC. */
+struct sockaddr;
+int cberth_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len);
+
+/* setns(2) into a network namespace (fd from /proc/PID/ns/net); 0 on success. */
+int cberth_setns_net(int fd);
+
+/* prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants (a container whose
+   runc died) are reparented to this process instead of init; 0 on success. */
+int cberth_become_subreaper(void);
+
+/* lgetxattr(2). */
+long cberth_lgetxattr(const char *path, const char *name, void *value, size_t size);
+/* lsetxattr(2); 0 on success. */
+int cberth_lsetxattr(const char *path, const char *name, const void *value, size_t size);
+
+/* pidfd_open(2): a descriptor that keeps naming this process even after its
+   pid is reused; -1 with errno when it is gone. */
+int cberth_pidfd_open(pid_t pid);
+/* pidfd_send_signal(2) of `sig` carrying `value` (as sigqueue(3) would); 0 on success. */
+int cberth_pidfd_send_queued(int pidfd, int sig, int value);
+
+#endif

@@ -1,0 +1,36 @@
+#ifndef CBERTH_TLS_H
+#define CBERTH_TLS_H
+
+/* TLS termination through OpenSSL: server contexts with berth's defaults,
+ * SNI, non-blocking sessions. */
+
+typedef struct ssl_ctx_st cberth_tls_context;
+typedef struct ssl_st cberth_tls;
+
+/* A server context with berth's defaults: TLS 1.2+ (1.3+ when min_version is
+   13), forward-secret AEAD ciphers only, server cipher preference, no
+   compression, no renegotiation, session tickets, ALPN http/1.1. Loads the
+   certificate chain and key and checks they match. NULL with `error` filled. */
+cberth_tls_context *cberth_tls_context_new(const char *cert, const char *key, int min_version, char *error, int error_size);
+void cberth_tls_context_free(cberth_tls_context *ctx);
+/* SNI: `pick(name, arg)` returns the context for a server name, or NULL to keep the default. */
+typedef cberth_tls_context *(*cberth_tls_sni_picker)(const char *name, void *arg);
+void cberth_tls_context_set_sni(cberth_tls_context *ctx, cberth_tls_sni_picker pick, void *arg);
+
+/* Results of the calls below: > 0 bytes moved; 0 clean close; then: */
+#define CBERTH_TLS_WANT_READ (-1)
+#define CBERTH_TLS_WANT_WRITE (-2)
+#define CBERTH_TLS_ERROR (-3)
+cberth_tls *cberth_tls_new(cberth_tls_context *ctx, int fd);
+void cberth_tls_free(cberth_tls *tls);
+/* 1 when the handshake is complete, else a CBERTH_TLS_* code. */
+int cberth_tls_handshake(cberth_tls *tls);
+int cberth_tls_read(cberth_tls *tls, void *buf, int count);
+int cberth_tls_write(cberth_tls *tls, const void *buf, int count);
+/* Bytes already decrypted and waiting inside OpenSSL. */
+int cberth_tls_pending(cberth_tls *tls);
+void cberth_tls_shutdown(cberth_tls *tls);
+/* "TLSv1.3" etc. */
+const char *cberth_tls_version(cberth_tls *tls);
+
+#endif

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Instructions per proxied request, counted by callgrind (repeatable on this
+# noisy VM, unlike wall time): berth serve with one worker in front of an nginx
+# backend, keep-alive GETs from one Python client. Two runs under valgrind, one
+# with 200 warm-up requests and one with 200 + N; the difference over N is the
+# cost of one request (start-up, warm-up and exit cancel out).
+#
+#   bash scripts/bench-callgrind.sh [--berth PATH] [--requests N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BERTH=.build/release/berth N=10000
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --berth) BERTH=$2; shift 2 ;;
+    --requests) N=$2; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind) >/dev/null
+[[ -x /usr/sbin/nginx ]] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null
+
+W=$(mktemp -d /tmp/berth-cg.XXXXXX); chmod 755 "$W"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+BACK=18190 FRONT=18191
+mkdir -p "$W/www"
+printf 'Hello world!\n' >"$W/www/index.html"
+cat >"$W/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $W/nginx.pid; error_log $W/nginx.err;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$BACK; root $W/www; location / { try_files /index.html =404; } } }
+CONF
+/usr/sbin/nginx -c "$W/nginx.conf" & pids+=($!)
+cat >"$W/proxy.conf" <<CONF
+listen 127.0.0.1:$FRONT
+workers 1
+app hello {
+    path /
+    upstream 127.0.0.1:$BACK
+}
+CONF
+# valgrind 3.19 cannot read the DWARF 5 Swift emits: count a copy without it.
+cp "$BERTH" "$W/berth"
+strip --strip-debug "$W/berth"
+
+# Instructions of one serve that answered 200 + $1 requests.
+run() {
+  rm -f "$W"/cg.out
+  valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$W/berth" serve --config "$W/proxy.conf" \
+    --state-dir "$W/state" >"$W/serve.out" 2>"$W/serve.err" &
+  local vg=$!
+  python3 - "$FRONT" "$1" <<'PY' || { kill "$vg"; exit 1; }
+import http.client, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(600):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        c.request("GET", "/"); c.getresponse().read(); break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("berth did not answer")
+for _ in range(199 + n):
+    c.request("GET", "/"); r = c.getresponse()
+    if r.status != 200 or r.read() != b"Hello world!\n": sys.exit("bad answer %d" % r.status)
+c.close()
+PY
+  kill -TERM "$vg"
+  wait "$vg" || true
+  grep -E '^summary:' "$W/cg.out" | awk '{print $2}'
+}
+base=$(run 0)
+full=$(run "$N")
+echo "berth $("$BERTH" --version): $N keep-alive requests: $((full - base)) instructions, $(((full - base) / N)) per request (serve with 200 requests: $base)"
