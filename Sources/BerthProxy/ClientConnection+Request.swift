@@ -8,7 +8,7 @@ extension ClientConnection {
     /// Parses and starts requests while whole heads are buffered. Pipelined
     /// requests are taken one at a time; a full output buffer pauses them.
     func processHeads() {
-        while phase == .head {
+        while case .head(let wait) = phase {
             if inBuf.isEmpty {
                 if clientEOF { close(); return }
                 updateClientInterest()
@@ -18,15 +18,12 @@ extension ClientConnection {
                 updateClientInterest()  // wait for the client to read its responses
                 return
             }
-            if betweenRequests {
-                betweenRequests = false
-                deadline = now + worker.settings.headerTimeout
-            }
-            if !headStarted {
+            if wait != .started {
+                if wait == .idle { deadline = now + worker.settings.headerTimeout }
                 // Reset here, not when the last exchange started: by now no copy
                 // of the old head is alive, so its arrays are reused in place.
                 parser.reset()
-                headStarted = true
+                phase = .head(.started)
             }
             switch inBuf.withReadableBytes({ parser.parse($0) }) {
             case .needMore:
@@ -46,11 +43,11 @@ extension ClientConnection {
         }
     }
 
-    private func startExchange(headLength: Int) {
+    /// `arrived` is when a held request first came (else now).
+    private func startExchange(headLength: Int, arrived: Double? = nil) {
         let settings = worker.settings
         ex = Exchange()
-        ex.start = heldSince ?? now
-        heldSince = nil
+        ex.start = arrived ?? now
         ex.bytesIn = headLength
         let head = parser.head
         ex.method = head.method
@@ -88,7 +85,7 @@ extension ClientConnection {
         }
         guard let pool = worker.choosePool(route) else {
             if route.holdsWhileStarting && now < ex.start + settings.startTimeout {
-                hold(headLength: headLength)
+                hold(.parsed(headLength: headLength))
                 return
             }
             // No server, or none healthy: tell the client when to come back.
@@ -141,11 +138,8 @@ extension ClientConnection {
     /// Parks the parsed request (its head stays in `inBuf`, or, once
     /// rewritten for an upstream, in `upOut`) until its app has a server or
     /// `timeouts { start }` passes; the worker retries it.
-    private func hold(headLength: Int, afterRewrite: Bool = false) {
-        phase = .held
-        heldHeadLength = headLength
-        heldAfterRewrite = afterRewrite
-        heldSince = ex.start
+    func hold(_ form: HeldRequest.Form) {
+        phase = .held(HeldRequest(since: ex.start, form: form))
         deadline = ex.start + worker.settings.startTimeout
         updateClientInterest()
         worker.held.append(self)
@@ -154,8 +148,9 @@ extension ClientConnection {
     /// Tries a held request again (its app may have a server now); one
     /// still without a server is held again (and re-listed by `hold`).
     func retryHeld() {
-        guard phase == .held else { return }
-        if heldAfterRewrite {
+        guard case .held(let held) = phase else { return }
+        switch held.form {
+        case .rewritten:
             // The app's route in the newest table (new placements), else the one it had.
             let current = ex.route.flatMap { old in worker.table.routes.first { $0.name == old.name } } ?? ex.route
             guard let route = current, let pool = worker.choosePool(route) else {
@@ -164,28 +159,24 @@ extension ClientConnection {
             }
             ex.route = route
             phase = .exchange
-            heldAfterRewrite = false
-            heldSince = nil
             ex.failedServer = nil
             if attach(pool) { pumpRequest() }
-            return
+        case .parsed(let headLength):
+            phase = .head(.started)
+            startExchange(headLength: headLength, arrived: held.since)
         }
-        phase = .head
-        startExchange(headLength: heldHeadLength)
     }
 
     /// The hold timed out: 503, as when nothing is starting.
     func giveUpHolding() {
-        if heldAfterRewrite {
-            heldAfterRewrite = false
-            heldSince = nil
+        guard case .held(let held) = phase else { return }
+        guard case .parsed(let headLength) = held.form else {
             phase = .exchange
             respondLocal(503, close: true, extraHeaders: "Retry-After: 5\r\n")
             return
         }
-        phase = .head
-        heldSince = nil
-        inBuf.consume(heldHeadLength)
+        phase = .head(.started)
+        inBuf.consume(headLength)
         let hasBody = parser.head.framing != .none
         respondLocal(503, close: hasBody || !ex.keepAlive, extraHeaders: "Retry-After: 5\r\n")
     }
@@ -203,7 +194,7 @@ extension ClientConnection {
         pool.active += 1
         ex.attempts += 1
         deadline = now + (up.connecting ? worker.settings.connectTimeout : worker.settings.upstreamTimeout)
-        up.watcher.set(read: !up.connecting, write: up.connecting)
+        up.transport.set(read: !up.connecting, write: up.connecting)
         return true
     }
 
@@ -279,14 +270,14 @@ extension ClientConnection {
     func flushUpstream() {
         guard let up = upstream, !up.connecting else { return }
         if upOut.isEmpty {
-            up.watcher.set(write: false)
+            up.transport.set(write: false)
             return
         }
-        switch Socket.write(up.fd, from: upOut) {
+        switch up.transport.write(from: upOut) {
         case .wrote:
-            up.watcher.set(write: !upOut.isEmpty)
+            up.transport.set(write: !upOut.isEmpty)
         case .wouldBlock:
-            up.watcher.set(write: true)
+            up.transport.set(write: true)
         case .failed(let e):
             upstreamFailed("write: \(e)")
         }
@@ -324,7 +315,7 @@ extension ClientConnection {
             // A container app's replica went away (restarting): wait for the
             // control plane to route a new one rather than fail.
             upOut.rewind(to: 0)
-            hold(headLength: 0, afterRewrite: true)
+            hold(.rewritten)
             return false
         }
         respondLocal(502, close: !ex.requestDone)
@@ -341,12 +332,12 @@ extension ClientConnection {
     /// Asked to drain: an idle connection closes now, a busy one after its answer.
     func drainRequested() {
         switch phase {
-        case .head where !headStarted:
+        case .head(.fresh), .head(.idle):
             // A request may already be in the socket: answer it (with
             // Connection: close), else close now.
             if tls.map({ !$0.established }) ?? false {
                 close()  // still shaking hands: nothing to answer
-            } else if case .bytes(let n) = tls?.read(into: inBuf) ?? Socket.read(fd, into: inBuf), n > 0 {
+            } else if case .bytes(let n) = tls?.read(into: inBuf) ?? transport.read(into: inBuf), n > 0 {
                 processHeads()
             } else {
                 close()
@@ -364,9 +355,7 @@ extension ClientConnection {
             beginClose()
             return
         }
-        phase = .head
-        headStarted = false
-        betweenRequests = true
+        phase = .head(.idle)
         deadline = now + worker.settings.idleTimeout
     }
 }

@@ -5,14 +5,14 @@ extension ClientConnection {
     func upstreamReady(readable: Bool, writable: Bool) {
         guard let up = upstream else { return }
         if up.connecting {
-            let err = Socket.pendingError(up.fd)
+            let err = up.transport.pendingError()
             if err != 0 {
                 if attach(afterConnectFailureOf: up.pool.server, err) { pumpRequest() }
                 return
             }
             up.connecting = false
             deadline = now + worker.settings.upstreamTimeout
-            up.watcher.set(read: true, write: true)
+            up.transport.set(read: true, write: true)
         }
         if writable {
             flushUpstream()
@@ -21,7 +21,7 @@ extension ClientConnection {
             if !ex.requestDone { pumpRequest() }
         }
         if readable, let up = upstream {
-            switch Socket.read(up.fd, into: up.inBuf) {
+            switch up.transport.read(into: up.inBuf) {
             case .bytes(let n):
                 if n == 0 { pauseUpstreamIfFull(); return }
             case .eof:
@@ -71,7 +71,7 @@ extension ClientConnection {
 
     private func pauseUpstreamIfFull() {
         guard let up = upstream else { return }
-        up.watcher.set(read: up.inBuf.freeBytes > 0 && !up.eof)
+        up.transport.set(read: up.inBuf.freeBytes > 0 && !up.eof)
     }
 
     /// Parses the response head, then relays body bytes while the client's
@@ -86,7 +86,7 @@ extension ClientConnection {
                     return
                 }
                 if up.inBuf.freeBytes == 0 { up.inBuf.ensureCapacity(responseParser.maxHeadSize + 1) }
-                up.watcher.set(read: true)
+                up.transport.set(read: true)
                 flushClient()  // a relayed 100 Continue may be waiting
                 return
             case .error(let e):
@@ -106,7 +106,7 @@ extension ClientConnection {
         if ex.responseDone {
             finishExchange()
         } else {
-            up.watcher.set(read: !up.eof && up.inBuf.freeBytes > 0 && outBuf.readableBytes < outBuf.capacity)
+            up.transport.set(read: !up.eof && up.inBuf.freeBytes > 0 && outBuf.readableBytes < outBuf.capacity)
         }
     }
 

@@ -42,7 +42,7 @@ extension ClientConnection {
             if outBuf.isEmpty { abort() } else { beginClose() }
             return
         }
-        up.watcher.set(read: !up.eof && up.inBuf.freeBytes > 0 && outBuf.readableBytes < outBuf.capacity,
+        up.transport.set(read: !up.eof && up.inBuf.freeBytes > 0 && outBuf.readableBytes < outBuf.capacity,
                        write: !upOut.isEmpty)
         updateClientInterest()
     }

@@ -4,25 +4,56 @@ import BerthHTTP
 /// one at a time in arrival order (pipelined ones wait in `inBuf`), and every
 /// buffer is bounded: a side whose destination buffer is full stops being read.
 final class ClientConnection: IOEventHandler {
-    enum Phase {
+    /// Where the connection is; each case carries what only it needs.
+    enum Phase: Equatable {
         /// Waiting for or parsing a request head.
-        case head
+        case head(HeadWait)
         /// A container app's request waits for a server (its app is starting, or
         /// its only replica refused while restarting); the worker retries it.
-        case held
+        case held(HeldRequest)
         /// A request is with an upstream.
         case exchange
         /// Bytes flow both ways after a 101.
         case tunnel
-        /// Flushing the last response, then reading and discarding until close.
-        case closing
+        /// Flushing the last response; `lingering` once FIN is sent and the
+        /// input is read and discarded until the client closes.
+        case closing(lingering: Bool)
         case closed
+
+        var isHead: Bool {
+            if case .head = self { return true }
+            return false
+        }
+    }
+
+    /// What a connection reading heads is waiting for.
+    enum HeadWait: Equatable {
+        /// A new connection that has sent nothing (the header timeout; expiry is silent).
+        case fresh
+        /// Between keep-alive requests (the idle timeout; expiry is silent).
+        case idle
+        /// Some bytes of a head arrived (a timeout is a 408).
+        case started
+    }
+
+    /// A request parked until its app has a server.
+    struct HeldRequest: Equatable {
+        /// When the request arrived (the hold ends `timeouts { start }` after).
+        var since: Double
+        var form: Form
+
+        enum Form: Equatable {
+            /// Parsed, not rewritten: its head (this long) is still in `inBuf`.
+            case parsed(headLength: Int)
+            /// Rewritten for an upstream whose connect failed: `upOut` holds it.
+            case rewritten
+        }
     }
 
     unowned(unsafe) let worker: Worker
-    let fd: Int32
     let peer: [UInt8]
-    private(set) var watcher: IOWatcher!
+    /// The client's wire: a socket, or (tests) memory.
+    private(set) var transport: Transport!
     let inBuf: ByteBuffer
     let outBuf: ByteBuffer
     let upOut: ByteBuffer
@@ -30,29 +61,18 @@ final class ClientConnection: IOEventHandler {
     var responseParser = ResponseHeadParser()
     var requestDecoder = ChunkedDecoder()
     var responseDecoder = ChunkedDecoder()
-    var phase: Phase = .head
+    var phase: Phase = .head(.fresh)
     var ex = Exchange()
     var upstream: UpstreamConnection?
     var upstreamPool: UpstreamPool?
     var deadline = 0.0
     var registryIndex = -1
     var clientEOF = false
-    /// Waiting between keep-alive requests (the idle timeout applies, and expiry is silent).
-    var betweenRequests = false
-    /// Some bytes of the current head have arrived (a timeout is then a 408).
-    var headStarted = false
-    var shutdownSent = false
-    /// While `.held`: the held head's length and when the request arrived.
-    var heldHeadLength = 0
-    var heldSince: Double?
-    /// Held after its head was rewritten for an upstream (its connect failed):
-    /// `upOut` holds the request, `inBuf` no longer has the head.
-    var heldAfterRewrite = false
     /// Set for a connection that came in on a TLS listener.
     let tls: TLSSession?
 
-    init(fd: Int32, peer: [UInt8], worker: Worker, tls: TLSSession? = nil) {
-        self.fd = fd
+    /// `transport` makes the wire, given this connection to tell of readiness.
+    init(peer: [UInt8], worker: Worker, tls: TLSSession? = nil, transport: (IOEventHandler) -> Transport) {
         self.tls = tls
         self.peer = peer
         self.worker = worker
@@ -61,14 +81,14 @@ final class ClientConnection: IOEventHandler {
         outBuf = ByteBuffer(capacity: size)
         upOut = ByteBuffer(capacity: size)
         parser = RequestHeadParser(maxHeadSize: worker.settings.maxHeadSize)
-        watcher = IOWatcher(loop: worker.loop, fd: fd, handler: self)
+        self.transport = transport(self)
     }
 
     var now: Double { worker.loop.now }
 
     func start() {
         deadline = now + worker.settings.headerTimeout
-        watcher.set(read: true)
+        transport.set(read: true)
     }
 
     // MARK: - readiness
@@ -91,12 +111,12 @@ final class ClientConnection: IOEventHandler {
     private func continueHandshake(_ tls: TLSSession) {
         switch tls.handshake() {
         case .done:
-            watcher.set(read: true, write: false)
+            transport.set(read: true, write: false)
             readClient()
         case .wantRead:
-            watcher.set(read: true, write: false)
+            transport.set(read: true, write: false)
         case .wantWrite:
-            watcher.set(read: false, write: true)
+            transport.set(read: false, write: true)
         case .failed:
             worker.logger.debug("TLS handshake failed", metadata: ["client": "\(String(decoding: peer, as: UTF8.self))"])
             close()
@@ -104,7 +124,7 @@ final class ClientConnection: IOEventHandler {
     }
 
     private func readClient() {
-        let result = tls?.read(into: inBuf) ?? Socket.read(fd, into: inBuf)
+        let result = tls?.read(into: inBuf) ?? transport.read(into: inBuf)
         switch result {
         case .bytes(let n):
             if n == 0 { updateClientInterest(); return }
@@ -164,38 +184,38 @@ final class ClientConnection: IOEventHandler {
             read = read && outBuf.readableBytes < outBuf.capacity
         case .exchange, .tunnel:
             read = read && inBuf.freeBytes > 0
-        case .closing:
-            read = read && shutdownSent
+        case .closing(let lingering):
+            read = read && lingering
         case .held, .closed:
             read = false
         }
         guard let tls else {
-            watcher.set(read: read, write: !outBuf.isEmpty)
+            transport.set(read: read, write: !outBuf.isEmpty)
             return
         }
-        watcher.set(read: read, write: !outBuf.isEmpty || tls.wantsWrite)
+        transport.set(read: read, write: !outBuf.isEmpty || tls.wantsWrite)
         // Records OpenSSL already decrypted will not make the socket readable again.
-        if read && tls.pending { watcher.feedRead() }
+        if read && tls.pending { transport.feedRead() }
     }
 
     // MARK: - writing to the client
 
     func flushClient() {
         guard !outBuf.isEmpty else {
-            watcher.set(write: false)
+            transport.set(write: false)
             return
         }
-        switch tls?.write(from: outBuf) ?? Socket.write(fd, from: outBuf) {
+        switch tls?.write(from: outBuf) ?? transport.write(from: outBuf) {
         case .wrote(let n):
             ex.bytesOut += n
             if outBuf.isEmpty {
                 outBuf.clear()
-                watcher.set(write: false)
+                transport.set(write: false)
             } else {
-                watcher.set(write: true)
+                transport.set(write: true)
             }
         case .wouldBlock:
-            watcher.set(write: true)
+            transport.set(write: true)
         case .failed:
             abort()
         }
@@ -205,12 +225,10 @@ final class ClientConnection: IOEventHandler {
 
     func deadlinePassed() {
         switch phase {
-        case .head:
-            if headStarted && !betweenRequests {
-                respondLocal(408, close: true)
-            } else {
-                close()
-            }
+        case .head(.started):
+            respondLocal(408, close: true)
+        case .head(.fresh), .head(.idle):
+            close()
         case .exchange:
             if !ex.responseStarted {
                 worker.logger.debug("upstream timeout", metadata: ["upstream": "\(upstreamPool?.server.name ?? "-")"])
@@ -233,20 +251,20 @@ final class ClientConnection: IOEventHandler {
     /// Sends what is buffered, then half-closes and discards input until the
     /// client closes (so a pending request body can't turn our close into a reset).
     func beginClose() {
-        phase = .closing
+        phase = .closing(lingering: false)
         deadline = now + worker.settings.lingerTimeout
         dropUpstream()
         flushClient()
-        if phase == .closing { finishClosing() }
+        if case .closing = phase { finishClosing() }
     }
 
     private func finishClosing() {
         guard outBuf.isEmpty else { updateClientInterest(); return }
         if clientEOF { close(); return }
-        if !shutdownSent {
-            shutdownSent = true
+        if phase == .closing(lingering: false) {
+            phase = .closing(lingering: true)
             tls?.shutdown()
-            Socket.shutdownWrite(fd)
+            transport.shutdownWrite()
         }
         inBuf.clear()
         updateClientInterest()
@@ -262,12 +280,12 @@ final class ClientConnection: IOEventHandler {
         guard phase != .closed else { return }
         // Never leave an upstream pointing at a closed client (or counted busy).
         if upstream != nil || upstreamPool != nil { dropUpstream() }
+        let notified = phase == .closing(lingering: true)
         phase = .closed
-        watcher.stop()
         // close_notify (once; best effort on a non-blocking socket): OpenSSL
         // drops a session whose connection ends without one from its cache.
-        if let tls, !shutdownSent { tls.shutdown() }
-        Socket.close(fd)
+        if let tls, !notified { tls.shutdown() }
+        transport.close()
         worker.forget(self)
     }
 

@@ -2,7 +2,8 @@ import BerthHTTP
 
 /// Writes the request head berth sends upstream: origin-form target with the
 /// route's prefix stripped, hop-by-hop fields removed, X-Forwarded-* and
-/// X-Request-Id added. Header lines that pass through are copied byte for byte.
+/// X-Request-Id added, one Content-Length made from the parsed framing.
+/// Other header lines that pass through are copied byte for byte.
 enum RequestRewriter {
     struct Context {
         var clientAddress: [UInt8]
@@ -29,7 +30,7 @@ enum RequestRewriter {
         for h in head.headers {
             switch h.kind {
             case .connection, .keepAlive, .proxyConnection, .transferEncoding, .trailer,
-                 .xForwardedProto, .xForwardedHost, .xForwardedPrefix:
+                 .xForwardedProto, .xForwardedHost, .xForwardedPrefix, .contentLength:
                 continue
             case .upgrade:
                 if !head.isUpgrade { continue }
@@ -61,6 +62,14 @@ enum RequestRewriter {
         } else if host == nil {
             out.append("Host: ")
             out.append(context.upstreamName)
+            out.append("\r\n")
+        }
+        // Exactly one Content-Length, whatever agreeing forms came in (two
+        // identical lines, `5, 5`): RFC 9112 §6.3 lets a recipient accept
+        // agreeing values only if it then sends one.
+        if head.semantics.contentLength >= 0 && !context.chunked {
+            out.append("Content-Length: ")
+            out.appendDecimal(head.semantics.contentLength)
             out.append("\r\n")
         }
         if context.chunked { out.append("Transfer-Encoding: chunked\r\n") }

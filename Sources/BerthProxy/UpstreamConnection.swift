@@ -4,11 +4,11 @@ import BerthHTTP
 /// it, readiness events go to that client; while idle in its pool, any byte
 /// or EOF from the server means it is no longer usable and it is closed.
 final class UpstreamConnection: IOEventHandler {
-    let fd: Int32
     /// Strong: a reload may drop the pool from its worker while this connection finishes.
     let pool: UpstreamPool
     unowned(unsafe) let worker: Worker
-    private(set) var watcher: IOWatcher!
+    /// The upstream's wire: a socket, or (tests) memory.
+    private(set) var transport: Transport!
     let inBuf: ByteBuffer
     var connecting: Bool
     /// True once the connection has served a request (so a failure may be a stale keep-alive).
@@ -17,15 +17,16 @@ final class UpstreamConnection: IOEventHandler {
     var closed = false
     var idleSince = 0.0
     /// The client whose exchange owns this connection; nil while pooled.
-    unowned(unsafe) var owner: ClientConnection?
+    /// Strong, so it can never dangle: the pair is released when the exchange
+    /// lets go of it (`park`, `close`), which every way a client closes does.
+    var owner: ClientConnection?
 
-    init(fd: Int32, connecting: Bool, pool: UpstreamPool, worker: Worker) {
-        self.fd = fd
+    init(connecting: Bool, pool: UpstreamPool, worker: Worker, transport: (IOEventHandler) -> Transport) {
         self.connecting = connecting
         self.pool = pool
         self.worker = worker
         inBuf = ByteBuffer(capacity: worker.settings.bufferSize)
-        watcher = IOWatcher(loop: worker.loop, fd: fd, handler: self)
+        self.transport = transport(self)
     }
 
     func ioReady(readable: Bool, writable: Bool) {
@@ -41,15 +42,14 @@ final class UpstreamConnection: IOEventHandler {
     /// Parks the connection in its pool, watching for the server closing it.
     func park() {
         owner = nil
-        watcher.set(read: true, write: false)
+        transport.set(read: true, write: false)
     }
 
     func close() {
         guard !closed else { return }
         closed = true
         owner = nil
-        watcher.stop()
-        Socket.close(fd)
+        transport.close()
         worker.upstreamClosed()
         worker.retire(self)
     }

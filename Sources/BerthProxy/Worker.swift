@@ -34,6 +34,10 @@ final class Worker: @unchecked Sendable {
     private var graveyard: [AnyObject] = []
     /// Requests waiting for a starting app (retried on every table update and sweep).
     var held: [ClientConnection] = []
+    /// Opens upstream connections instead of sockets (tests: in memory); nil
+    /// for the real network. Gets the server, returns how to make the
+    /// connection's transport, or nil when the server refuses.
+    var dialer: ((UpstreamServer) -> ((IOEventHandler) -> Transport)?)?
     /// Servers the control plane waits on to be idle: watch id → the
     /// watch and the servers still busy here.
     private var idleWatches: [Int: (watch: IdleWatch, busy: Set<Int>)] = [:]
@@ -102,7 +106,7 @@ final class Worker: @unchecked Sendable {
 
     /// Swaps in a reloaded table: requests already started keep their route
     /// (and pool); the next request on every connection uses the new one.
-    private func apply(_ u: TableUpdate) {
+    func apply(_ u: TableUpdate) {
         table = u.table
         settings = u.settings
         tls = u.tls
@@ -174,7 +178,13 @@ final class Worker: @unchecked Sendable {
     var canAccept: Bool { clients.count < settings.connectionsPerWorker && !draining }
 
     func adopt(fd: Int32, peer: [UInt8], tls session: TLSSession? = nil) {
-        let c = ClientConnection(fd: fd, peer: peer, worker: self, tls: session)
+        let loop = self.loop
+        adopt(peer: peer, tls: session) { SocketTransport(fd: fd, loop: loop, handler: $0) }
+    }
+
+    /// A client on any transport (tests adopt in-memory ones).
+    func adopt(peer: [UInt8], tls session: TLSSession? = nil, transport: (IOEventHandler) -> Transport) {
+        let c = ClientConnection(peer: peer, worker: self, tls: session, transport: transport)
         c.registryIndex = clients.count
         clients.append(c)
         if !canAccept && !acceptPaused {
@@ -208,7 +218,7 @@ final class Worker: @unchecked Sendable {
 
     /// Fires the deadlines that passed: timeouts are checked ten times a
     /// second instead of one timer per connection per request.
-    private func sweep() {
+    func sweep() {
         let now = loop.now
         var i = 0
         while i < clients.count {
@@ -284,9 +294,17 @@ final class Worker: @unchecked Sendable {
     /// A connection to `pool`'s server: an idle pooled one, else a new one.
     func connect(_ pool: UpstreamPool) -> UpstreamConnection? {
         if let c = pool.take() { return c }
+        if let dial = dialer {
+            guard let make = dial(pool.server) else { return nil }
+            upstreamConnections += 1
+            return UpstreamConnection(connecting: false, pool: pool, worker: self, transport: make)
+        }
         guard let (fd, inProgress) = Socket.connect(pool.server.address, in: pool.server.netns) else { return nil }
         upstreamConnections += 1
-        return UpstreamConnection(fd: fd, connecting: inProgress, pool: pool, worker: self)
+        let loop = self.loop
+        return UpstreamConnection(connecting: inProgress, pool: pool, worker: self) {
+            SocketTransport(fd: fd, loop: loop, handler: $0)
+        }
     }
 
     func upstreamClosed() { upstreamConnections -= 1 }

@@ -105,9 +105,9 @@ struct HTTPResponse {
 }
 
 /// A blocking TCP client with a receive timeout, for byte-exact requests.
-final class RawClient {
+final class RawClient: ResponseReading {
     let fd: Int32
-    private var buffer: [UInt8] = []
+    var buffer: [UInt8] = []
 
     init(port: Int, timeout: Double = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -137,21 +137,32 @@ final class RawClient {
     }
 
     /// Reads more bytes into the buffer; false on EOF, error or timeout.
-    private func fill() -> Bool {
+    func fill() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n <= 0 { return false }
         buffer += chunk[0..<n]
         return true
     }
+}
 
-    private func take(_ n: Int) -> [UInt8] {
+/// Reading HTTP responses off a byte source (a socket, or an in-memory
+/// pipe): delimited as HTTP/1.1 says.
+protocol ResponseReading: AnyObject {
+    /// Bytes received and not yet parsed.
+    var buffer: [UInt8] { get set }
+    /// Gets more bytes into `buffer`; false when none will come.
+    func fill() -> Bool
+}
+
+extension ResponseReading {
+    func take(_ n: Int) -> [UInt8] {
         let out = Array(buffer[0..<n])
         buffer.removeFirst(n)
         return out
     }
 
-    private func line() throws -> String {
+    func line() throws -> String {
         while true {
             if let i = buffer.firstIndex(of: 0x0A) {
                 let l = take(i + 1)
@@ -161,7 +172,7 @@ final class RawClient {
         }
     }
 
-    private func exactly(_ n: Int) throws -> [UInt8] {
+    func exactly(_ n: Int) throws -> [UInt8] {
         while buffer.count < n {
             if !fill() { throw TestError("connection closed after \(buffer.count) of \(n) bytes") }
         }
