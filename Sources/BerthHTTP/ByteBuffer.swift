@@ -2,21 +2,69 @@
 import Glibc
 #endif
 
-/// A growable byte buffer with separate read and write positions, so one
-/// allocation serves a connection's whole life. It owns its memory; the raw
-/// pointer never leaves this type except inside `with…` closures.
+/// A growable byte buffer with separate read and write positions. It owns
+/// its memory; the raw pointer never leaves this type except inside `with…`
+/// closures. A buffer made with a `BufferPool` holds no memory until bytes
+/// are written, and `release()` gives its block back once it is empty, so an
+/// idle connection costs no buffer; a buffer that had to grow past the
+/// pool's block owns its memory from then on.
 public final class ByteBuffer {
     public private(set) var capacity: Int
-    private var storage: UnsafeMutableRawPointer
+    /// nil while released (nothing buffered, no memory held).
+    private var storage: UnsafeMutableRawPointer?
+    /// Where the storage came from, while it is a pool block.
+    private let pool: BufferPool?
+    private var pooled = false
     public private(set) var readerIndex = 0
     public private(set) var writerIndex = 0
 
     public init(capacity: Int) {
         self.capacity = max(capacity, 16)
+        pool = nil
         storage = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
     }
 
-    deinit { storage.deallocate() }
+    /// A buffer of the pool's block size that borrows a block only while it holds bytes.
+    public init(pool: BufferPool) {
+        self.pool = pool
+        capacity = pool.blockSize
+        storage = nil
+    }
+
+    deinit {
+        guard let storage else { return }
+        if pooled { pool!.give(storage) } else { storage.deallocate() }
+    }
+
+    /// Holds memory now (a pooled buffer holds none while released).
+    public var holdsMemory: Bool { storage != nil }
+
+    /// The storage, borrowed from the pool first if the buffer was released.
+    @inline(__always)
+    private var bytes: UnsafeMutableRawPointer {
+        if let storage { return storage }
+        return borrow()
+    }
+
+    private func borrow() -> UnsafeMutableRawPointer {
+        let b = pool!.take()
+        storage = b
+        pooled = true
+        capacity = pool!.blockSize
+        return b
+    }
+
+    /// Gives a pool block back when nothing is buffered (a no-op otherwise,
+    /// and for buffers that own their memory).
+    @inline(__always)
+    public func release() {
+        guard pooled, readerIndex == writerIndex, let storage else { return }
+        readerIndex = 0
+        writerIndex = 0
+        self.storage = nil
+        pooled = false
+        pool!.give(storage)
+    }
 
     @inlinable public var readableBytes: Int { writerIndex - readerIndex }
     @inlinable public var isEmpty: Bool { writerIndex == readerIndex }
@@ -41,7 +89,7 @@ public final class ByteBuffer {
     public func compact() {
         guard readerIndex > 0 else { return }
         let n = readableBytes
-        if n > 0 { memmove(storage, storage + readerIndex, n) }
+        if n > 0, let storage { memmove(storage, storage + readerIndex, n) }
         readerIndex = 0
         writerIndex = n
     }
@@ -54,9 +102,12 @@ public final class ByteBuffer {
         var newCapacity = capacity
         while newCapacity - writerIndex < count { newCapacity *= 2 }
         let fresh = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-        if writerIndex > 0 { fresh.copyMemory(from: storage, byteCount: writerIndex) }
-        storage.deallocate()
+        if let storage {
+            if writerIndex > 0 { fresh.copyMemory(from: storage, byteCount: writerIndex) }
+            if pooled { pool!.give(storage) } else { storage.deallocate() }
+        }
         storage = fresh
+        pooled = false  // grown: owned from now on
         capacity = newCapacity
     }
 
@@ -68,7 +119,7 @@ public final class ByteBuffer {
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         reserve(bytes.count)
-        (storage + writerIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        (self.bytes + writerIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         writerIndex += bytes.count
     }
 
@@ -88,7 +139,7 @@ public final class ByteBuffer {
 
     public func append(byte: UInt8) {
         reserve(1)
-        storage.storeBytes(of: byte, toByteOffset: writerIndex, as: UInt8.self)
+        bytes.storeBytes(of: byte, toByteOffset: writerIndex, as: UInt8.self)
         writerIndex += 1
     }
 
@@ -99,7 +150,7 @@ public final class ByteBuffer {
         var digits = 1
         var t = v
         while t >= 10 { t /= 10; digits += 1 }
-        let p = storage + writerIndex
+        let p = bytes + writerIndex
         var i = digits + (value < 0 ? 1 : 0)
         let total = i
         repeat {
@@ -116,7 +167,7 @@ public final class ByteBuffer {
         let significant = value == 0 ? 1 : (67 - value.leadingZeroBitCount) / 4
         let digits = max(significant, minimumDigits)
         reserve(digits)
-        let p = storage + writerIndex
+        let p = bytes + writerIndex
         var v = value
         for i in stride(from: digits - 1, through: 0, by: -1) {
             let d = UInt8(truncatingIfNeeded: v & 0xF)
@@ -129,8 +180,9 @@ public final class ByteBuffer {
     /// Appends the first `count` readable bytes of `other` without consuming them.
     public func append(from other: ByteBuffer, count: Int) {
         precondition(count <= other.readableBytes)
+        guard count > 0 else { return }
         reserve(count)
-        (storage + writerIndex).copyMemory(from: other.storage + other.readerIndex, byteCount: count)
+        (bytes + writerIndex).copyMemory(from: other.bytes + other.readerIndex, byteCount: count)
         writerIndex += count
     }
 
@@ -139,17 +191,18 @@ public final class ByteBuffer {
         precondition(offset >= 0 && offset + count <= other.readableBytes)
         guard count > 0 else { return }
         reserve(count)
-        (storage + writerIndex).copyMemory(from: other.storage + other.readerIndex + offset, byteCount: count)
+        (bytes + writerIndex).copyMemory(from: other.bytes + other.readerIndex + offset, byteCount: count)
         writerIndex += count
     }
 
     public func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeRawBufferPointer(start: storage + readerIndex, count: readableBytes))
+        guard let storage else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: storage + readerIndex, count: readableBytes))
     }
 
     /// Lets `body` fill the writable tail; it returns how many bytes it wrote.
     public func withWritableBytes(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows -> Int {
-        let n = try body(UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: writableBytes))
+        let n = try body(UnsafeMutableRawBufferPointer(start: bytes + writerIndex, count: writableBytes))
         if n > 0 {
             precondition(n <= writableBytes)
             writerIndex += n

@@ -9,6 +9,12 @@ public struct RequestHeadParser: Sendable {
     private var lines = LineScanner()
     private var sawRequestLine = false
 
+    /// Drops the parsed head's arrays (an idle connection keeps no memory
+    /// for a head it may never get); the next parse allocates again.
+    public mutating func releaseMemory() {
+        head = RequestHead()
+    }
+
     public init(maxHeadSize: Int = 32 * 1024, maxHeaders: Int = 128) {
         self.maxHeadSize = maxHeadSize
         self.maxHeaders = maxHeaders

@@ -7,6 +7,12 @@ public struct ResponseHeadParser: Sendable {
     private var lines = LineScanner()
     private var sawStatusLine = false
 
+    /// Drops the parsed head's arrays (an idle connection keeps no memory
+    /// for a head it may never get); the next parse allocates again.
+    public mutating func releaseMemory() {
+        head = ResponseHead()
+    }
+
     public init(maxHeadSize: Int = 64 * 1024, maxHeaders: Int = 256) {
         self.maxHeadSize = maxHeadSize
         self.maxHeaders = maxHeaders

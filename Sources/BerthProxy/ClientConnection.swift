@@ -76,10 +76,11 @@ final class ClientConnection: IOEventHandler {
         self.tls = tls
         self.peer = peer
         self.worker = worker
-        let size = worker.settings.bufferSize
-        inBuf = ByteBuffer(capacity: min(size, worker.settings.maxHeadSize + 1))
-        outBuf = ByteBuffer(capacity: size)
-        upOut = ByteBuffer(capacity: size)
+        // Borrowed from the worker's pool while they hold bytes: an idle
+        // connection holds none.
+        inBuf = ByteBuffer(pool: worker.buffers)
+        outBuf = ByteBuffer(pool: worker.buffers)
+        upOut = ByteBuffer(pool: worker.buffers)
         parser = RequestHeadParser(maxHeadSize: worker.settings.maxHeadSize)
         self.transport = transport(self)
     }
@@ -219,6 +220,20 @@ final class ClientConnection: IOEventHandler {
         case .failed:
             abort()
         }
+    }
+
+    /// Between requests nothing needs buffer memory: the worker's sweep
+    /// gives back the blocks of an idle connection (so a busy keep-alive
+    /// connection does not borrow and return them on every request).
+    func releaseBuffersIfIdle() {
+        guard phase == .head(.idle) else { return }
+        inBuf.release()
+        outBuf.release()
+        upOut.clear()
+        upOut.release()
+        parser.releaseMemory()
+        responseParser.releaseMemory()
+        ex = Exchange()  // the access log's copies of the last request
     }
 
     // MARK: - deadlines

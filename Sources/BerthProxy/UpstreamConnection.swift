@@ -25,7 +25,7 @@ final class UpstreamConnection: IOEventHandler {
         self.connecting = connecting
         self.pool = pool
         self.worker = worker
-        inBuf = ByteBuffer(capacity: worker.settings.bufferSize)
+        inBuf = ByteBuffer(pool: worker.buffers)
         self.transport = transport(self)
     }
 

@@ -35,6 +35,11 @@ final class UpstreamPool {
         for c in stale { c.close() }
     }
 
+    /// Gives back the buffer blocks of the parked connections.
+    func releaseIdleBuffers() {
+        for c in idle { c.inBuf.release() }
+    }
+
     func closeAll() {
         let all = idle
         idle.removeAll()

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BerthHTTP
+import CBerthSystem
 import Logging
 
 /// One event-loop thread: its listeners, its client connections, its pools of
@@ -11,6 +12,9 @@ import Logging
 final class Worker: @unchecked Sendable {
     let id: Int
     let loop = EventLoop()
+    /// The blocks connection buffers borrow while they hold bytes.
+    let buffers: BufferPool
+    private var freedSinceTrim = 0
     private(set) var settings: ProxySettings
     let logger: Logger
     /// The routing snapshot new requests use.
@@ -49,6 +53,7 @@ final class Worker: @unchecked Sendable {
          tls: [String: TLSContextSet], accessLogFD: Int32?, logger: Logger) {
         self.tls = tls
         self.id = id
+        buffers = BufferPool(blockSize: settings.bufferSize)
         self.table = table
         self.settings = settings
         self.logger = logger
@@ -225,13 +230,25 @@ final class Worker: @unchecked Sendable {
             let c = clients[i]
             if c.deadline <= now {
                 c.deadlinePassed()
+            } else {
+                c.releaseBuffersIfIdle()
             }
             // `c` may have removed itself (and a later one moved to `i`).
             if i < clients.count && clients[i] === c { i += 1 }
         }
         let cutoff = now - settings.idleTimeout
-        for p in pools { p?.expire(before: cutoff) }
+        for p in pools {
+            p?.expire(before: cutoff)
+            p?.releaseIdleBuffers()  // a parked connection holds no buffer
+        }
         retryHeld()
+        // Memory freed past the pool's cap goes back to the system (glibc
+        // keeps freed small blocks in its heap otherwise).
+        freedSinceTrim += buffers.takeFreedBytes()
+        if freedSinceTrim >= 4 << 20 {
+            freedSinceTrim = 0
+            cberth_malloc_trim()
+        }
     }
 
     // MARK: - idle watches

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <malloc.h>
 
 int cberth_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len) { return accept4(fd, addr, (socklen_t *)len, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 
@@ -29,3 +30,5 @@ int cberth_pidfd_send_queued(int pidfd, int sig, int value) {
     info.si_value.sival_int = value;
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, &info, 0);
 }
+
+int cberth_malloc_trim(void) { return malloc_trim(0); }

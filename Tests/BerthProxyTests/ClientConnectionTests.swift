@@ -29,6 +29,11 @@ import BerthRouting
         #expect(try client.readResponse().text == "yes")
         #expect(p.net.dialed.count == 1)  // the pooled upstream connection served both
         #expect(!client.closed)
+        // Idle now: after the worker's sweep the client connection and the
+        // parked upstream hold no buffer.
+        #expect(p.worker.buffers.inUse > 0)
+        p.worker.sweep()
+        #expect(p.worker.buffers.inUse == 0)
         p.checkInvariants()
     }
 

@@ -29,4 +29,7 @@ int cberth_pidfd_open(pid_t pid);
 /* pidfd_send_signal(2) of `sig` carrying `value` (as sigqueue(3) would); 0 on success. */
 int cberth_pidfd_send_queued(int pidfd, int sig, int value);
 
+/* malloc_trim(0): give freed heap memory back to the system; 1 if some was. */
+int cberth_malloc_trim(void);
+
 #endif

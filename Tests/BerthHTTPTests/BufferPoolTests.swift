@@ -1,0 +1,74 @@
+import Testing
+@testable import BerthHTTP
+
+@Suite struct BufferPoolTests {
+    @Test func aPooledBufferHoldsNoMemoryUntilWrittenAndGivesItBackWhenEmpty() {
+        let pool = BufferPool(blockSize: 64, keep: 4)
+        let b = ByteBuffer(pool: pool)
+        #expect(!b.holdsMemory && pool.inUse == 0)
+        #expect(b.capacity == 64 && b.isEmpty)
+        b.append("hello")
+        #expect(b.holdsMemory && pool.inUse == 1)
+        b.release()  // not empty: kept
+        #expect(b.holdsMemory)
+        b.consume(5)
+        b.release()
+        #expect(!b.holdsMemory && pool.inUse == 0 && pool.idleBlocks == 1)
+    }
+
+    /// A block that comes back from the pool is never read past what the new
+    /// owner wrote: its old bytes are behind the write index.
+    @Test func aReusedBlockNeverShowsEarlierBytes() {
+        let pool = BufferPool(blockSize: 64, keep: 4)
+        let first = ByteBuffer(pool: pool)
+        first.append("secret-from-another-connection")
+        first.consume(first.readableBytes)
+        first.release()
+        let second = ByteBuffer(pool: pool)
+        #expect(second.readableBytes == 0)
+        second.append("x")
+        #expect(second.readableArray == Array("x".utf8))
+        #expect(pool.idleBlocks == 0 && pool.inUse == 1)  // the same block, reused
+    }
+
+    @Test func aBufferThatGrowsOwnsItsMemoryAndTheBlockGoesBack() {
+        let pool = BufferPool(blockSize: 64, keep: 4)
+        let b = ByteBuffer(pool: pool)
+        b.append([UInt8](repeating: 7, count: 10))
+        #expect(pool.inUse == 1)
+        b.append([UInt8](repeating: 8, count: 100))
+        #expect(b.capacity >= 110 && pool.inUse == 0 && pool.idleBlocks == 1)
+        #expect(b.readableArray == [UInt8](repeating: 7, count: 10) + [UInt8](repeating: 8, count: 100))
+        b.consume(110)
+        b.release()  // owned memory is not a pool block
+        #expect(b.holdsMemory)
+    }
+
+    @Test func freeBlocksPastTheCapAreFreed() {
+        let pool = BufferPool(blockSize: 64, keep: 2)
+        let buffers = (0..<5).map { _ in ByteBuffer(pool: pool) }
+        for b in buffers { b.append("a") }
+        #expect(pool.inUse == 5)
+        for b in buffers {
+            b.consume(1)
+            b.release()
+        }
+        #expect(pool.inUse == 0 && pool.idleBlocks == 2)
+        #expect(pool.takeFreedBytes() == 3 * 64)
+        #expect(pool.takeFreedBytes() == 0)
+    }
+
+    @Test func readsIntoAReleasedBufferBorrowAgain() {
+        let pool = BufferPool(blockSize: 64, keep: 2)
+        let b = ByteBuffer(pool: pool)
+        let n = b.withWritableBytes { space in
+            space.copyBytes(from: Array("abc".utf8))
+            return 3
+        }
+        #expect(n == 3 && b.readableArray == Array("abc".utf8) && pool.inUse == 1)
+        b.withReadableBytes { #expect($0.count == 3) }
+        b.consume(3)
+        b.release()
+        b.withReadableBytes { #expect($0.isEmpty) }  // no memory, nothing to read
+    }
+}

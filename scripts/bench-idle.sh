@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Memory per idle keep-alive connection, berth beside HAProxy: N clients each
+# make one request through the proxy (one thread each, same nginx backend),
+# then stay open and idle. Prints each proxy's RSS before, with the N idle
+# connections (and per 10k), and a few seconds after they all closed. HAProxy
+# needs two descriptors per connection under the 20000 hard limit: N <= 9900.
+#
+#   bash scripts/bench-idle.sh [--berth PATH] [--conns N] [--after S]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BERTH=.build/release/berth N=9900 AFTER=3
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --berth) BERTH=$2; shift 2 ;;
+    --conns) N=$2; shift 2 ;;
+    --after) AFTER=$2; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+need=()
+[[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || need+=(haproxy)
+if ((${#need[@]})); then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >/dev/null; fi
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+ulimit -n "$(ulimit -Hn)"
+
+W=$(mktemp -d /tmp/berth-idle.XXXXXX); chmod 755 "$W"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+BACK=18290 HAP=18291 BRT=18292
+mkdir -p "$W/www"; printf 'Hello world!\n' >"$W/www/index.html"
+cat >"$W/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $W/nginx.pid; error_log $W/nginx.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$BACK; root $W/www; location / { try_files /index.html =404; } } }
+CONF
+/usr/sbin/nginx -c "$W/nginx.conf" & pids+=($!)
+cat >"$W/haproxy.cfg" <<CONF
+global
+    nbthread 1
+    maxconn 9990
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout server 60s
+    timeout http-keep-alive 120s
+frontend f
+    bind 127.0.0.1:$HAP
+    default_backend b
+backend b
+    http-reuse always
+    server s1 127.0.0.1:$BACK
+CONF
+"$HAPROXY" -f "$W/haproxy.cfg" -db >"$W/haproxy.log" 2>&1 & pids+=($!)
+HPID=$!
+cat >"$W/proxy.conf" <<CONF
+listen 127.0.0.1:$BRT
+workers 1
+timeouts {
+    idle 120s
+}
+limits {
+    connections 30000
+}
+app hello {
+    path /
+    upstream 127.0.0.1:$BACK
+}
+CONF
+"$BERTH" serve --config "$W/proxy.conf" --state-dir "$W/state" >"$W/berth.out" 2>"$W/berth.err" & pids+=($!)
+BPID=$!
+
+python3 - "$N" "$AFTER" "berth:$BRT:$BPID" "haproxy:$HAP:$HPID" <<'PY'
+import socket, sys, time
+n, after = int(sys.argv[1]), float(sys.argv[2])
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"): return int(line.split()[1])
+def wait_up(port):
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close(); return
+        except OSError: time.sleep(0.05)
+    sys.exit(f"nothing answers on {port}")
+def one(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    while not got.endswith(b"Hello world!\n"):
+        chunk = s.recv(4096)
+        if not chunk: raise OSError("closed")
+        got += chunk
+    return s
+for spec in sys.argv[3:]:
+    name, port, pid = spec.split(":"); port, pid = int(port), int(pid)
+    wait_up(port)
+    for _ in range(50): one(port).close()   # warm: pools, first allocations
+    time.sleep(0.5)
+    base = rss_kib(pid)
+    socks = [one(port) for _ in range(n)]
+    time.sleep(1)
+    held = rss_kib(pid)
+    for s in socks: s.close()
+    time.sleep(after)
+    back = rss_kib(pid)
+    per10k = (held - base) / 1024 * 10000 / n
+    print(f"{name:8s} idle {n} conns: RSS {base/1024:.1f} -> {held/1024:.1f} MiB ({per10k:.1f} MiB per 10k); "
+          f"{after:g}s after they closed: {back/1024:.1f} MiB ({(back-base)/1024:+.1f} MiB from before)")
+PY
