@@ -4,15 +4,19 @@
 # As ../shared/bench/peers.sh: each proxy one thread on CPU 0, backend and wrk on
 # CPU 1, rounds interleaved; prints median req/s, p99 and proxy CPU per request.
 #
-#   scripts/bench-tls.sh [--berth PATH] [--rounds N] [--seconds S] [--conns C]
+#   scripts/bench-tls.sh [--berth PATH] [--rounds N] [--seconds S] [--conns C] [--close]
+#
+# --close: wrk sends "Connection: close", so every request is a new TLS
+# connection with a full RSA-2048 handshake (no resumption: wrk keeps no sessions).
 set -euo pipefail
-BERTH=.build/release/berth ROUNDS=3 SECS=5 CONNS=64
+BERTH=.build/release/berth ROUNDS=3 SECS=5 CONNS=64 WRK_EXTRA=() MODE="TLS keep-alive"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --berth) BERTH=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --seconds) SECS=$2; shift 2 ;;
     --conns) CONNS=$2; shift 2 ;;
+    --close) WRK_EXTRA=(-H "Connection: close"); MODE="TLS close"; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -80,7 +84,7 @@ for r in $(seq 1 "$ROUNDS"); do
   for i in "${!names[@]}"; do
     n=${names[$i]} p=${ports[$i]}
     t0=$(ticks "${cpid[$n]}")
-    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "https://127.0.0.1:$p/app/" 2>&1)
+    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "${WRK_EXTRA[@]}" "https://127.0.0.1:$p/app/" 2>&1)
     t1=$(ticks "${cpid[$n]}")
     if grep -qE 'Socket errors|Non-2xx' <<<"$out"; then echo "round $r $n: $(grep -E 'Socket errors|Non-2xx' <<<"$out")" >&2; fi
     total=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -95,4 +99,4 @@ for n in "${names[@]}"; do
     "$(median "${lat[$n]}")" "$(median "${cpu[$n]}")" "${rps[$n]}"
 done
 awk -v a="$(median "${rps[berth]}")" -v b="$(median "${rps[haproxy]}")" -v c="$(median "${cpu[berth]}")" -v d="$(median "${cpu[haproxy]}")" \
-  'BEGIN { printf "TLS keep-alive: throughput ratio berth/haproxy %.2f, cpu-per-request ratio berth/haproxy %.2f (lower is better)\n", a / b, c / d }'
+  -v mode="$MODE" 'BEGIN { printf "%s: throughput ratio berth/haproxy %.2f, cpu-per-request ratio berth/haproxy %.2f (lower is better)\n", mode, a / b, c / d }'

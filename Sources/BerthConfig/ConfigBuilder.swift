@@ -4,8 +4,9 @@ struct ConfigBuilder {
     let file: String
 
     func build(_ statements: [ConfigStatement]) throws(ConfigError) -> Config {
-        var config = Config(file: file)
-        try TopLevelDirectives.table.apply(statements, to: &config)
+        var draft = ConfigDraft(config: Config(file: file))
+        try TopLevelDirectives.table.apply(statements, to: &draft)
+        let config = draft.config
         if config.listens.isEmpty {
             throw ConfigError(SourceLocation(file: file, line: 1, column: 1), "no 'listen' directive: expected at least one, like 'listen :8080'")
         }

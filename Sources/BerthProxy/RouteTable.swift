@@ -13,6 +13,8 @@ public final class RouteTable: Sendable {
     /// Every server some route names (ids are the registry's, stable across reloads).
     public let servers: [UpstreamServer]
     public let generation: Int
+    /// The lookup structure `match` uses (constant time in the number of apps).
+    let index: RouteIndex
 
     init(_ input: RoutingInput, registry: UpstreamRegistry, generation: Int) throws {
         let config = input.config
@@ -55,6 +57,7 @@ public final class RouteTable: Sendable {
         self.routes = routes
         self.servers = servers
         self.generation = generation
+        index = RouteIndex(routes)
     }
 
     /// Builds a table with a registry of its own (tests, one-off tools).
@@ -64,7 +67,14 @@ public final class RouteTable: Sendable {
 
     /// The route for `path` (raw target path bytes) on `host` (Host header
     /// value, port ignored, case-insensitive), or nil for a 404.
+    @inline(__always)
     func match(host: UnsafeRawBufferPointer?, path: UnsafeRawBufferPointer) -> Route? {
+        index.match(host: host, path: path)
+    }
+
+    /// The same by scanning every route in order (the rule, spelled out; tests
+    /// compare the index against it).
+    func scan(host: UnsafeRawBufferPointer?, path: UnsafeRawBufferPointer) -> Route? {
         for r in routes where r.matches(path: path) {
             if let h = r.host {
                 guard let host, Route.hostMatches(h, host) else { continue }

@@ -83,3 +83,55 @@ import BerthConfig
         #expect(t.routes.first { $0.name == "c" }!.servers.isEmpty)
     }
 }
+
+/// The route index against the rule spelled out as a scan, over many apps,
+/// hosts and paths (a seeded generator: the same cases every run).
+@Suite struct RouteIndexTests {
+    struct Seeded: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func indexAgreesWithTheScanEverywhere() throws {
+        var rng = Seeded(state: 42)
+        let words = ["a", "b", "ab", "api", "v1", "v2", "ruby", "rubyx", "static", "x"]
+        let hosts = ["one.test", "Two.Test", "three.test"]
+        var conf = "listen :1\n"
+        var seen = Set<String>()
+        for i in 0..<300 {
+            let depth = Int.random(in: 0...3, using: &rng)
+            let path = depth == 0 ? "/" : "/" + (0..<depth).map { _ in words.randomElement(using: &rng)! }.joined(separator: "/")
+            let host = Bool.random(using: &rng) ? hosts.randomElement(using: &rng)! : nil
+            guard seen.insert("\(host ?? "")\(path)").inserted else { continue }
+            conf += "app a\(i) {\n path \(path)\n\(host.map { " host \($0)\n" } ?? "") upstream 127.0.0.1:\(1000 + i)\n}\n"
+        }
+        let t = try RouteTable(config: Config.parse(conf, file: "t"))
+        for _ in 0..<5000 {
+            let depth = Int.random(in: 0...4, using: &rng)
+            var path = "/" + (0..<depth).map { _ in words.randomElement(using: &rng)! }.joined(separator: "/")
+            if Bool.random(using: &rng) { path += "/" }
+            if Int.random(in: 0..<5, using: &rng) == 0 { path += "?q=1" }
+            let host: String? = Int.random(in: 0..<4, using: &rng) == 0 ? nil
+                : (hosts + ["other.test", "ONE.TEST:8080", "[::1]:80"]).randomElement(using: &rng)!
+            let p = Array(path.split(separator: "?")[0].utf8)
+            let h = host.map { Array($0.utf8) }
+            let (indexed, scanned) = p.withUnsafeBytes { pb in
+                h.withUnsafeBytesOrNil { hb in (t.match(host: hb, path: pb)?.name, t.scan(host: hb, path: pb)?.name) }
+            }
+            #expect(indexed == scanned, "host \(host ?? "-") path \(path)")
+        }
+    }
+}
+
+extension Optional where Wrapped == [UInt8] {
+    func withUnsafeBytesOrNil<R>(_ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let self else { return body(nil) }
+        return self.withUnsafeBytes { body($0) }
+    }
+}

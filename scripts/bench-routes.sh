@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Growth with the number of apps: berth (one worker on CPU 0) with 1, 100,
+# 2,000 and 10,000 path-routed apps, wrk on /app1 (the shortest path: the route
+# a longest-prefix-first scan of every app reaches last); prints CPU per
+# request and the time a SIGHUP reload of a one-app change takes.
+#
+#   bash scripts/bench-routes.sh [--berth PATH] [--apps "1 100 2000 10000"] [--seconds S]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BERTH=.build/release/berth APPS="1 100 2000 10000" SECS=4
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --berth) BERTH=$2; shift 2 ;;
+    --apps) APPS=$2; shift 2 ;;
+    --seconds) SECS=$2; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null
+W=$(mktemp -d /tmp/berth-routes.XXXXXX); chmod 755 "$W"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+BACK=18390 FRONT=18391
+mkdir -p "$W/www"; printf 'Hello world!\n' >"$W/www/index.html"
+cat >"$W/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $W/nginx.pid; error_log $W/nginx.err;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$BACK; root $W/www; location / { try_files /index.html =404; } } }
+CONF
+taskset -c 1 /usr/sbin/nginx -c "$W/nginx.conf" & pids+=($!)
+ticks=$(getconf CLK_TCK)
+
+conf() {  # N [changed-app]
+  { echo "listen 127.0.0.1:$FRONT"; echo "workers 1"
+    for i in $(seq 1 "$1"); do
+      printf 'app a%d {\n    path /app%d\n    upstream 127.0.0.1:%d\n' "$i" "$i" "$BACK"
+      [[ "${2:-}" == "$i" ]] && printf '    balance leastconn\n'
+      printf '}\n'
+    done; } >"$W/proxy.conf"
+}
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+for n in $APPS; do
+  conf "$n"
+  taskset -c 0 "$BERTH" serve --config "$W/proxy.conf" --state-dir "$W/state" >"$W/serve.out" 2>"$W/serve.err" &
+  bp=$!
+  for _ in $(seq 200); do curl -fs -o /dev/null "http://127.0.0.1:$FRONT/app$n/" && break; sleep 0.05; done
+  before=$(cpu "$bp")
+  out=$(taskset -c 1 wrk -t1 -c32 -d"${SECS}s" "http://127.0.0.1:$FRONT/app1/")
+  after=$(cpu "$bp")
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  us=$(awk -v t=$((after - before)) -v r="$reqs" -v hz="$ticks" 'BEGIN { printf "%.2f", t / hz * 1e6 / r }')
+  # A reload that changes one app (its balance).
+  conf "$n" "$n"
+  kill -HUP "$bp"
+  for _ in $(seq 400); do grep -q "reload applied" "$W/serve.err" && break; sleep 0.025; done
+  took=$(grep "reload applied" "$W/serve.err" | sed -E 's/.*took_ms=([0-9.]+).*/\1/' | tail -1)
+  printf 'apps %6d  %8d requests  CPU %6s us/request  one-app reload %s ms\n' "$n" "$reqs" "$us" "${took:-?}"
+  kill -TERM "$bp"; wait "$bp" 2>/dev/null || true
+  rm -rf "$W/state"
+done
