@@ -54,16 +54,19 @@ public final class ByteBuffer {
         return b
     }
 
-    /// Gives a pool block back when nothing is buffered (a no-op otherwise,
-    /// and for buffers that own their memory).
+    /// Gives the memory back when nothing is buffered: a pool block to its
+    /// pool, and memory a pooled buffer grew into to malloc (it borrows a
+    /// block of the pool's size next time). A no-op while bytes are
+    /// buffered, and for buffers made without a pool.
     @inline(__always)
     public func release() {
-        guard pooled, readerIndex == writerIndex, let storage else { return }
+        guard let pool, readerIndex == writerIndex, let storage else { return }
         readerIndex = 0
         writerIndex = 0
         self.storage = nil
+        if pooled { pool.give(storage) } else { storage.deallocate() }
         pooled = false
-        pool!.give(storage)
+        capacity = pool.blockSize
     }
 
     @inlinable public var readableBytes: Int { writerIndex - readerIndex }

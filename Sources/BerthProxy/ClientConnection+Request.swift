@@ -23,6 +23,7 @@ extension ClientConnection {
                 // Reset here, not when the last exchange started: by now no copy
                 // of the old head is alive, so its arrays are reused in place.
                 parser.reset()
+                ex.start = now  // a 408 or 400 for this head is timed from its first byte
                 phase = .head(.started)
             }
             switch inBuf.withReadableBytes({ parser.parse($0) }) {
@@ -165,6 +166,9 @@ extension ClientConnection {
             phase = .head(.started)
             startExchange(headLength: headLength, arrived: held.since)
         }
+        // Answered here (404, 502, 503...) and kept alive: read the next request
+        // (reading was off while held).
+        if phase.isHead { processHeads() }
     }
 
     /// The hold timed out: 503, as when nothing is starting.
@@ -179,6 +183,7 @@ extension ClientConnection {
         inBuf.consume(headLength)
         let hasBody = parser.head.framing != .none
         respondLocal(503, close: hasBody || !ex.keepAlive, extraHeaders: "Retry-After: 5\r\n")
+        if phase.isHead { processHeads() }  // reading was off while held
     }
 
     /// Takes a connection from `pool` (or opens one) for this exchange. A
@@ -296,6 +301,7 @@ extension ClientConnection {
             return
         }
         awaitNextRequest()
+        guard phase != .closed else { return }  // draining: beginClose may have closed it
         flushClient()
     }
 
@@ -333,6 +339,11 @@ extension ClientConnection {
     func drainRequested() {
         switch phase {
         case .head(.fresh), .head(.idle):
+            // The last response is still going out: finish it, then close.
+            if !outBuf.isEmpty {
+                beginClose()
+                return
+            }
             // A request may already be in the socket: answer it (with
             // Connection: close), else close now.
             if tls.map({ !$0.established }) ?? false {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BerthHTTP
 
 /// Where one connection's bytes come from and go to, and which readiness
@@ -35,6 +38,9 @@ extension Transport {
 final class SocketTransport: Transport {
     let fd: Int32
     private let watcher: IOWatcher
+    /// Closed: the descriptor number may belong to another connection now,
+    /// so nothing touches it again.
+    private var closed = false
 
     init(fd: Int32, loop: EventLoop, handler: IOEventHandler) {
         self.fd = fd
@@ -43,14 +49,22 @@ final class SocketTransport: Transport {
 
     var wantsRead: Bool { watcher.wantsRead }
     var wantsWrite: Bool { watcher.wantsWrite }
-    @inline(__always) func set(read: Bool, write: Bool) { watcher.set(read: read, write: write) }
-    func feedRead() { watcher.feedRead() }
-    @inline(__always) func read(into buffer: ByteBuffer) -> Socket.ReadResult { Socket.read(fd, into: buffer) }
-    @inline(__always) func write(from buffer: ByteBuffer) -> Socket.WriteResult { Socket.write(fd, from: buffer) }
-    func pendingError() -> Int32 { Socket.pendingError(fd) }
-    func shutdownWrite() { Socket.shutdownWrite(fd) }
+    @inline(__always) func set(read: Bool, write: Bool) {
+        if !closed { watcher.set(read: read, write: write) }
+    }
+    func feedRead() { if !closed { watcher.feedRead() } }
+    @inline(__always) func read(into buffer: ByteBuffer) -> Socket.ReadResult {
+        closed ? .failed(EBADF) : Socket.read(fd, into: buffer)
+    }
+    @inline(__always) func write(from buffer: ByteBuffer) -> Socket.WriteResult {
+        closed ? .failed(EBADF) : Socket.write(fd, from: buffer)
+    }
+    func pendingError() -> Int32 { closed ? EBADF : Socket.pendingError(fd) }
+    func shutdownWrite() { if !closed { Socket.shutdownWrite(fd) } }
 
     func close() {
+        guard !closed else { return }
+        closed = true
         watcher.stop()
         Socket.close(fd)
     }

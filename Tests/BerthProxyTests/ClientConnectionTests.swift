@@ -232,6 +232,33 @@ import BerthRouting
         p.checkInvariants()
     }
 
+    /// A hold that times out answers 503 and keeps the connection: the next
+    /// request on it is read (reading was off while it was held).
+    @Test func heldRequestThatTimesOutIs503AndTheConnectionGoesOn() throws {
+        let p = try MemoryProxy("app c {\n path /c\n build apps/c\n}\n", routing: ["c": .starting])
+        let client = p.connect()
+        client.send("GET /c/x HTTP/1.1\r\nHost: h\r\n\r\n")
+        p.run()
+        let held = try #require(p.worker.held.first)
+        p.worker.held.removeAll()
+        held.deadlinePassed()  // `timeouts { start }` passed
+        p.run()
+        let r = try client.readResponse()
+        #expect(r.status == 503 && r.header("Retry-After") == "5")
+        #expect(!client.closed && client.wantsRead)
+        client.send("GET /c/y HTTP/1.1\r\nHost: h\r\n\r\n")
+        p.run()
+        #expect(p.worker.held.count == 1)  // read, and held again
+        try p.route(["c": .ready([Placement(netns: nil, port: 9100)])])
+        p.run()
+        let up = try p.upstream()
+        #expect(up.takeText().hasPrefix("GET /y HTTP/1.1"))
+        up.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        p.run()
+        #expect(try client.readResponse().text == "ok")
+        p.checkInvariants()
+    }
+
     /// The only server refuses: nothing was sent, so the client gets a 502
     /// at once (a plain upstream app does not hold).
     @Test func refusedUpstreamIs502() throws {
