@@ -46,10 +46,11 @@ enum ConfigValues {
 
     static func path(_ t: ConfigWord, keepTrailingSlash: Bool = false) throws(ConfigError) -> String {
         var p = t.text
-        guard p.hasPrefix("/"), !p.contains(where: { $0 == "?" || $0 == "#" || $0.isWhitespace || !$0.isASCII }) else {
+        // Bytes, not Characters: ASCII, no query or fragment, no space or control.
+        guard p.utf8.first == UInt8(ascii: "/"), !p.utf8.contains(where: { $0 == 0x3F || $0 == 0x23 || $0 <= 0x20 || $0 >= 0x7F }) else {
             throw ConfigError(t.location, "expected a path starting with '/', like /ruby, got \(t.display)")
         }
-        if !keepTrailingSlash { while p.count > 1 && p.hasSuffix("/") { p.removeLast() } }
+        if !keepTrailingSlash { while p.utf8.count > 1 && p.utf8.last == UInt8(ascii: "/") { p.removeLast() } }
         return p
     }
 

@@ -8,27 +8,37 @@ struct DirectiveTable<Target>: Sendable {
     /// Where, in an error: `at the top level`, `in 'timeouts'`.
     let context: String
     let rows: [ConfigDirective<Target>]
+    /// Row index by name.
+    private let index: [String: Int]
+
+    init(block: String, context: String, rows: [ConfigDirective<Target>]) {
+        self.block = block
+        self.context = context
+        self.rows = rows
+        index = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($0.element.name, $0.offset) })
+    }
 
     var names: [String] { rows.map(\.name) }
 
     func apply(_ statements: [ConfigStatement], to target: inout Target) throws(ConfigError) {
-        var seen: [String: SourceLocation] = [:]
+        var seen = [SourceLocation?](repeating: nil, count: rows.count)
         for s in statements {
-            let row = try self.row(for: s)
-            if !row.repeatable, let first = seen[row.name] {
-                throw ConfigError(s.name.location, "duplicate directive '\(row.name)' (first set at \(first))")
+            let i = try self.row(for: s)
+            if !rows[i].repeatable, let first = seen[i] {
+                throw ConfigError(s.name.location, "duplicate directive '\(rows[i].name)' (first set at \(first))")
             }
-            if seen[row.name] == nil { seen[row.name] = s.name.location }
-            if !row.opensBlock, let open = s.blockOpen {
-                throw ConfigError(open, "\(row.name) does not take a block")
+            if seen[i] == nil { seen[i] = s.name.location }
+            if !rows[i].opensBlock, let open = s.blockOpen {
+                throw ConfigError(open, "\(rows[i].name) does not take a block")
             }
-            try row.set(&target, s)
+            try rows[i].set(&target, s)
         }
     }
 
-    private func row(for s: ConfigStatement) throws(ConfigError) -> ConfigDirective<Target> {
+    /// The row index for `s`'s name, or the unknown-directive error.
+    private func row(for s: ConfigStatement) throws(ConfigError) -> Int {
         let n = s.nameText
-        if let row = rows.first(where: { $0.name == n }) { return row }
+        if let i = index[n] { return i }
         if let hint = DirectiveSuggestion.nearest(to: n, in: names) {
             throw ConfigError(s.name.location, "unknown directive '\(n)' \(context) (did you mean '\(hint)'?)")
         }

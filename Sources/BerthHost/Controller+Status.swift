@@ -29,14 +29,25 @@ extension Controller {
         return out
     }
 
+    /// Writes the status file as serve starts (no replica yet), so a stale
+    /// one from an earlier serve is never read, and reloads that change no
+    /// replica write nothing.
+    public func writeInitialStatus() { writeStatus() }
+
     /// Rewrites the status file; a failed write is logged (once per error).
     func writeStatus() {
         guard let statusFile else { return }
         statusWriting.lock()
         defer { statusWriting.unlock() }
+        let now = status()
+        // Unchanged since the last write (a reload of routes only): nothing to do.
+        if state.withLock({ $0.statusWritten == now }) { return }
         do {
-            try ReplicaStatus.write(status(), to: statusFile)
-            state.withLock { $0.statusWriteError = nil }
+            try ReplicaStatus.write(now, to: statusFile)
+            state.withLock {
+                $0.statusWriteError = nil
+                $0.statusWritten = now
+            }
         } catch {
             let text = "\(error)"
             let first = state.withLock { s -> Bool in

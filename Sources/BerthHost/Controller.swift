@@ -32,6 +32,8 @@ public final class Controller: @unchecked Sendable {
         var engine: (any ContainerEngine)?
         /// The last status-file write error (logged once until it changes).
         var statusWriteError: String?
+        /// What the status file holds now (nil: not written yet).
+        var statusWritten: [ReplicaStatus]?
     }
 
     let state = Mutex(State())

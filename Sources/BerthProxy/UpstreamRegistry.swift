@@ -8,7 +8,9 @@ import Logging
 /// on an old route table still finds its pool after a reload.
 final class UpstreamRegistry {
     private(set) var servers: [UpstreamServer] = []
-    private var serverIDs: [String: Int] = [:]
+    /// Ids of plain upstream addresses, and of placed replicas.
+    private var addressIDs: [HostPort: Int] = [:]
+    private var placementIDs: [Placement: Int] = [:]
     /// App names by metrics id; id 0 is requests that matched no app.
     private(set) var appNames: [String] = ["none"]
     private var appIDs: [String: Int] = ["none": 0]
@@ -19,33 +21,33 @@ final class UpstreamRegistry {
     }
 
     func server(_ hp: HostPort) throws(SocketError) -> UpstreamServer {
+        if let id = addressIDs[hp] { return servers[id] }
         let key = hp.description
-        if let id = serverIDs[key] { return servers[id] }
         let address = try SocketAddress(hp)
         let s = UpstreamServer(id: servers.count, name: key, address: address,
                                health: ServerHealth(name: key, logger: logger))
-        serverIDs[key] = s.id
+        addressIDs[hp] = s.id
         servers.append(s)
         return s
     }
 
     /// The id a placed replica has had, if it was ever routed.
     func existingID(_ p: Placement) -> Int? {
-        let hp = HostPort(host: "127.0.0.1", port: p.port)
-        return serverIDs[p.netns.map { "\($0)|\(hp)" } ?? hp.description]
+        p.netns == nil ? addressIDs[HostPort(host: "127.0.0.1", port: p.port)] : placementIDs[p]
     }
 
     /// A placed replica: 127.0.0.1:port, in its network namespace when it has one.
     func server(_ p: Placement) throws -> UpstreamServer {
         let hp = HostPort(host: "127.0.0.1", port: p.port)
-        let key = p.netns.map { "\($0)|\(hp)" } ?? hp.description
-        if let id = serverIDs[key] { return servers[id] }
+        // A host-network replica is the same server as that address.
+        if p.netns == nil { return try server(hp) }
+        if let id = placementIDs[p] { return servers[id] }
         let address = try SocketAddress(hp)
         let ns = try p.netns.map { try NetworkNamespace(path: $0) }
         let name = p.netns.map { "\(hp)@\($0)" } ?? hp.description
         let s = UpstreamServer(id: servers.count, name: name, authority: hp.description, address: address, netns: ns,
                                health: ServerHealth(name: name, logger: logger))
-        serverIDs[key] = s.id
+        placementIDs[p] = s.id
         servers.append(s)
         return s
     }

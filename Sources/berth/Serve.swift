@@ -77,6 +77,7 @@ struct Serve: ParsableCommand {
                               logger: Logger(label: "berth.host"), output: { printOut($0) })
         }, logger: Logger(label: "berth.host"), output: { printOut($0) })
         controller.statusFile = files.psFile
+        controller.writeInitialStatus()
         printOut("[proxy] listening on \(Self.addresses(server)) with \(server.workerCount) workers: \(Self.routes(config))")
         logger.notice("serving", metadata: ["generation": "1", "pid": "\(getpid())", "pid_file": "\(files.pidFile)"])
         // Starts and reloads run one at a time off the signal thread, so a

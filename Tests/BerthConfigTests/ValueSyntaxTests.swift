@@ -11,6 +11,11 @@ import BerthConfig
         #expect(HostPort.parse("::1:80") == nil)
         #expect(HostPort.parse("a b:80") == nil)
         #expect(HostPort(host: "::1", port: 9).description == "[::1]:9")
+        #expect(HostPort.parse("", defaultPort: 80) == nil)
+        #expect(HostPort.parse("h:") == nil && HostPort.parse("h:65536") == nil && HostPort.parse("h:+80") == nil)
+        #expect(HostPort.parse("[::1]") == nil && HostPort.parse("[::1]", defaultPort: 80) == HostPort(host: "::1", port: 80))
+        #expect(HostPort.parse("[::1]x") == nil && HostPort.parse("héllo:80") == nil)
+        #expect(HostPort.parse("h:00080") == HostPort(host: "h", port: 80))
     }
 
     @Test func durationsAndSizesThroughTheParser() throws {
