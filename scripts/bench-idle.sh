@@ -29,14 +29,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
 BACK=18290 HAP=18291 BRT=18292
-mkdir -p "$W/www"; printf 'Hello world!\n' >"$W/www/index.html"
-cat >"$W/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $W/nginx.pid; error_log $W/nginx.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BACK; root $W/www; location / { try_files /index.html =404; } } }
-CONF
-/usr/sbin/nginx -c "$W/nginx.conf" & pids+=($!)
+source scripts/bench-backend.sh
+start_backend "$BACK"
 cat >"$W/haproxy.cfg" <<CONF
 global
     nbthread 1

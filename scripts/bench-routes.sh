@@ -22,14 +22,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
 BACK=18390 FRONT=18391
-mkdir -p "$W/www"; printf 'Hello world!\n' >"$W/www/index.html"
-cat >"$W/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $W/nginx.pid; error_log $W/nginx.err;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BACK; root $W/www; location / { try_files /index.html =404; } } }
-CONF
-taskset -c 1 /usr/sbin/nginx -c "$W/nginx.conf" & pids+=($!)
+source scripts/bench-backend.sh
+start_backend "$BACK" 1
 ticks=$(getconf CLK_TCK)
 
 conf() {  # N [changed-app]
