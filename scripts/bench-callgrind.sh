@@ -5,14 +5,18 @@
 # with 200 warm-up requests and one with 200 + N; the difference over N is the
 # cost of one request (start-up, warm-up and exit cancel out).
 #
-#   bash scripts/bench-callgrind.sh [--berth PATH] [--requests N]
+#   bash scripts/bench-callgrind.sh [--berth PATH] [--requests N] [--close]
+#
+# --close: a new client connection for every request (connection setup and
+# teardown counted too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BERTH=.build/release/berth N=10000
+BERTH=.build/release/berth N=10000 CLOSE=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --berth) BERTH=$2; shift 2 ;;
     --requests) N=$2; shift 2 ;;
+    --close) CLOSE=1; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -44,9 +48,9 @@ run() {
   valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$W/berth" serve --config "$W/proxy.conf" \
     --state-dir "$W/state" >"$W/serve.out" 2>"$W/serve.err" &
   local vg=$!
-  python3 - "$FRONT" "$1" <<'PY' || { kill "$vg"; exit 1; }
+  python3 - "$FRONT" "$1" "$CLOSE" <<'PY' || { kill "$vg"; exit 1; }
 import http.client, sys, time
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, close = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
 for _ in range(600):
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -56,6 +60,9 @@ for _ in range(600):
 else:
     sys.exit("berth did not answer")
 for _ in range(199 + n):
+    if close:
+        c.close()
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     c.request("GET", "/"); r = c.getresponse()
     if r.status != 200 or r.read() != b"Hello world!\n": sys.exit("bad answer %d" % r.status)
 c.close()
@@ -66,4 +73,5 @@ PY
 }
 base=$(run 0)
 full=$(run "$N")
-echo "berth $("$BERTH" --version): $N keep-alive requests: $((full - base)) instructions, $(((full - base) / N)) per request (serve with 200 requests: $base)"
+kind=$([[ $CLOSE == 1 ]] && echo "new-connection" || echo "keep-alive")
+echo "berth $("$BERTH" --version): $N $kind requests: $((full - base)) instructions, $(((full - base) / N)) per request (serve with 200 requests: $base)"
