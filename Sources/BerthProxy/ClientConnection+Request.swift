@@ -18,14 +18,7 @@ extension ClientConnection {
                 updateClientInterest()  // wait for the client to read its responses
                 return
             }
-            if wait != .started {
-                if wait == .idle { deadline = now + worker.settings.headerTimeout }
-                // Reset here, not when the last exchange started: by now no copy
-                // of the old head is alive, so its arrays are reused in place.
-                parser.reset()
-                ex.start = now  // a 408 or 400 for this head is timed from its first byte
-                phase = .head(.started)
-            }
+            if wait != .started { beginHead() }
             switch inBuf.withReadableBytes({ parser.parse($0) }) {
             case .needMore:
                 if clientEOF { close(); return }
@@ -86,7 +79,7 @@ extension ClientConnection {
         }
         guard let pool = worker.choosePool(route) else {
             if route.holdsWhileStarting && now < ex.start + settings.startTimeout {
-                hold(.parsed(headLength: headLength))
+                perform(enterHeld(.parsed(headLength: headLength)))
                 return
             }
             // No server, or none healthy: tell the client when to come back.
@@ -117,9 +110,7 @@ extension ClientConnection {
         }
         ex.retryable = ex.method.isIdempotent && ex.requestDone
         responseParser.reset()
-        phase = .exchange
-        guard attach(pool) else { return }
-        pumpRequest()
+        perform(enterExchange(pool))
     }
 
     /// 308 to the same URL over https (the Host header's name, the TLS listener's port).
@@ -139,12 +130,6 @@ extension ClientConnection {
     /// Parks the parsed request (its head stays in `inBuf`, or, once
     /// rewritten for an upstream, in `upOut`) until its app has a server or
     /// `timeouts { start }` passes; the worker retries it.
-    func hold(_ form: HeldRequest.Form) {
-        phase = .held(HeldRequest(since: ex.start, form: form))
-        deadline = ex.start + worker.settings.startTimeout
-        updateClientInterest()
-        worker.held.append(self)
-    }
 
     /// Tries a held request again (its app may have a server now); one
     /// still without a server is held again (and re-listed by `hold`).
@@ -159,12 +144,11 @@ extension ClientConnection {
                 return
             }
             ex.route = route
-            phase = .exchange
             ex.failedServer = nil
-            if attach(pool) { pumpRequest() }
+            perform(enterExchange(pool))
         case .parsed(let headLength):
-            phase = .head(.started)
-            startExchange(headLength: headLength, arrived: held.since)
+            guard let taken = leaveHeld() else { return }
+            startExchange(headLength: headLength, arrived: taken.since)
         }
         // Answered here (404, 502, 503...) and kept alive: read the next request
         // (reading was off while held).
@@ -173,13 +157,11 @@ extension ClientConnection {
 
     /// The hold timed out: 503, as when nothing is starting.
     func giveUpHolding() {
-        guard case .held(let held) = phase else { return }
+        guard let held = leaveHeld() else { return }
         guard case .parsed(let headLength) = held.form else {
-            phase = .exchange
             respondLocal(503, close: true, extraHeaders: "Retry-After: 5\r\n")
             return
         }
-        phase = .head(.started)
         inBuf.consume(headLength)
         let hasBody = parser.head.framing != .none
         respondLocal(503, close: hasBody || !ex.keepAlive, extraHeaders: "Retry-After: 5\r\n")
@@ -321,7 +303,7 @@ extension ClientConnection {
             // A container app's replica went away (restarting): wait for the
             // control plane to route a new one rather than fail.
             upOut.rewind(to: 0)
-            hold(.rewritten)
+            perform(enterHeld(.rewritten))
             return false
         }
         respondLocal(502, close: !ex.requestDone)
@@ -362,11 +344,9 @@ extension ClientConnection {
 
     /// Back to reading heads, under the idle timeout until the next byte.
     func awaitNextRequest() {
-        if worker.draining {
-            beginClose()
-            return
-        }
-        phase = .head(.idle)
-        deadline = now + worker.settings.idleTimeout
+        let step = enterIdle()
+        // Reading heads: the caller goes on with what is buffered.
+        if case .nextHead = step { return }
+        perform(step)
     }
 }

@@ -3,13 +3,11 @@ import BerthHTTP
 /// After a 101, bytes flow both ways unchanged until either side closes.
 extension ClientConnection {
     func startTunnel() {
-        phase = .tunnel
         ex.requestDone = true
         ex.responseDone = true
         logExchange()
         upOut.clear()
-        deadline = now + worker.settings.idleTimeout
-        pumpTunnel()
+        perform(enterTunnel())
     }
 
     func pumpTunnel() {

@@ -61,7 +61,8 @@ final class ClientConnection: IOEventHandler {
     var responseParser = ResponseHeadParser()
     var requestDecoder = ChunkedDecoder()
     var responseDecoder = ChunkedDecoder()
-    var phase: Phase = .head(.fresh)
+    /// Where the connection is. Only the transitions below assign it.
+    private(set) var phase: Phase = .head(.fresh)
     var ex = Exchange()
     var upstream: UpstreamConnection?
     var upstreamPool: UpstreamPool?
@@ -261,28 +262,149 @@ final class ClientConnection: IOEventHandler {
         }
     }
 
-    // MARK: - closing
+    // MARK: - transitions
+    //
+    // Every change of `phase` is one of the functions below (`phase` is
+    // private(set) to this file); each returns the step the connection takes
+    // next, and `perform` takes it.
+    //
+    //   head(fresh|idle) ─first byte─► head(started) ─routed─► exchange ─101─► tunnel
+    //                                    │      ▲                  │  │
+    //                        no server,  │      │ parsed: retried  │  │ connect refused while
+    //                        app starting▼      │                  │  │ its app restarts
+    //                                   held ◄──┴──────────────────┘  │
+    //                                    │ rewritten: retried ────────┘ (→ exchange)
+    //   exchange ─response done, keep-alive─► head(idle)   (draining: → closing)
+    //   any ─local error answer, drain─► closing ─flushed, FIN sent─► closing(lingering)
+    //   any ─EOF, reset, timeout, abort─► closed (its upstream dropped)
 
-    /// Sends what is buffered, then half-closes and discards input until the
-    /// client closes (so a pending request body can't turn our close into a reset).
-    func beginClose() {
+    /// What a transition leaves the connection to do.
+    enum Step {
+        /// Go on with buffered request heads (the caller's loop takes them).
+        case nextHead
+        /// Send the started exchange to a server of this pool.
+        case connect(UpstreamPool)
+        /// Wait on the worker's held list, not reading.
+        case hold
+        /// Relay bytes both ways.
+        case relay
+        /// Flush what is buffered, then half-close.
+        case flushAndFinish
+        /// Discard input until the client closes (or the linger timeout).
+        case discard
+        /// Nothing: the connection is closed.
+        case done
+    }
+
+    func perform(_ step: Step) {
+        switch step {
+        case .nextHead, .done:
+            break
+        case .connect(let pool):
+            if attach(pool) { pumpRequest() }
+        case .hold:
+            updateClientInterest()
+            worker.held.append(self)
+        case .relay:
+            pumpTunnel()
+        case .flushAndFinish:
+            dropUpstream()
+            flushClient()
+            if case .closing = phase { finishClosing() }
+        case .discard:
+            inBuf.clear()
+            updateClientInterest()
+        }
+    }
+
+    /// head(fresh|idle) → head(started): a head's first bytes arrived.
+    func beginHead() {
+        if phase == .head(.idle) { deadline = now + worker.settings.headerTimeout }
+        // Reset here, not when the last exchange started: by now no copy of
+        // the old head is alive, so its arrays are reused in place.
+        parser.reset()
+        ex.start = now  // a 408 or 400 for this head is timed from its first byte
+        phase = .head(.started)
+    }
+
+    /// head(started) or held → exchange: the request goes to `pool`'s server.
+    func enterExchange(_ pool: UpstreamPool) -> Step {
+        phase = .exchange
+        return .connect(pool)
+    }
+
+    /// head(started) or exchange → held: its app has no server yet.
+    func enterHeld(_ form: HeldRequest.Form) -> Step {
+        phase = .held(HeldRequest(since: ex.start, form: form))
+        deadline = ex.start + worker.settings.startTimeout
+        return .hold
+    }
+
+    /// held → head(started) (a parsed request is taken again), or → exchange
+    /// (a rewritten one is answered locally); returns what it was.
+    func leaveHeld() -> HeldRequest? {
+        guard case .held(let held) = phase else { return nil }
+        switch held.form {
+        case .parsed: phase = .head(.started)
+        case .rewritten: phase = .exchange
+        }
+        return held
+    }
+
+    /// exchange → tunnel: the upstream answered 101.
+    func enterTunnel() -> Step {
+        phase = .tunnel
+        deadline = now + worker.settings.idleTimeout
+        return .relay
+    }
+
+    /// → head(idle) under the idle timeout, or → closing when draining.
+    func enterIdle() -> Step {
+        if worker.draining { return enterClosing() }
+        phase = .head(.idle)
+        deadline = now + worker.settings.idleTimeout
+        return .nextHead
+    }
+
+    /// → closing: send what is buffered, then half-close and discard input
+    /// until the client closes (so a pending request body can't turn our
+    /// close into a reset).
+    func enterClosing() -> Step {
         phase = .closing(lingering: false)
         deadline = now + worker.settings.lingerTimeout
-        dropUpstream()
-        flushClient()
-        if case .closing = phase { finishClosing() }
+        return .flushAndFinish
     }
+
+    /// closing → closing(lingering): flushed; FIN (and close_notify) sent.
+    private func enterLingering() -> Step {
+        phase = .closing(lingering: true)
+        tls?.shutdown()
+        transport.shutdownWrite()
+        return .discard
+    }
+
+    /// → closed, with any upstream dropped (never left pointing at a closed
+    /// client, or counted busy).
+    private func enterClosed() -> Step {
+        if upstream != nil || upstreamPool != nil { dropUpstream() }
+        let notified = phase == .closing(lingering: true)
+        phase = .closed
+        // close_notify (once; best effort on a non-blocking socket): OpenSSL
+        // drops a session whose connection ends without one from its cache.
+        if let tls, !notified { tls.shutdown() }
+        transport.close()
+        worker.forget(self)
+        return .done
+    }
+
+    // MARK: - closing
+
+    func beginClose() { perform(enterClosing()) }
 
     private func finishClosing() {
         guard outBuf.isEmpty else { updateClientInterest(); return }
         if clientEOF { close(); return }
-        if phase == .closing(lingering: false) {
-            phase = .closing(lingering: true)
-            tls?.shutdown()
-            transport.shutdownWrite()
-        }
-        inBuf.clear()
-        updateClientInterest()
+        perform(phase == .closing(lingering: false) ? enterLingering() : .discard)
     }
 
     /// Closes the client and any upstream at once.
@@ -293,15 +415,7 @@ final class ClientConnection: IOEventHandler {
 
     func close() {
         guard phase != .closed else { return }
-        // Never leave an upstream pointing at a closed client (or counted busy).
-        if upstream != nil || upstreamPool != nil { dropUpstream() }
-        let notified = phase == .closing(lingering: true)
-        phase = .closed
-        // close_notify (once; best effort on a non-blocking socket): OpenSSL
-        // drops a session whose connection ends without one from its cache.
-        if let tls, !notified { tls.shutdown() }
-        transport.close()
-        worker.forget(self)
+        perform(enterClosed())
     }
 
     /// Closes the exchange's upstream connection without returning it to the pool.
