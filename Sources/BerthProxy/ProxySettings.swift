@@ -17,8 +17,11 @@ struct ProxySettings: Sendable {
     var connectionsPerWorker: Int
     /// Idle pooled connections kept per upstream server per worker.
     var maxIdlePerServer = 512
-    /// Bytes a buffer holds before the side feeding it is paused.
-    var bufferSize = 32 * 1024
+    /// Bytes a buffer holds before the side feeding it is paused (and the
+    /// size of the pool blocks buffers borrow). 64 KiB halves the CPU of a
+    /// 1 MiB response against 32 KiB (peers.sh --mode large: 724 -> 383 us per
+    /// request); idle connections hold none, an active one up to four.
+    var bufferSize = 64 * 1024
     /// How long a closing connection reads and discards before closing.
     var lingerTimeout = 2.0
 

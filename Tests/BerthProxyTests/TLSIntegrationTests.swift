@@ -77,7 +77,7 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
                 c = http.client.HTTPSConnection("a.test", \(port), context=ctx)
                 c._create_connection = lambda addr, *a, **k: __import__("socket").create_connection(("127.0.0.1", \(port)))
                 ports = set()
-                for i in range(1500):  # past where the 32 KiB input buffer wraps (a past bug: read as EOF)
+                for i in range(1500):  # ~97 KB: past where the 64 KiB input buffer wraps (a past bug: read as EOF)
                     c.request("GET", "/u/echo")
                     r = c.getresponse()
                     assert r.status == 200, r.status
