@@ -6,7 +6,7 @@ import Glibc
 /// hold bytes and give back when they are empty, as HAProxy's buffer pools
 /// do: an idle keep-alive connection holds no buffer memory. One pool per
 /// event-loop thread (no locks); at most `keep` free blocks are kept, the
-/// rest go back to malloc (and the worker then trims the heap).
+/// rest go back to malloc (and the worker trims the heap once `freedBytes` is large).
 public final class BufferPool {
     /// Bytes per block (the buffers' capacity).
     public let blockSize: Int
@@ -15,8 +15,9 @@ public final class BufferPool {
     private var free: [UnsafeMutableRawPointer] = []
     /// Blocks out on loan now (for tests and metrics).
     public private(set) var inUse = 0
-    /// Bytes freed back to malloc since the last `trim()`.
-    private var freedSinceTrim = 0
+    /// Bytes freed back to malloc since the last `resetFreed()` (the worker
+    /// trims the heap when enough has been freed: glibc keeps small blocks).
+    public private(set) var freedBytes = 0
 
     public init(blockSize: Int, keep: Int = 64) {
         self.blockSize = blockSize
@@ -44,17 +45,19 @@ public final class BufferPool {
             free.append(block)
         } else {
             block.deallocate()
-            freedSinceTrim += blockSize
+            freedBytes += blockSize
         }
     }
 
     /// Free blocks held for reuse.
     public var idleBlocks: Int { free.count }
 
-    /// Bytes freed back to malloc since the last call (the worker trims
-    /// the heap when enough has been freed: glibc keeps small blocks).
+    /// Forgets what was freed (the worker just trimmed the heap).
+    public func resetFreed() { freedBytes = 0 }
+
+    /// `freedBytes`, then forgets it.
     public func takeFreedBytes() -> Int {
-        defer { freedSinceTrim = 0 }
-        return freedSinceTrim
+        defer { resetFreed() }
+        return freedBytes
     }
 }

@@ -33,7 +33,13 @@ public final class ByteBuffer {
 
     deinit {
         guard let storage else { return }
-        if pooled { pool!.give(storage) } else { storage.deallocate() }
+        free(storage)
+    }
+
+    /// Gives `block` back where it came from: its pool, or malloc.
+    @inline(__always)
+    private func free(_ block: UnsafeMutableRawPointer) {
+        if pooled { pool!.give(block) } else { block.deallocate() }
     }
 
     /// Holds memory now (a pooled buffer holds none while released).
@@ -64,7 +70,7 @@ public final class ByteBuffer {
         readerIndex = 0
         writerIndex = 0
         self.storage = nil
-        if pooled { pool.give(storage) } else { storage.deallocate() }
+        free(storage)
         pooled = false
         capacity = pool.blockSize
     }
@@ -107,7 +113,7 @@ public final class ByteBuffer {
         let fresh = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
         if let storage {
             if writerIndex > 0 { fresh.copyMemory(from: storage, byteCount: writerIndex) }
-            if pooled { pool!.give(storage) } else { storage.deallocate() }
+            free(storage)
         }
         storage = fresh
         pooled = false  // grown: owned from now on

@@ -344,9 +344,7 @@ extension ClientConnection {
 
     /// Back to reading heads, under the idle timeout until the next byte.
     func awaitNextRequest() {
-        let step = enterIdle()
-        // Reading heads: the caller goes on with what is buffered.
-        if case .nextHead = step { return }
-        perform(step)
+        // Reading heads (.nextHead): the caller goes on with what is buffered.
+        perform(enterIdle())
     }
 }

@@ -227,7 +227,7 @@ final class ClientConnection: IOEventHandler {
     /// gives back the blocks of an idle connection (so a busy keep-alive
     /// connection does not borrow and return them on every request).
     func releaseBuffersIfIdle() {
-        guard phase == .head(.idle) else { return }
+        guard phase == .head(.idle), inBuf.holdsMemory || outBuf.holdsMemory || upOut.holdsMemory else { return }
         inBuf.release()
         outBuf.release()
         upOut.clear()
@@ -386,7 +386,7 @@ final class ClientConnection: IOEventHandler {
     /// → closed, with any upstream dropped (never left pointing at a closed
     /// client, or counted busy).
     private func enterClosed() -> Step {
-        if upstream != nil || upstreamPool != nil { dropUpstream() }
+        dropUpstream()
         let notified = phase == .closing(lingering: true)
         phase = .closed
         // close_notify (once; best effort on a non-blocking socket): OpenSSL

@@ -21,7 +21,7 @@ struct RouteIndex {
                 if root == nil { root = r }
                 return
             }
-            let h = r.path.withUnsafeBytes { RouteIndex.hash($0, upTo: $0.count) }
+            let h = r.path.withUnsafeBytes { RouteIndex.hash($0) }
             byPrefix[h, default: []].append(r)
             longest = max(longest, r.path.count)
         }
@@ -41,7 +41,9 @@ struct RouteIndex {
                 // A boundary: the end of the path, or a '/' after this byte.
                 if i == path.count || path[i] == UInt8(ascii: "/") {
                     if let candidates = byPrefix[h] {
-                        for r in candidates where r.path.count == i && r.matches(path: path) {
+                        // Length and boundary are known here: only the bytes are left to compare.
+                        for r in candidates where r.path.count == i
+                            && r.path.withUnsafeBytes({ memcmpEqual($0, UnsafeRawBufferPointer(rebasing: path[0..<i])) }) {
                             best = r
                             break
                         }
@@ -62,7 +64,7 @@ struct RouteIndex {
                 anyHost.add(r)
                 continue
             }
-            let h = host.withUnsafeBytes { Self.hash($0, upTo: $0.count) }
+            let h = host.withUnsafeBytes { Self.hash($0) }
             var list = byHost[h] ?? []
             if let i = list.firstIndex(where: { $0.host == host }) {
                 list[i].table.add(r)
@@ -86,14 +88,11 @@ struct RouteIndex {
     }
 
     private func hostTable(_ got: UnsafeRawBufferPointer) -> PathTable? {
-        var end = got.count
-        if let colon = got.lastIndex(of: UInt8(ascii: ":")), got.first != UInt8(ascii: "[") || got[colon - 1] == UInt8(ascii: "]") {
-            end = colon
-        }
+        let end = Route.hostEnd(got)
         var h = Self.offset
         for i in 0..<end { h = (h ^ UInt64(ByteClass.lower(got[i]))) &* Self.prime }
         guard let list = byHost[h] else { return nil }
-        for (name, table) in list where Route.hostMatches(name, got) { return table }
+        for (name, table) in list where Route.hostMatches(name, got, end: end) { return table }
         return nil
     }
 
@@ -101,9 +100,9 @@ struct RouteIndex {
     static let offset: UInt64 = 0xcbf2_9ce4_8422_2325
     static let prime: UInt64 = 0x0000_0100_0000_01B3
 
-    static func hash(_ b: UnsafeRawBufferPointer, upTo n: Int) -> UInt64 {
+    static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
         var h = offset
-        for i in 0..<n { h = (h ^ UInt64(b[i])) &* prime }
+        for c in b { h = (h ^ UInt64(c)) &* prime }
         return h
     }
 }

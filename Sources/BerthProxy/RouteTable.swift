@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BerthConfig
+import BerthHTTP
 import BerthRouting
 import Synchronization
 
@@ -131,14 +132,19 @@ public final class Route: Sendable {
     }
 
     /// Host equality ignoring case and any `:port`.
-    static func hostMatches(_ want: [UInt8], _ got: UnsafeRawBufferPointer) -> Bool {
-        var end = got.count
-        if let colon = got.lastIndex(of: UInt8(ascii: ":")), got.first != UInt8(ascii: "[") || got[colon - 1] == UInt8(ascii: "]") {
-            end = colon
-        }
+    static func hostMatches(_ want: [UInt8], _ got: UnsafeRawBufferPointer, end: Int? = nil) -> Bool {
+        let end = end ?? hostEnd(got)
         guard end == want.count else { return false }
-        for i in 0..<end where want[i] != (got[i] | (got[i] >= 0x41 && got[i] <= 0x5A ? 0x20 : 0)) { return false }
+        for i in 0..<end where want[i] != ByteClass.lower(got[i]) { return false }
         return true
+    }
+
+    /// Where a Host value's name ends: before any `:port` (an IPv6 literal keeps its colons).
+    static func hostEnd(_ got: UnsafeRawBufferPointer) -> Int {
+        if let colon = got.lastIndex(of: UInt8(ascii: ":")), got.first != UInt8(ascii: "[") || got[colon - 1] == UInt8(ascii: "]") {
+            return colon
+        }
+        return got.count
     }
 }
 

@@ -9,11 +9,7 @@ import BerthHTTP
 /// (`SocketTransport`); tests drive the same connection logic through an
 /// in-memory transport, with no socket and no loop. A transport calls its
 /// handler's `ioReady` when a wanted event happens.
-protocol Transport: AnyObject {
-    var wantsRead: Bool { get }
-    var wantsWrite: Bool { get }
-    /// Sets which events to wait for; a no-op when nothing changes.
-    func set(read: Bool, write: Bool)
+protocol Transport: ReadinessInterest {
     /// Delivers a read event soon, as if readable (bytes already decrypted inside OpenSSL).
     func feedRead()
     /// Reads what fits into `buffer`'s tail (compacting it first when the tail is short).
@@ -26,12 +22,6 @@ protocol Transport: AnyObject {
     func shutdownWrite()
     /// Stops waiting and closes.
     func close()
-}
-
-extension Transport {
-    @inline(__always) func set(read: Bool) { set(read: read, write: wantsWrite) }
-    @inline(__always) func set(write: Bool) { set(read: wantsRead, write: write) }
-    func stop() { set(read: false, write: false) }
 }
 
 /// A non-blocking socket watched by the worker's loop.

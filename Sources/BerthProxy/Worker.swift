@@ -14,7 +14,6 @@ final class Worker: @unchecked Sendable {
     let loop = EventLoop()
     /// The blocks connection buffers borrow while they hold bytes.
     let buffers: BufferPool
-    private var freedSinceTrim = 0
     private(set) var settings: ProxySettings
     let logger: Logger
     /// The routing snapshot new requests use.
@@ -244,9 +243,8 @@ final class Worker: @unchecked Sendable {
         retryHeld()
         // Memory freed past the pool's cap goes back to the system (glibc
         // keeps freed small blocks in its heap otherwise).
-        freedSinceTrim += buffers.takeFreedBytes()
-        if freedSinceTrim >= 4 << 20 {
-            freedSinceTrim = 0
+        if buffers.freedBytes >= 4 << 20 {
+            buffers.resetFreed()
             cberth_malloc_trim()
         }
     }

@@ -14,8 +14,6 @@ final class MemoryPipe: ResponseReading {
     var toBerth: [UInt8] = []
     /// Written by berth, not yet taken by the test's reader.
     var buffer: [UInt8] = []
-    /// Everything berth wrote, in order (for byte-exact checks).
-    private(set) var written: [UInt8] = []
     /// At most this many bytes per read berth makes (to split what it gets).
     var readChunk = Int.max
     /// How many more bytes berth may write before the peer's window is full.
@@ -74,7 +72,7 @@ final class MemoryPipe: ResponseReading {
         if peerReset { return .failed(32) }
         let n = min(writeRoom, b.readableBytes)
         if n == 0 { return .wouldBlock }
-        b.withReadableBytes { buffer += $0[0..<n]; written += $0[0..<n] }
+        b.withReadableBytes { buffer += $0[0..<n] }
         if writeRoom != Int.max { writeRoom -= n }
         b.consume(n)
         return .wrote(n)
