@@ -5,26 +5,11 @@ protocol IOEventHandler: AnyObject {
     func ioReady(readable: Bool, writable: Bool)
 }
 
-/// Which readiness events something waits for (an `IOWatcher`, a
-/// `Transport`), with the one-sided changes and `stop` written once.
-protocol ReadinessInterest: AnyObject {
-    var wantsRead: Bool { get }
-    var wantsWrite: Bool { get }
-    /// Sets which events to wait for; a no-op when nothing changes.
-    func set(read: Bool, write: Bool)
-}
-
-extension ReadinessInterest {
-    @inline(__always) func set(read: Bool) { set(read: read, write: wantsWrite) }
-    @inline(__always) func set(write: Bool) { set(read: wantsRead, write: write) }
-    func stop() { set(read: false, write: false) }
-}
-
 /// An `ev_io` for one descriptor whose interest set can change cheaply. The
 /// watcher memory is owned here; the C callback captures nothing and finds
 /// this object through the watcher's `data` field (unretained: the handler
 /// owns the watcher and stops it before going away).
-final class IOWatcher: ReadinessInterest {
+final class IOWatcher {
     private let loop: EventLoop
     private let watcher: UnsafeMutablePointer<ev_io>
     unowned(unsafe) let handler: IOEventHandler
@@ -61,6 +46,10 @@ final class IOWatcher: ReadinessInterest {
         }
     }
 
+    @inline(__always) func set(read: Bool) { set(read: read, write: wantsWrite) }
+    @inline(__always) func set(write: Bool) { set(read: wantsRead, write: write) }
+
+    func stop() { set(read: false, write: false) }
 
     /// Delivers a read event on the next loop iteration, as if the descriptor were readable.
     func feedRead() { cberth_io_feed(loop.raw, watcher, Int32(CBERTH_EV_READ)) }
