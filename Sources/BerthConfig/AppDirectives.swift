@@ -65,6 +65,18 @@ enum AppDirectives {
         },
     ])
 
+    /// Letters, digits, `-`, `_` and `.` (ASCII names are checked byte by byte).
+    static func isAppName(_ name: String) -> Bool {
+        let ascii = name.utf8.allSatisfy { $0 < 0x80 }
+        if ascii {
+            return name.utf8.allSatisfy { b in
+                (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
+                    || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+            }
+        }
+        return name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+    }
+
     /// `app NAME { ... }`, checked as a whole.
     static func parse(_ s: ConfigStatement) throws(ConfigError) -> AppConfig {
         guard let nameWord = s.args.first else {
@@ -74,7 +86,7 @@ enum AppDirectives {
             throw ConfigError(s.args[1].location, "app: unexpected extra value \(s.args[1].display) (expected 'app NAME {')")
         }
         let name = nameWord.text
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+        guard !name.isEmpty, Self.isAppName(name) else {
             throw ConfigError(nameWord.location, "app: expected a name of letters, digits, '-', '_' or '.', got \(nameWord.display)")
         }
         var app = AppConfig(name: name, location: nameWord.location)

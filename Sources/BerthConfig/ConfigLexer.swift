@@ -11,12 +11,16 @@ struct ConfigLexer {
 
     func tokenize() throws(ConfigError) -> [ConfigToken] {
         var tokens: [ConfigToken] = []
+        tokens.reserveCapacity(bytes.count / 4)
         var i = 0
         var line = 1
         var lineStart = 0
         func here(_ at: Int) -> SourceLocation {
-            // Columns count characters, not bytes.
-            let col = String(decoding: bytes[lineStart..<at], as: UTF8.self).count + 1
+            // Columns count characters, not bytes: the same thing on an ASCII
+            // line, which is checked byte by byte before counting characters.
+            var ascii = true
+            for j in lineStart..<at where bytes[j] >= 0x80 { ascii = false; break }
+            let col = ascii ? at - lineStart + 1 : String(decoding: bytes[lineStart..<at], as: UTF8.self).count + 1
             return SourceLocation(file: file, line: line, column: col)
         }
         while i < bytes.count {

@@ -14,6 +14,7 @@ struct DirectiveTable<Target>: Sendable {
     init(block: String, context: String, rows: [ConfigDirective<Target>]) {
         self.block = block
         self.context = context
+        precondition(rows.count <= 64, "a directive table has at most 64 rows")
         self.rows = rows
         index = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($0.element.name, $0.offset) })
     }
@@ -21,13 +22,14 @@ struct DirectiveTable<Target>: Sendable {
     var names: [String] { rows.map(\.name) }
 
     func apply(_ statements: [ConfigStatement], to target: inout Target) throws(ConfigError) {
-        var seen = [SourceLocation?](repeating: nil, count: rows.count)
+        var seen: UInt64 = 0  // bit i: row i was set (a table has at most 64 rows)
         for s in statements {
             let i = try self.row(for: s)
-            if !rows[i].repeatable, let first = seen[i] {
+            if !rows[i].repeatable, seen & (1 << i) != 0 {
+                let first = statements.first { $0.nameText == rows[i].name }!.name.location
                 throw ConfigError(s.name.location, "duplicate directive '\(rows[i].name)' (first set at \(first))")
             }
-            if seen[i] == nil { seen[i] = s.name.location }
+            seen |= 1 << i
             if !rows[i].opensBlock, let open = s.blockOpen {
                 throw ConfigError(open, "\(rows[i].name) does not take a block")
             }

@@ -115,6 +115,22 @@ func configError(_ text: String) -> ConfigError? {
         #expect(e3?.message.contains("did you mean 'connect'?") == true)
     }
 
+    @Test func columnsCountCharactersOnNonASCIILines() {
+        // "é" is two bytes, one character: the bad port is at column 16, not 17.
+        let e = configError("listen :1\napp \"é\" { upstream h:x\n}\n")
+        #expect(e?.location.line == 2)
+        let ascii = configError("listen :1\napp a { upstream h:x\n}\n")
+        #expect(ascii?.location == SourceLocation(file: "proxy.conf", line: 2, column: 18))
+        let wide = configError("listen :1\n# é\napp é { upstream h:x\n}\n")
+        #expect(wide?.location == SourceLocation(file: "proxy.conf", line: 3, column: 18))
+    }
+
+    @Test func duplicateDirectiveNamesTheFirst() {
+        let e = configError("listen :1\napp a {\n  path /a\n  upstream h:1\n  path /b\n}\n")
+        #expect(e?.location == SourceLocation(file: "proxy.conf", line: 5, column: 3))
+        #expect(e?.message == "duplicate directive 'path' (first set at proxy.conf:3:3)")
+    }
+
     @Test func missingAndExtraValues() {
         let e = configError("listen\n")
         #expect(e?.location == SourceLocation(file: "proxy.conf", line: 1, column: 8))
