@@ -64,7 +64,13 @@ extension Builder {
             keyParts.append("\(labels.sorted { $0.key < $1.key })")
         case "expose":
             var ports = stage.config.config.ExposedPorts ?? [:]
-            for p in try xs(inst.strings) { ports[p.contains("/") ? p.lowercased() : p + "/tcp"] = .init() }
+            for word in try xs(inst.strings) {
+                guard let spec = ExposedPortSpec.parse(word) else {
+                    throw BuildError("\(ctx.dockerfile):\(inst.startLine): invalid port '\(word)' in EXPOSE: "
+                                     + "expected PORT, PORT/PROTO, START-END or START-END/PROTO (ports 0-65535, tcp, udp or sctp)")
+                }
+                for key in spec.keys { ports[key] = .init() }
+            }
             stage.config.config.ExposedPorts = ports
             keyParts.append(ports.keys.sorted().joined(separator: ","))
         case "user":

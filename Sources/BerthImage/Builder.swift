@@ -66,7 +66,7 @@ public final class Builder {
             }
             lastIndex = t
         }
-        let ctx = Context(options: options, shell: shell, ignore: ignore, globalArgs: globalArgs)
+        let ctx = Context(options: options, dockerfile: path, shell: shell, ignore: ignore, globalArgs: globalArgs)
         for (i, insts) in stageInstructions.enumerated() where i <= lastIndex {
             var stage = try from(insts[0], index: i, stages: stages, ctx: ctx, total: insts.count)
             for (n, inst) in insts.dropFirst().enumerated() {
@@ -98,6 +98,8 @@ public final class Builder {
     /// What every step of one build shares.
     struct Context {
         let options: BuildOptions
+        /// The Dockerfile's path, for errors that name its lines.
+        let dockerfile: String
         let shell: ShellWord
         let ignore: DockerIgnore
         let globalArgs: [String: String]
