@@ -1,4 +1,5 @@
-// The Go demo app: net/http on :8000, GET / answers what fmt.Println("Hello world!") prints.
+// The Go demo app: net/http on :8000; GET / answers with the line of Go that
+// prints hello world, as the classic Docker + HAProxy demo does.
 package main
 
 import (
@@ -8,7 +9,7 @@ import (
 
 func main() {
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "Hello world!")
+		fmt.Fprintln(w, `fmt.Println("Hello world!")`)
 	})
 	if err := http.ListenAndServe(":8000", nil); err != nil {
 		panic(err)

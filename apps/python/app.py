@@ -1,4 +1,5 @@
-"""The Python demo app: GET / answers what print('Hello world!') prints.
+"""The Python demo app: GET / answers with the line of Python that prints
+hello world, as the classic Docker + HAProxy demo does.
 
 Listens on 0.0.0.0:8000, or on the address and port given as arguments
 (scripts/demo.sh runs it on the host as a plain upstream that way)."""
@@ -12,7 +13,7 @@ class Hello(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_GET(self):
-        body = b"Hello world!\n"
+        body = b"print('Hello world!')\n"
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))

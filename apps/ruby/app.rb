@@ -1,4 +1,5 @@
-# The Ruby demo app: Sinatra on 0.0.0.0:8000, GET / answers what puts 'Hello world!' prints.
+# The Ruby demo app: Sinatra on 0.0.0.0:8000; GET / answers with the line of Ruby
+# that prints hello world, as the classic Docker + HAProxy demo does.
 require 'sinatra'
 
 set :bind, '0.0.0.0'
@@ -11,5 +12,5 @@ Signal.trap('TERM') { exit }
 
 get '/' do
   content_type 'text/plain'
-  "Hello world!\n"
+  "puts 'Hello world!'\n"
 end
