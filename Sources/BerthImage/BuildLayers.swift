@@ -29,11 +29,10 @@ extension Builder {
         let env = stage.runEnv
         let user = stage.config.config.User ?? ""
         let key = BuildCache.key([stage.key, "run"] + args + env + [user, stage.workdir])
-        let history = ImageConfig.History(created: ImageStore.timestamp(), created_by: DockerfileWords.trimSpace(inst.original), empty_layer: nil)
         if !ctx.options.noCache, let hit = cache.lookup(key, store: store) {
             stage.layers.append((hit.layer, hit.size))
             stage.key = key
-            stage.config.history = (stage.config.history ?? []) + [history]
+            stage.recordHistory(inst, command: args, emptyLayer: false)
             output("#\(n) CACHED")
             return
         }
@@ -86,7 +85,7 @@ extension Builder {
         cache.save(key, .init(layer: layer.digest, size: layer.size))
         stage.layers.append(layer)
         stage.key = key
-        stage.config.history = (stage.config.history ?? []) + [history]
+        stage.recordHistory(inst, command: args, emptyLayer: false)
         done(n, start)
     }
 
@@ -209,7 +208,9 @@ extension Builder {
             for (name, content) in heredocFiles {
                 let target = intoDirectory ? dest + "/" + name : dest
                 try makeParents(staging, target, stage: stage, includeLast: false)
-                FileManager.default.createFile(atPath: staging + target, contents: Data(content.utf8))
+                guard FileManager.default.createFile(atPath: staging + target, contents: Data(content.utf8)) else {
+                    throw StoreError("cannot write the heredoc file \(target)")
+                }
                 lchown(staging + target, uid, gid)
                 Glibc.chmod(staging + target, chmod ?? 0o644)
             }
@@ -221,7 +222,7 @@ extension Builder {
         committed = true
         stage.layers.append(layer)
         stage.key = BuildCache.key([stage.key, inst.name, dest, "\(uid):\(gid)", chmod.map { String($0, radix: 8) } ?? "", layer.digest])
-        stage.config.history = (stage.config.history ?? []) + [.init(created: ImageStore.timestamp(), created_by: DockerfileWords.trimSpace(inst.original), empty_layer: nil)]
+        stage.recordHistory(inst, emptyLayer: false)
         done(n, start)
     }
 
@@ -289,10 +290,11 @@ extension Builder {
 
     // MARK: - WORKDIR
 
-    func makeDirectoryLayer(_ dir: String, _ stage: inout BuildStage, key: String, n: Int) throws(BuildError) {
+    /// Whether it added a layer (the directory was missing).
+    func makeDirectoryLayer(_ dir: String, _ stage: inout BuildStage, key: String, n: Int) throws(BuildError) -> Bool {
         var st = stat()
         if stage.layers.reversed().contains(where: { lstat(store.layerPath($0.digest) + dir, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR }) || dir == "/" {
-            return
+            return false
         }
         do {
             let staging = try store.stagingDirectory("workdir")
@@ -301,5 +303,6 @@ extension Builder {
         } catch {
             throw BuildError("\(error)", step: "\(n)")
         }
+        return true
     }
 }

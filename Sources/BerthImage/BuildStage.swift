@@ -39,6 +39,17 @@ struct BuildStage {
         return d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 
+    /// Appends the history entry of a step, as the classic builder wrote it:
+    /// RUN as its command (`/bin/sh -c apt-get update`), every other step as
+    /// `/bin/sh -c #(nop) ` and the instruction.
+    mutating func recordHistory(_ inst: Instruction, command: [String]? = nil, emptyLayer: Bool) {
+        let text = command.map { $0.joined(separator: " ") }
+            ?? (shell + ["#(nop) " + DockerfileWords.trimSpace(inst.original)]).joined(separator: " ")
+        let entry = ImageConfig.History(created: ImageStore.timestamp(), created_by: text,
+                                        empty_layer: emptyLayer ? true : nil, comment: ImageHistory.builtComment)
+        config.history = (config.history ?? []) + [entry]
+    }
+
     mutating func setEnv(_ key: String, _ value: String) {
         var list = (config.config.Env ?? []).filter { !$0.hasPrefix(key + "=") }
         list.append("\(key)=\(value)")

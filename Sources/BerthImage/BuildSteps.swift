@@ -22,6 +22,7 @@ extension Builder {
         }
         func command(_ i: Instruction) -> [String] { i.isJSON ? i.strings : stage.shell + i.strings }
         var keyParts = [stage.key, inst.name]
+        var addedLayer = false
         switch inst.name {
         case "run":
             try run(inst, &stage, ctx: ctx, n: n, start: start)
@@ -34,7 +35,7 @@ extension Builder {
             let dir = Self.resolve(try x(w), against: stage.workdir)
             stage.config.config.WorkingDir = dir
             keyParts.append(dir)
-            try makeDirectoryLayer(dir, &stage, key: BuildCache.key(keyParts), n: n)
+            addedLayer = try makeDirectoryLayer(dir, &stage, key: BuildCache.key(keyParts), n: n)
         case "env":
             let s = inst.strings
             for i in stride(from: 0, to: s.count - 2, by: 3) {
@@ -116,7 +117,7 @@ extension Builder {
             throw BuildError("unknown instruction \(inst.name.uppercased())", step: "\(n)")
         }
         stage.key = BuildCache.key(keyParts)
-        stage.config.history = (stage.config.history ?? []) + [.init(created: nil, created_by: DockerfileWords.trimSpace(inst.original), empty_layer: true)]
+        stage.recordHistory(inst, emptyLayer: !addedLayer)
         done(n, start)
     }
 

@@ -153,7 +153,7 @@ public final class Builder {
             let sizes = stored.layerSizes ?? stored.layers.map { _ in 0 }
             stage.layers = zip(stored.layers, sizes).map { ($0, $1) }
             stage.config = stored.config
-            stage.config.history = nil
+            stage.config.history = ImageHistory.aligned(stored.config.history, layers: stored.layers.count)
             stage.key = BuildCache.key(["image", id])
             output("#\(n) using \(ImageStore.normalize(image)) sha256:\(id.prefix(12)) from the local store")
         } else {
@@ -175,7 +175,7 @@ public final class Builder {
             guard let stored = store.image(id) else { throw BuildError("image \(id) vanished", step: "\(n)") }
             stage.layers = zip(stored.layers, stored.layerSizes ?? stored.layers.map { _ in 0 }).map { ($0, $1) }
             stage.config = stored.config
-            stage.config.history = nil
+            stage.config.history = ImageHistory.aligned(stored.config.history, layers: stored.layers.count)
             stage.key = BuildCache.key(["image", id])
         }
         done(n, start)

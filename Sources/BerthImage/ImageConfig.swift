@@ -42,6 +42,16 @@ public struct ImageConfig: Codable, Sendable, Equatable {
         public var created: String?
         public var created_by: String?
         public var empty_layer: Bool?
+        /// `berth.dockerfile.v0` on the steps berth built (BuildKit writes
+        /// `buildkit.dockerfile.v0`): `berth history` gives those rows ids.
+        public var comment: String?
+
+        public init(created: String? = nil, created_by: String? = nil, empty_layer: Bool? = nil, comment: String? = nil) {
+            self.created = created
+            self.created_by = created_by
+            self.empty_layer = empty_layer
+            self.comment = comment
+        }
     }
 
     public var created: String?
