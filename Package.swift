@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
         .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerthSystem"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"], exclude: ["Fixtures"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthRouting", "BerthImage", "BerthConfig", "BerthRuntime"]),
         .testTarget(name: "BerthThreadsTests", dependencies: ["BerthThreads"]),
         .testTarget(

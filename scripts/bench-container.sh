@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Container figures for berth serve, on this machine:
 #  1. start-to-healthy of a busybox httpd container under berth serve (its
-#     "[run] ... healthy in Nms" line: overlay mount, bundle, runc, gate) vs
+#     "[run] ... healthy in Nms" line: overlay mount, bundle, runc, gate), under
+#     Docker's default seccomp profile and with `seccomp unconfined`, vs
 #     `runc run --detach` of the same kind of bundle alone, timed until its
 #     port accepts inside its network namespace;
 #  2. throughput through berth into an nginx container over its isolated
@@ -9,18 +10,21 @@
 #     (wrk -t1 -c64, interleaved rounds; berth pinned to CPU 0, nginx and wrk to CPU 1,
 #     as ../shared/bench/peers.sh does).
 #
-#   scripts/bench-container.sh [--berth PATH] [--state-dir DIR] [--rounds N] [--seconds S]
+#   scripts/bench-container.sh [--berth PATH] [--state-dir DIR] [--rounds N] [--seconds S] [--start-only]
+#
+# --start-only: part 1 alone (no nginx image, no Debian bootstrap).
 #
 # The nginx image is FROM debian:bookworm-slim (bootstrapped by mmdebstrap the
 # first time, then cached in the state dir).
 set -euo pipefail
-BERTH=.build/release/berth STATE=/var/tmp/berth-bench-state ROUNDS=3 SECS=5
+BERTH=.build/release/berth STATE=/var/tmp/berth-bench-state ROUNDS=3 SECS=5 START_ONLY=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --berth) BERTH=$2; shift 2 ;;
     --state-dir) STATE=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --seconds) SECS=$2; shift 2 ;;
+    --start-only) START_ONLY=1; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -65,6 +69,15 @@ app web {
     port 8000
     replicas 3
 }
+app webopen {
+    path /webopen
+    build $W/web
+    port 8000
+    replicas 3
+    seccomp unconfined
+}
+CONF
+[[ -n $START_ONLY ]] || cat >>"$W/proxy.conf" <<CONF
 app iso {
     path /iso
     build $W/nginx
@@ -84,7 +97,8 @@ grep -E '^\[run\]|^\[serve\]' "$W/serve.out"
 for p in $(pgrep -x nginx); do taskset -pc 1 "$p" >/dev/null; done
 
 # --- 1. start to healthy: berth vs runc alone ---
-echo "berth  busybox httpd start-to-healthy: $(grep -o 'web  started [0-9]/3 .*healthy in [0-9]*ms' "$W/serve.out" | grep -o '[0-9]*ms' | tr '\n' ' ')"
+echo "berth  busybox httpd start-to-healthy, default seccomp profile: $(grep -o 'web  started [0-9]/3 .*healthy in [0-9]*ms' "$W/serve.out" | grep -o '[0-9]*ms' | tr '\n' ' ')"
+echo "berth  busybox httpd start-to-healthy, seccomp unconfined:       $(grep -o 'webopen  started [0-9]/3 .*healthy in [0-9]*ms' "$W/serve.out" | grep -o '[0-9]*ms' | tr '\n' ' ')"
 mkdir -p "$W/bare/rootfs/www"
 cp -a "$W/bb/." "$W/bare/rootfs/"
 cp "$W/web/index.html" "$W/bare/rootfs/www/"
@@ -109,6 +123,8 @@ for i in 1 2 3; do
   runc --root "$W/runc" delete --force bare
 done
 echo "runc   busybox httpd start-to-accepting (runc run --detach, polled with nsenter + bash /dev/tcp): ${times[*]}(of which runc run --detach returning: ${runs[*]})"
+
+[[ -n $START_ONLY ]] && exit 0
 
 # --- 2. throughput: isolated netns vs host network ---
 declare -A res

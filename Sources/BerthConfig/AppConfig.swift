@@ -5,6 +5,13 @@ public struct AppConfig: Sendable, Equatable {
         case isolated, host
     }
 
+    /// The seccomp filter of the app's containers.
+    public enum Seccomp: String, Sendable, Equatable {
+        /// Docker's default profile.
+        case `default`
+        case unconfined
+    }
+
     public enum Balance: String, Sendable, Equatable {
         case roundRobin = "roundrobin"
         case leastConn = "leastconn"
@@ -25,6 +32,7 @@ public struct AppConfig: Sendable, Equatable {
     public var memory: Int?
     public var cpus: Double?
     public var network: Network = .isolated
+    public var seccomp: Seccomp = .default
     public var upstreams: [HostPort] = []
     public var balance: Balance = .roundRobin
     /// nil: the global `redirect-https`.

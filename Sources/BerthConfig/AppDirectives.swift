@@ -56,6 +56,9 @@ enum AppDirectives {
         Row("network", "isolated|host", "a network namespace of its own (default), or the host's (the app gets $PORT)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.network = try ConfigValues.choice(d, "'isolated' or 'host'", as: AppConfig.Network.self)
         },
+        Row("seccomp", "default|unconfined", "Docker's default seccomp profile on the app's containers (default), or none") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.seccomp = try ConfigValues.choice(d, "'default' or 'unconfined'", as: AppConfig.Seccomp.self)
+        },
         Row("upstream", "ADDR...", "plain upstream servers instead of containers", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             if d.args.isEmpty { throw ConfigError(d.afterLast, "upstream: expected one or more addresses like 127.0.0.1:9000") }
             for w in d.args { a.upstreams.append(try ConfigValues.address(w, directive: "upstream", defaultPort: 80)) }

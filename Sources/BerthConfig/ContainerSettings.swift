@@ -7,6 +7,7 @@ public struct ContainerSettings: Sendable, Equatable {
     public var port: Int?
     public var replicas: Int
     public var network: AppConfig.Network
+    public var seccomp: AppConfig.Seccomp
     public var memory: Int?
     public var cpus: Double?
     public var env: [EnvVar]
@@ -17,6 +18,7 @@ public struct ContainerSettings: Sendable, Equatable {
         port = app.port
         replicas = app.replicas
         network = app.network
+        seccomp = app.seccomp
         memory = app.memory
         cpus = app.cpus
         env = app.env

@@ -60,7 +60,9 @@ public final class RuncEngine: ContainerEngine {
         let container = try Container(id: id, dir: store.root + "/containers/" + id,
                                       layers: image.layers.map { store.layerPath($0) }, process: process,
                                       hostname: "\(app.name)-\(n)", network: app.network == .host ? .host : .isolated,
-                                      limits: ResourceLimits(memory: app.memory, cpus: app.cpus), runc: runc)
+                                      limits: ResourceLimits(memory: app.memory, cpus: app.cpus),
+                                      security: ContainerSecurity(seccomp: app.seccomp == .unconfined ? .unconfined : .default, noNewPrivileges: true),
+                                      runc: runc)
         return SupervisedReplica(SupervisedContainer(container: container, logPath: logs + "/\(app.name)-\(n).log",
                                                      onChange: { _ in onChange() }))
     }

@@ -8,16 +8,13 @@ import Glibc
 /// without a registry: mmdebstrap's minbase of that suite, with the host's
 /// apt `Acquire::` settings so it works wherever the host's apt does.
 enum BaseBootstrap {
-    /// (distribution, suite) for names this can make, else nil.
-    static func suite(of ref: String) -> (String, String)? {
-        let normalized = ImageStore.normalize(ref)
-        let parts = normalized.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, ["debian", "ubuntu", "library/debian", "library/ubuntu", "docker.io/library/debian",
-                                  "docker.io/library/ubuntu"].contains(parts[0]) else { return nil }
-        var suite = parts[1]
-        if suite.hasSuffix("-slim") { suite = String(suite.dropLast(5)) }
-        guard suite != "latest", suite.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return nil }
-        return (parts[0].hasSuffix("ubuntu") ? "ubuntu" : "debian", suite)
+    /// (distribution, suite) for Debian's and Ubuntu's images; nil for other
+    /// images; throws for a Debian or Ubuntu tag that names no suite.
+    static func suite(of ref: String) throws(StoreError) -> (String, String)? {
+        guard let r = try? ImageReference(parsing: ref), r.domain == "docker.io",
+              r.repository == "library/debian" || r.repository == "library/ubuntu", let tag = r.tag, r.digest == nil else { return nil }
+        let distro = r.repository == "library/ubuntu" ? "ubuntu" : "debian"
+        return (distro, try BaseImageTag.suite(distro: distro, tag: tag))
     }
 
     /// Bootstraps `ref` into the store (once: concurrent builds, threads or
@@ -35,7 +32,7 @@ enum BaseBootstrap {
     }
 
     private static func bootstrapLocked(_ ref: String, store: ImageStore, log: (String) -> Void) throws(StoreError) -> String {
-        guard let (distro, suite) = suite(of: ref) else { throw StoreError("\(ref) cannot be bootstrapped") }
+        guard let (distro, suite) = try suite(of: ref) else { throw StoreError("\(ref) cannot be bootstrapped") }
         let start = Date()
         let work = try store.stagingDirectory("bootstrap")
         defer { ImageStore.removeTree(work) }

@@ -9,8 +9,13 @@ import Glibc
 /// layers; the upper dir becomes the layer), COPY/ADD (staged, then stored
 /// under their content digest) and WORKDIR (the directory, when missing).
 extension Builder {
-    func run(_ inst: Instruction, _ stage: inout BuildStage, ctx: Context, n: Int, start: DispatchTime) throws(BuildError) {
-        if let f = inst.flags.first { throw BuildError("RUN \(f) is not supported", step: "\(n)") }
+    func run(_ inst: Instruction, _ stage: inout BuildStage, stages: [BuildStage], ctx: Context, n: Int, start: DispatchTime) throws(BuildError) {
+        let flags: RunFlags
+        do {
+            flags = try RunFlags.parse(inst.flags, workdir: stage.workdir, where: "\(ctx.dockerfile):\(inst.startLine)")
+        } catch {
+            throw BuildError(error.message, step: "\(n)")
+        }
         var args: [String]
         if inst.isJSON {
             args = inst.strings
@@ -28,7 +33,9 @@ extension Builder {
         }
         let env = stage.runEnv
         let user = stage.config.config.User ?? ""
-        let key = BuildCache.key([stage.key, "run"] + args + env + [user, stage.workdir])
+        // The mounts' specifications (never their contents) are part of the key;
+        // a RUN without flags keeps the key it always had.
+        let key = BuildCache.key([stage.key, "run"] + args + env + [user, stage.workdir] + (flags == RunFlags() ? [] : flags.keyParts))
         if !ctx.options.noCache, let hit = cache.lookup(key, store: store) {
             stage.layers.append((hit.layer, hit.size))
             stage.key = key
@@ -47,6 +54,7 @@ extension Builder {
         let rootfs = work + "/rootfs"
         let overlay: OverlayMount
         do {
+            try shapeLayerRoot(work + "/upper", like: stage)
             overlay = try OverlayMount(lowers: lowers, upper: work + "/upper", work: work + "/ovl", target: rootfs)
         } catch {
             throw BuildError("\(error)", step: "\(n)")
@@ -58,8 +66,21 @@ extension Builder {
         let cwd = stage.workdir
         let (uid, gid) = try ownerIDs(user, stage: stage, n: n)
         var spec = OCISpec(rootfs: rootfs, args: args, env: env, cwd: cwd, uid: uid, gid: gid,
-                           hostname: "berth-build", hostNetwork: true)
+                           hostname: "berth-build", hostNetwork: flags.network != .none)
+        spec.secure(.build)
+        let mounts = try RunMounts(flags, work: work, rootfs: rootfs, context: ctx.options.context, cacheRoot: store.root + "/cache-mounts",
+                                   secrets: ctx.options.secrets) { (from: String) throws(BuildError) -> [String] in
+            try self.layerDirectories(of: from, stages: stages, n: n)
+        }
+        defer { mounts.release() }
+        spec.mounts += mounts.specMounts
         if access("/etc/resolv.conf", R_OK) == 0 { spec.bind("/etc/resolv.conf", to: "/etc/resolv.conf") }
+        // localhost resolves during RUN, as under BuildKit; the file is the
+        // step's own (writable, thrown away), never part of the layer.
+        guard FileManager.default.createFile(atPath: work + "/hosts", contents: Data(Self.buildHosts.utf8)) else {
+            throw BuildError("cannot write \(work)/hosts", step: "\(n)")
+        }
+        spec.bind(work + "/hosts", to: "/etc/hosts", writable: true)
         let bundle = work + "/bundle"
         mkdir(bundle, 0o755)
         var last: [String] = []
@@ -75,11 +96,14 @@ extension Builder {
         } catch {
             throw BuildError("\(error)", step: "\(n)")
         }
+        mounts.release()
         overlay.unmount()
         guard status == 0 else {
             throw BuildError("RUN \(args.last ?? "") exited with status \(status)", step: "#\(n) \(DockerfileWords.trimSpace(inst.original))", lastLines: last)
         }
         for p in probes where !existed.contains(p) { Self.removeIfEmpty(work + "/upper" + p) }
+        // Mount points runc made for --mount targets, and the directories made for them.
+        for t in mounts.createdTargets { Self.removeIfEmpty(work + "/upper" + t) }
         let layer: (digest: String, size: Int)
         do { layer = try store.commitLayer(work + "/upper") } catch { throw BuildError("\(error)", step: "\(n)") }
         cache.save(key, .init(layer: layer.digest, size: layer.size))
@@ -88,6 +112,18 @@ extension Builder {
         stage.recordHistory(inst, command: args, emptyLayer: false)
         done(n, start)
     }
+
+    /// The layer directories (top first) of a stage (by name or index) or a stored image.
+    func layerDirectories(of from: String, stages: [BuildStage], n: Int) throws(BuildError) -> [String] {
+        if let s = stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ $0 < stages.count ? stages[$0] : nil }) {
+            return s.layers.reversed().map { store.layerPath($0.digest) }
+        }
+        if let (_, image) = try storedImage(from, step: n) { return image.layers.reversed().map { store.layerPath($0) } }
+        throw BuildError("from=\(from): no such stage or image", step: "\(n)")
+    }
+
+    /// /etc/hosts of a RUN step (BuildKit's, with berth's build host name).
+    static let buildHosts = "127.0.0.1\tlocalhost berth-build\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
     static func removeIfEmpty(_ path: String) {
         var st = stat()
@@ -125,7 +161,12 @@ extension Builder {
         let dest = Builder.resolve(destText, against: stage.workdir)
         let (uid, gid) = try ownerIDs(chown ?? "", stage: stage, n: n)
         let staging: String
-        do { staging = try store.stagingDirectory("copy") } catch { throw BuildError("\(error)", step: "\(n)") }
+        do {
+            staging = try store.stagingDirectory("copy")
+            try shapeLayerRoot(staging, like: stage)
+        } catch {
+            throw BuildError("\(error)", step: "\(n)")
+        }
         var committed = false
         defer { if !committed { ImageStore.removeTree(staging) } }
 
@@ -229,6 +270,21 @@ extension Builder {
     /// Creates `path`'s parent directories in the staged layer, copying mode
     /// and owner from the layers below when a directory is already there (so
     /// a COPY into /tmp keeps /tmp 1777).
+    /// Gives a new layer's root directory the mode and owner of `/` in the
+    /// layers below (0755 root:root on an empty stage), as BuildKit does: a
+    /// staging directory is 0700, and a layer's `/` decides the image's.
+    func shapeLayerRoot(_ dir: String, like stage: BuildStage) throws(StoreError) {
+        var mode: mode_t = 0o755, uid: uid_t = 0, gid: gid_t = 0
+        var st = stat()
+        if let below = stage.layers.last, lstat(store.layerPath(below.digest), &st) == 0 {
+            (mode, uid, gid) = (st.st_mode & 0o7777, st.st_uid, st.st_gid)
+        }
+        if mkdir(dir, mode) != 0 && errno != EEXIST { throw StoreError("cannot create \(dir): \(String(cString: strerror(errno)))") }
+        guard Glibc.chmod(dir, mode) == 0, lchown(dir, uid, gid) == 0 else {
+            throw StoreError("cannot set the mode of \(dir): \(String(cString: strerror(errno)))")
+        }
+    }
+
     func makeParents(_ staging: String, _ path: String, stage: BuildStage, includeLast: Bool) throws(StoreError) {
         var parts = path.split(separator: "/").map(String.init)
         if !includeLast && !parts.isEmpty { parts.removeLast() }
@@ -237,7 +293,8 @@ extension Builder {
             cur += "/" + p
             var st = stat()
             if lstat(staging + cur, &st) == 0 { continue }
-            guard mkdir(staging + cur, 0o755) == 0 else { throw StoreError("cannot create \(cur)") }
+            // 0755 whatever the umask, unless a lower layer has the directory.
+            guard mkdir(staging + cur, 0o755) == 0, Glibc.chmod(staging + cur, 0o755) == 0 else { throw StoreError("cannot create \(cur)") }
             for layer in stage.layers.reversed() where lstat(store.layerPath(layer.digest) + cur, &st) == 0 {
                 if (st.st_mode & S_IFMT) == S_IFDIR {
                     Glibc.chmod(staging + cur, st.st_mode & 0o7777)
@@ -298,6 +355,7 @@ extension Builder {
         }
         do {
             let staging = try store.stagingDirectory("workdir")
+            try shapeLayerRoot(staging, like: stage)
             try makeParents(staging, dir, stage: stage, includeLast: true)
             stage.layers.append(try store.commitLayer(staging))
         } catch {

@@ -9,6 +9,8 @@ public struct BuildOptions: Sendable {
     public var target: String?
     /// Registries FROM may pull from over plain HTTP.
     public var insecureRegistries: Set<String> = []
+    /// `--secret id=X,...`: what RUN --mount=type=secret,id=X reads.
+    public var secrets: [String: BuildSecret] = [:]
 
     public init(context: String) {
         self.context = context

@@ -25,7 +25,7 @@ extension Builder {
         var addedLayer = false
         switch inst.name {
         case "run":
-            try run(inst, &stage, ctx: ctx, n: n, start: start)
+            try run(inst, &stage, stages: stages, ctx: ctx, n: n, start: start)
             return
         case "copy", "add":
             try copy(inst, &stage, stages: stages, ctx: ctx, env: env, n: n, start: start)

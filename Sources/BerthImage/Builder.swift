@@ -162,7 +162,9 @@ public final class Builder {
             do {
                 id = try ImagePull(store: store, insecure: ctx.options.insecureRegistries) { self.output("#\(n) \($0)") }.pull(image, ifMissing: true)
             } catch let pullError {
-                guard BaseBootstrap.suite(of: image) != nil else {
+                let bootstrappable: Bool
+                do { bootstrappable = try BaseBootstrap.suite(of: image) != nil } catch { throw BuildError("\(error)", step: "\(n)") }
+                guard bootstrappable else {
                     throw BuildError("image \(image) is not in the local store and cannot be pulled: \(pullError)", step: "\(n)")
                 }
                 output("#\(n) registry pull failed (\(pullError)); bootstrapping instead")

@@ -60,6 +60,14 @@ public struct ImageReference: Sendable, Equatable, CustomStringConvertible {
     /// What to ask the manifest endpoint for: the digest if pinned, else the tag.
     public var manifestReference: String { digest ?? tag ?? "latest" }
 
+    /// `ubuntu:22.04`, `user/app:1`, `localhost:5000/app:latest`: how Docker
+    /// shows a name (docker.io and library/ left out), with `@digest` when pinned.
+    public var familiar: String {
+        var name = domain == "docker.io" ? repository : "\(domain)/\(repository)"
+        if domain == "docker.io", name.hasPrefix("library/"), !name.dropFirst(8).contains("/") { name = String(name.dropFirst(8)) }
+        return name + (tag.map { ":\($0)" } ?? "") + (digest.map { "@\($0)" } ?? "")
+    }
+
     /// `docker.io/library/ubuntu:22.04`, with `@digest` when pinned.
     public var description: String {
         "\(domain)/\(repository)" + (tag.map { ":\($0)" } ?? "") + (digest.map { "@\($0)" } ?? "")

@@ -39,7 +39,18 @@ public final class ImageStore: @unchecked Sendable {
     // MARK: - references
 
     /// `busybox` → `busybox:latest`; `name:tag` and `host:5000/name:tag` kept.
+    /// The key a reference is tagged under: Docker's familiar form, so
+    /// `docker.io/library/debian:bookworm`, `library/debian:bookworm` and
+    /// `debian:bookworm` are one image (`user/app`, `localhost:5000/app:1`
+    /// keep their names), with `:latest` when no tag is given.
     public static func normalize(_ ref: String) -> String {
+        guard let r = try? ImageReference(parsing: ref) else { return legacyKey(ref) }
+        return r.familiar
+    }
+
+    /// The key berth used before references were normalised (tags written
+    /// then are still found).
+    static func legacyKey(_ ref: String) -> String {
         let lastSlash = ref.lastIndex(of: "/").map { ref.index(after: $0) } ?? ref.startIndex
         return ref[lastSlash...].contains(":") ? ref : ref + ":latest"
     }
@@ -79,7 +90,8 @@ public final class ImageStore: @unchecked Sendable {
 
     /// The image a name:tag or an id (or a unique id prefix) refers to.
     public func resolve(_ ref: String) throws(StoreError) -> (id: String, image: Image)? {
-        let id = try tags()[Self.normalize(ref)] ?? imageIDs().first { $0.hasPrefix(ref.replacingOccurrences(of: "sha256:", with: "")) && ref.count >= 6 }
+        let all = try tags()
+        let id = all[Self.normalize(ref)] ?? all[Self.legacyKey(ref)] ?? imageIDs().first { $0.hasPrefix(ref.replacingOccurrences(of: "sha256:", with: "")) && ref.count >= 6 }
         guard let id, let image = image(id) else { return nil }
         return (id, image)
     }
@@ -180,6 +192,26 @@ public final class ImageStore: @unchecked Sendable {
             }
             return freed
         }
+    }
+
+    /// Deletes the RUN --mount=type=cache directories no build is using
+    /// (`berth prune --cache`); returns the bytes freed.
+    public func pruneCacheMounts() throws(StoreError) -> Int {
+        let dir = root + "/cache-mounts"
+        guard FileManager.default.fileExists(atPath: dir) else { return 0 }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch { throw StoreError("cannot list \(dir): \(error)") }
+        var freed = 0
+        for name in names where !name.hasSuffix(".lock") {
+            let fd = open("\(dir)/\(name).lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw StoreError("cannot open \(dir)/\(name).lock: \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }  // a build has it mounted
+            freed += (try? LayerDigest.compute("\(dir)/\(name)").size) ?? 0
+            Self.removeTree("\(dir)/\(name)")
+            unlink("\(dir)/\(name).lock")
+        }
+        return freed
     }
 
     // MARK: - import

@@ -43,7 +43,8 @@ public final class Container {
 
     /// Prepares the root file system and the bundle (nothing runs yet).
     public init(id: String, dir: String, layers: [String], process: Process, hostname: String,
-                network: Network, limits: ResourceLimits? = nil, runc: Runc) throws(RuntimeError) {
+                network: Network, limits: ResourceLimits? = nil, security: ContainerSecurity = .hardened,
+                runc: Runc) throws(RuntimeError) {
         self.id = id
         self.dir = dir
         self.runc = runc
@@ -66,6 +67,7 @@ public final class Container {
         spec.bind(dir + "/hosts", to: "/etc/hosts")
         spec.bind(dir + "/resolv.conf", to: "/etc/resolv.conf")
         if let limits { spec.limit(limits, cgroup: id) }
+        spec.secure(security)
         try spec.write(to: dir + "/bundle")
     }
 

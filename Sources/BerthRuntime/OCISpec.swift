@@ -28,6 +28,13 @@ public struct OCISpec: Codable, Sendable {
         public var type: String
         public var source: String
         public var options: [String]
+
+        public init(destination: String, type: String, source: String, options: [String]) {
+            self.destination = destination
+            self.type = type
+            self.source = source
+            self.options = options
+        }
     }
     public struct Namespace: Codable, Sendable {
         public var type: String
@@ -40,6 +47,7 @@ public struct OCISpec: Codable, Sendable {
         public var resources: Resources?
         /// Where runc makes the container's cgroups (`/berth/ID` under each controller).
         public var cgroupsPath: String?
+        public var seccomp: SeccompProfile?
     }
     public struct Resources: Codable, Sendable {
         public struct Memory: Codable, Sendable { public var limit: Int64; public var swap: Int64? }
@@ -93,6 +101,12 @@ public struct OCISpec: Codable, Sendable {
         linux = Linux(namespaces: namespaces, maskedPaths: Self.maskedPaths, readonlyPaths: Self.readonlyPaths)
     }
 
+    /// Applies `security`: the seccomp filter and no_new_privs.
+    public mutating func secure(_ security: ContainerSecurity) {
+        linux.seccomp = security.seccomp == .default ? SeccompProfile.dockerDefault : nil
+        process.noNewPrivileges = security.noNewPrivileges
+    }
+
     /// Puts the container in cgroup `/berth/ID` with `limits`.
     public mutating func limit(_ limits: ResourceLimits, cgroup id: String) {
         var r = Resources()
@@ -116,8 +130,8 @@ public struct OCISpec: Codable, Sendable {
         || access("/sys/fs/cgroup/memory.swap.max", F_OK) == 0
 
     /// Adds a read-only bind mount of a host file or directory.
-    public mutating func bind(_ source: String, to destination: String) {
-        mounts.append(Mount(destination: destination, type: "bind", source: source, options: ["rbind", "ro"]))
+    public mutating func bind(_ source: String, to destination: String, writable: Bool = false) {
+        mounts.append(Mount(destination: destination, type: "bind", source: source, options: ["rbind", writable ? "rw" : "ro"]))
     }
 
     /// RLIMIT_NOFILE at this process's hard limit (capped at 1M): raising it

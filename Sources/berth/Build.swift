@@ -15,6 +15,8 @@ struct Build: ParsableCommand {
     @Option(help: "Build up to this stage.") var target: String?
     @Option(name: .customLong("insecure-registry"), help: "HOST[:PORT] to pull from over plain HTTP (repeatable; proxy.conf's 'registry HOST insecure' lines count too).")
     var insecureRegistries: [String] = []
+    @Option(help: "id=NAME,src=FILE or id=NAME,env=VAR: a secret for RUN --mount=type=secret,id=NAME (repeatable; never stored).")
+    var secret: [String] = []
 
     func run() throws {
         let store = try options.openStore()
@@ -30,6 +32,15 @@ struct Build: ParsableCommand {
                 throw ExitCode(1)
             }
             opts.buildArgs[String(a[..<eq])] = String(a[a.index(after: eq)...])
+        }
+        for s in secret {
+            do {
+                let (id, value) = try BuildSecret.parse(s)
+                opts.secrets[id] = value
+            } catch {
+                printError("berth: \(error)")
+                throw ExitCode(1)
+            }
         }
         let start = Date()
         do {

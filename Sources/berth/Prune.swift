@@ -6,10 +6,12 @@ import Foundation
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Delete layers no image uses; report the space freed.")
     @OptionGroup var options: ConfigOptions
+    @Flag(help: "Also delete the RUN --mount=type=cache directories (kept by plain prune).") var cache = false
 
     func run() throws {
         let store = try options.openStore()
-        let freed = try cli { () throws(StoreError) in try store.prune() }
+        var freed = try cli { () throws(StoreError) in try store.prune() }
+        if cache { freed += try cli { () throws(StoreError) in try store.pruneCacheMounts() } }
         printOut("freed \(Images.size(freed))")
     }
 }

@@ -20,6 +20,8 @@ struct Run: ParsableCommand {
     @Option(help: "Seconds between SIGTERM and SIGKILL when stopped.") var grace: Double = 5
     @Option(help: "Runtime binary: runc (default) or crun.") var runtime = "runc"
     @Option(help: "isolated (default: its own loopback only) or host (the host's network).") var network = "isolated"
+    @Option(name: .customLong("security-opt"), help: "seccomp=unconfined (no seccomp filter), seccomp=default, no-new-privileges[=true|false] (repeatable).")
+    var securityOpts: [String] = []
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command (default: the image's CMD).") var command: [String] = []
 
@@ -27,6 +29,18 @@ struct Run: ParsableCommand {
         guard network == "isolated" || network == "host" else {
             printError("berth: --network expects isolated or host, got '\(network)'")
             throw ExitCode(125)
+        }
+        var security = ContainerSecurity.hardened
+        for opt in securityOpts {
+            switch opt {
+            case "seccomp=unconfined", "seccomp:unconfined": security.seccomp = .unconfined
+            case "seccomp=default", "seccomp:default": security.seccomp = .default
+            case "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true": security.noNewPrivileges = true
+            case "no-new-privileges=false", "no-new-privileges:false": security.noNewPrivileges = false
+            default:
+                printError("berth: --security-opt: expected seccomp=unconfined, seccomp=default or no-new-privileges[=true|false], got '\(opt)'")
+                throw ExitCode(125)
+            }
         }
         let store = try options.openStore()
         guard let (id, stored) = try store.resolve(image) else {
@@ -40,6 +54,7 @@ struct Run: ParsableCommand {
             container = try Container(id: name, dir: store.root + "/containers/" + name,
                                       layers: stored.layers.map { store.layerPath($0) },
                                       process: process, hostname: String(id.prefix(12)), network: network == "host" ? .host : .isolated,
+                                      security: security,
                                       runc: Runc(binary: runtime, stateRoot: store.root + "/runc"))
         } catch {
             printError("berth: \(error)")

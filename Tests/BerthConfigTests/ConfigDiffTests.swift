@@ -64,7 +64,8 @@ import BerthConfig
                                 ("path /w\nport 8000\nenv A=2", true),
                                 ("path /w\nport 8000\nenv A=1\nreplicas 2", true),
                                 ("path /w\nport 8000\nenv A=1\nmemory 64M", true),
-                                ("path /w\nport 8000\nenv A=1\nnetwork host", true)] {
+                                ("path /w\nport 8000\nenv A=1\nnetwork host", true),
+                                ("path /w\nport 8000\nenv A=1\nseccomp unconfined", true)] {
             let d = ConfigDiff(from: base, to: try app(change))
             #expect(d.appsChanged == ["w"], "\(change)")
             #expect(d.appsNeedingNewContainers == (needs ? ["w"] : []), "\(change)")

@@ -47,6 +47,7 @@ func configError(_ text: String) -> ConfigError? {
         memory 256M
         cpus 0.5
         network isolated
+        seccomp unconfined
     }
 
     app legacy {
@@ -83,6 +84,7 @@ func configError(_ text: String) -> ConfigError? {
         #expect(ruby.memory == 256 << 20)
         #expect(ruby.cpus == 0.5)
         #expect(ruby.network == .isolated)
+        #expect(ruby.seccomp == .unconfined)
         #expect(ruby.location == SourceLocation(file: "proxy.conf", line: 22, column: 5))
         let legacy = c.apps[1]
         #expect(legacy.host == "legacy.example.com")

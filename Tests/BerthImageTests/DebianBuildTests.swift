@@ -29,5 +29,12 @@ import Foundation
         #expect(rebuild.contains { $0.hasSuffix(" CACHED") })
         #expect(warm < 1)
         print(String(format: "debian python3 build: cold %.1fs (with bootstrap), no-change rebuild %.3fs", cold, warm))
+
+        // The fully qualified name is the stored short tag (no registry, no
+        // second bootstrap), and localhost resolves inside RUN.
+        let (_, qualified, _) = try build(store, "FROM docker.io/library/debian:bookworm-slim\nRUN getent hosts localhost\n")
+        #expect(qualified.contains { $0.contains("using debian:bookworm-slim sha256:") && $0.contains("from the local store") }, "\(qualified)")
+        #expect(!qualified.contains { $0.contains("pulling") || $0.contains("bootstrapping") })
+        #expect(qualified.contains { $0.hasSuffix(" localhost") || $0.contains("localhost berth-build") })
     }
 }

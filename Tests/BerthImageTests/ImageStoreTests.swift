@@ -106,16 +106,52 @@ func write(_ path: String, _ text: String, mode: Int = 0o644) {
         #expect(ImageStore.normalize("debian:bookworm-slim") == "debian:bookworm-slim")
         #expect(ImageStore.normalize("localhost:5000/app") == "localhost:5000/app:latest")
         #expect(ImageStore.normalize("localhost:5000/app:1") == "localhost:5000/app:1")
+        // Fully qualified names are the short tag they stand for.
+        #expect(ImageStore.normalize("docker.io/library/debian:bookworm") == "debian:bookworm")
+        #expect(ImageStore.normalize("index.docker.io/library/debian") == "debian:latest")
+        #expect(ImageStore.normalize("library/debian:12") == "debian:12")
+        #expect(ImageStore.normalize("docker.io/team/app:2") == "team/app:2")
+        #expect(ImageStore.normalize("ghcr.io/team/app") == "ghcr.io/team/app:latest")
+    }
+
+    @Test func aFullyQualifiedReferenceFindsTheShortTag() throws {
+        let store = try ImageStore(root: tempDir("store"))
+        let id = try store.commitImage(config: ImageConfig(), layers: [])
+        try store.tag("debian:bookworm", id)
+        #expect(try store.resolve("docker.io/library/debian:bookworm")?.id == id)
+        #expect(try store.resolve("library/debian:bookworm")?.id == id)
+        try store.tag("docker.io/library/busybox", id)
+        #expect(try store.tags().keys.contains("busybox:latest"))
+        #expect(try store.resolve("busybox")?.id == id)
     }
 }
 
 @Suite struct BaseBootstrapTests {
-    @Test func whichNamesCanBeBootstrapped() {
-        #expect(BaseBootstrap.suite(of: "debian:bookworm")! == ("debian", "bookworm"))
-        #expect(BaseBootstrap.suite(of: "debian:bookworm-slim")! == ("debian", "bookworm"))
-        #expect(BaseBootstrap.suite(of: "ubuntu:jammy")! == ("ubuntu", "jammy"))
-        #expect(BaseBootstrap.suite(of: "debian") == nil)  // :latest names no suite
-        #expect(BaseBootstrap.suite(of: "node:20") == nil)
+    @Test func whichNamesCanBeBootstrapped() throws {
+        let cases: [(String, String, String)] = [
+            ("debian:bookworm", "debian", "bookworm"), ("debian:bookworm-slim", "debian", "bookworm"),
+            ("docker.io/library/debian:bookworm", "debian", "bookworm"),
+            ("debian:12", "debian", "bookworm"), ("debian:11", "debian", "bullseye"), ("debian:12-slim", "debian", "bookworm"),
+            ("debian:12.8", "debian", "bookworm"), ("debian:13", "debian", "trixie"),
+            ("debian:stable", "debian", "stable"), ("debian:oldstable", "debian", "oldstable"), ("debian:stable-slim", "debian", "stable"),
+            ("debian:bookworm-20241111", "debian", "bookworm"), ("debian:bookworm-20241111-slim", "debian", "bookworm"),
+            ("debian", "debian", "stable"), ("debian:sid", "debian", "sid"),
+            ("ubuntu:jammy", "ubuntu", "jammy"), ("ubuntu:24.04", "ubuntu", "noble"),
+        ]
+        for (ref, distro, suite) in cases {
+            let got = try BaseBootstrap.suite(of: ref)
+            #expect(got?.0 == distro && got?.1 == suite, "\(ref) -> \(String(describing: got))")
+        }
+        #expect(try BaseBootstrap.suite(of: "node:20") == nil)
+        #expect(try BaseBootstrap.suite(of: "ghcr.io/x/debian:12") == nil)
+        for bad in ["debian:12.x", "debian:99", "debian:bookworm-backports", "debian:potato", "ubuntu:13.37"] {
+            #expect(throws: StoreError.self, "\(bad)") { try BaseBootstrap.suite(of: bad) }
+        }
+        do {
+            _ = try BaseBootstrap.suite(of: "debian:potato")
+        } catch {
+            #expect("\(error)".contains("debian:potato: not a Debian tag berth can bootstrap: expected a codename (bookworm, "), "\(error)")
+        }
     }
 
     @Test func ubuntuWithoutItsKeyringFailsClearly() throws {

@@ -41,6 +41,24 @@ import Foundation
         #expect(rlimits.allSatisfy { ($0["hard"] as? UInt64 ?? .max) <= UInt64(hard.rlim_max) })
     }
 
+    @Test func securityBecomesSeccompAndNoNewPrivileges() throws {
+        var spec = OCISpec(rootfs: "/r", args: ["/app"], env: [], cwd: "/", hostname: "h", hostNetwork: false)
+        #expect((try written(spec)["linux"] as? [String: Any])?["seccomp"] == nil, "a bare spec is unconfined")
+        spec.secure(.hardened)
+        var j = try written(spec)
+        let seccomp = try #require((j["linux"] as? [String: Any])?["seccomp"] as? [String: Any])
+        #expect(seccomp["defaultAction"] as? String == "SCMP_ACT_ERRNO" && seccomp["defaultErrnoRet"] as? Int == 1)
+        #expect(seccomp["architectures"] as? [String] == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
+        let rules = try #require(seccomp["syscalls"] as? [[String: Any]])
+        let clone = try #require(rules.first { $0["names"] as? [String] == ["clone"] })
+        #expect((clone["args"] as? [[String: Any]])?.first?["op"] as? String == "SCMP_CMP_MASKED_EQ")
+        #expect((j["process"] as? [String: Any])?["noNewPrivileges"] as? Bool == true)
+        spec.secure(ContainerSecurity(seccomp: .unconfined, noNewPrivileges: false))
+        j = try written(spec)
+        #expect((j["linux"] as? [String: Any])?["seccomp"] == nil)
+        #expect((j["process"] as? [String: Any])?["noNewPrivileges"] as? Bool == false)
+    }
+
     @Test func hostNetworkKeepsTheHostsNamespace() throws {
         let j = try written(OCISpec(rootfs: "/r", args: ["/a"], env: [], cwd: "/", hostname: "h", hostNetwork: true))
         let ns = ((j["linux"] as? [String: Any])?["namespaces"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }

@@ -19,6 +19,17 @@ func busyboxState() throws -> String {
 }
 
 @Suite(.serialized) struct RunCommandTests {
+    @Test func securityOptSeccompUnconfined() throws {
+        let state = try busyboxState()
+        let status = "busybox grep -E '^(Seccomp|NoNewPrivs):' /proc/1/status"
+        let (s1, confined, _) = try runBerth(["run", "--rm", "--state-dir", state, "busybox", "sh", "-c", status])
+        #expect(s1 == 0 && confined.contains("Seccomp:\t2") && confined.contains("NoNewPrivs:\t1"), "\(confined)")
+        let (s2, open, _) = try runBerth(["run", "--rm", "--security-opt", "seccomp=unconfined", "--state-dir", state, "busybox", "sh", "-c", status])
+        #expect(s2 == 0 && open.contains("Seccomp:\t0") && open.contains("NoNewPrivs:\t1"), "\(open)")
+        let (bad, _, err) = try runBerth(["run", "--rm", "--security-opt", "apparmor=x", "--state-dir", state, "busybox", "true"])
+        #expect(bad == 125 && err.contains("--security-opt: expected seccomp=unconfined"))
+    }
+
     @Test func exitStatusEnvironmentAndIsolation() throws {
         let state = try busyboxState()
         let (status, out, _) = try runBerth(["run", "--rm", "-e", "GREETING=hi", "--state-dir", state, "busybox",
