@@ -33,6 +33,15 @@ public struct AppConfig: Sendable, Equatable {
     public var cpus: Double?
     public var network: Network = .isolated
     public var seccomp: Seccomp = .default
+    /// `volume NAME:/path`: named volumes, kept in the state dir.
+    public var volumes: [VolumeMount] = []
+    /// `mount HOST:/path [ro|rw]`: host paths (absolute, resolved against proxy.conf's directory).
+    public var mounts: [HostMount] = []
+    /// `command ARGS...`: replaces the image's CMD (ENTRYPOINT stays).
+    public var command: [String]?
+    /// `env-file FILE`: read when the config is; its values never appear in a message.
+    public var envFile: String?
+    public var envFileVars: [EnvVar] = []
     public var upstreams: [HostPort] = []
     public var balance: Balance = .roundRobin
     /// nil: the global `redirect-https`.
@@ -41,6 +50,30 @@ public struct AppConfig: Sendable, Equatable {
     public init(name: String, location: SourceLocation) {
         self.name = name
         self.location = location
+    }
+}
+
+/// `volume NAME:/path`.
+public struct VolumeMount: Sendable, Equatable {
+    public var name: String
+    public var target: String
+
+    public init(name: String, target: String) {
+        self.name = name
+        self.target = target
+    }
+}
+
+/// `mount /host/path:/path ro`.
+public struct HostMount: Sendable, Equatable {
+    public var source: String
+    public var target: String
+    public var readOnly: Bool
+
+    public init(source: String, target: String, readOnly: Bool) {
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `app NAME { }`: one row per app directive.
 enum AppDirectives {
     typealias Row = ConfigDirective<AppConfig>
@@ -56,6 +58,50 @@ enum AppDirectives {
         Row("network", "isolated|host", "a network namespace of its own (default), or the host's (the app gets $PORT)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.network = try ConfigValues.choice(d, "'isolated' or 'host'", as: AppConfig.Network.self)
         },
+        Row("volume", "NAME:/PATH", "a named volume (state dir volumes/NAME; seeded from the image when new; kept until berth volume rm)", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            let v = try ConfigValues.one(d, "NAME:/PATH, like pgdata:/var/lib/postgresql/data")
+            guard let colon = v.text.firstIndex(of: ":") else {
+                throw ConfigError(v.location, "volume: expected NAME:/PATH, like pgdata:/var/lib/postgresql/data, got \(v.display)")
+            }
+            let name = String(v.text[..<colon]), target = String(v.text[v.text.index(after: colon)...])
+            guard Self.isVolumeName(name) else {
+                throw ConfigError(v.location, "volume: '\(name)' is not a volume name (a letter or digit, then letters, digits, '_', '.' or '-')")
+            }
+            try Self.checkTarget(target, of: a, at: v, directive: "volume")
+            a.volumes.append(VolumeMount(name: name, target: target))
+        },
+        Row("mount", "HOST:/PATH [ro|rw]", "a host file or directory (relative to proxy.conf) bind-mounted in; rw by default", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            guard let v = d.args.first else { throw ConfigError(d.afterLast, "mount: expected HOST:/PATH [ro|rw]") }
+            if d.args.count > 2 { throw ConfigError(d.args[2].location, "mount: unexpected extra value \(d.args[2].display)") }
+            var readOnly = false
+            if d.args.count == 2 {
+                switch d.args[1].text {
+                case "ro": readOnly = true
+                case "rw": readOnly = false
+                default: throw ConfigError(d.args[1].location, "mount: expected 'ro' or 'rw', got \(d.args[1].display)")
+                }
+            }
+            guard let colon = v.text.lastIndex(of: ":"), colon != v.text.startIndex else {
+                throw ConfigError(v.location, "mount: expected HOST:/PATH, like ./static:/srv/static, got \(v.display)")
+            }
+            let target = String(v.text[v.text.index(after: colon)...])
+            try Self.checkTarget(target, of: a, at: v, directive: "mount")
+            let source = ConfigValues.relativeToConfig(String(v.text[..<colon]), at: v.location)
+            guard FileManager.default.fileExists(atPath: source) else {
+                throw ConfigError(v.location, "mount: \(source) does not exist")
+            }
+            a.mounts.append(HostMount(source: source, target: target, readOnly: readOnly))
+        },
+        Row("command", "ARGS...", "replaces the image's CMD (its ENTRYPOINT stays)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            if d.args.isEmpty { throw ConfigError(d.afterLast, "command: expected the command and its arguments") }
+            a.command = d.args.map(\.text)
+        },
+        Row("env-file", "FILE", "KEY=VALUE lines (# comments) for the app's environment; relative to proxy.conf") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            let v = try ConfigValues.one(d, "a file of KEY=VALUE lines")
+            let path = ConfigValues.relativeToConfig(v.text, at: v.location)
+            a.envFile = path
+            a.envFileVars = try EnvFile.read(path, at: v.location)
+        },
         Row("seccomp", "default|unconfined", "Docker's default seccomp profile on the app's containers (default), or none") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.seccomp = try ConfigValues.choice(d, "'default' or 'unconfined'", as: AppConfig.Seccomp.self)
         },
@@ -67,6 +113,25 @@ enum AppDirectives {
             a.balance = try ConfigValues.choice(d, "'roundrobin' or 'leastconn'", as: AppConfig.Balance.self)
         },
     ])
+
+    /// A letter or digit, then letters, digits, `_`, `.` or `-` (Docker's volume names).
+    static func isVolumeName(_ name: String) -> Bool {
+        guard let f = name.utf8.first, f < 0x80, Character(UnicodeScalar(f)).isLetter || Character(UnicodeScalar(f)).isNumber else { return false }
+        return name.utf8.allSatisfy { b in
+            (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+        }
+    }
+
+    /// An absolute container path no other volume or mount of the app uses.
+    static func checkTarget(_ target: String, of a: AppConfig, at v: ConfigWord, directive: String) throws(ConfigError) {
+        guard target.hasPrefix("/"), target != "/", !target.split(separator: "/").contains("..") else {
+            throw ConfigError(v.location, "\(directive): the container path must be absolute (not / and without ..), got '\(target)'")
+        }
+        if a.volumes.contains(where: { $0.target == target }) || a.mounts.contains(where: { $0.target == target }) {
+            throw ConfigError(v.location, "\(directive): \(target) is already mounted in app '\(a.name)'")
+        }
+    }
 
     /// Letters, digits, `-`, `_` and `.` (ASCII names are checked byte by byte).
     static func isAppName(_ name: String) -> Bool {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The value shapes directives share (one value, a block, on/off, a path,
 /// an address, a duration, a size, a bounded number), each checked with the
 /// error an operator gets at the value's file:line:col.
@@ -75,5 +77,15 @@ enum ConfigValues {
             throw ConfigError(v.location, "\(s.nameText): expected a size like 512K, 256M or 1G, got \(v.display)")
         }
         return n
+    }
+}
+
+extension ConfigValues {
+    /// `path` as written in the config at `location`: absolute, or relative
+    /// to the directory of that config file.
+    static func relativeToConfig(_ path: String, at location: SourceLocation) -> String {
+        if path.hasPrefix("/") { return path }
+        let dir = URL(fileURLWithPath: location.file).deletingLastPathComponent().path
+        return URL(fileURLWithPath: dir).appendingPathComponent(path).standardizedFileURL.path
     }
 }

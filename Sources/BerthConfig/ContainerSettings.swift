@@ -8,6 +8,10 @@ public struct ContainerSettings: Sendable, Equatable {
     public var replicas: Int
     public var network: AppConfig.Network
     public var seccomp: AppConfig.Seccomp
+    public var volumes: [VolumeMount]
+    public var mounts: [HostMount]
+    public var command: [String]?
+    public var envFileVars: [EnvVar]
     public var memory: Int?
     public var cpus: Double?
     public var env: [EnvVar]
@@ -19,6 +23,10 @@ public struct ContainerSettings: Sendable, Equatable {
         replicas = app.replicas
         network = app.network
         seccomp = app.seccomp
+        volumes = app.volumes
+        mounts = app.mounts
+        command = app.command
+        envFileVars = app.envFileVars
         memory = app.memory
         cpus = app.cpus
         env = app.env

@@ -50,8 +50,11 @@ public final class RuncEngine: ContainerEngine {
     public func makeProcess(_ app: AppConfig, number n: Int, version: Int, imageID: String, env extra: [String],
                             onChange: @escaping @Sendable () -> Void) throws -> any ReplicaProcess {
         guard let image = store.image(imageID) else { throw StoreError("image \(imageID) vanished") }
-        let env = app.env.map { "\($0.key)=\($0.value)" } + extra
-        let process = try store.process(for: image, command: [], env: env)
+        // env-file first, `env` lines over it, berth's own (PORT) last.
+        let env = (app.envFileVars + app.env).map { "\($0.key)=\($0.value)" } + extra
+        let process = try store.process(for: image, command: app.command ?? [], env: env)
+        let mounts = app.volumes.map { ContainerMount(source: .volume($0.name), target: $0.target) }
+            + app.mounts.map { ContainerMount(source: .host($0.source), target: $0.target, readOnly: $0.readOnly) }
         let logs = store.root + "/logs"
         if mkdir(logs, 0o755) != 0 && errno != EEXIST {
             throw RuntimeError("cannot create \(logs): \(String(cString: strerror(errno)))")
@@ -62,7 +65,7 @@ public final class RuncEngine: ContainerEngine {
                                       hostname: "\(app.name)-\(n)", network: app.network == .host ? .host : .isolated,
                                       limits: ResourceLimits(memory: app.memory, cpus: app.cpus),
                                       security: ContainerSecurity(seccomp: app.seccomp == .unconfined ? .unconfined : .default, noNewPrivileges: true),
-                                      runc: runc)
+                                      mounts: mounts, volumes: VolumeStore(root: store.root + "/volumes"), runc: runc)
         return SupervisedReplica(SupervisedContainer(container: container, logPath: logs + "/\(app.name)-\(n).log",
                                                      onChange: { _ in onChange() }))
     }

@@ -40,11 +40,13 @@ public final class Container {
     public let runc: Runc
     public let stopSignal: ContainerSignal
     private var overlay: OverlayMount?
+    /// Shared locks on the volumes it mounts (released by `remove()`).
+    private var volumeHolds: [Int32] = []
 
     /// Prepares the root file system and the bundle (nothing runs yet).
     public init(id: String, dir: String, layers: [String], process: Process, hostname: String,
                 network: Network, limits: ResourceLimits? = nil, security: ContainerSecurity = .hardened,
-                runc: Runc) throws(RuntimeError) {
+                mounts: [ContainerMount] = [], volumes: VolumeStore? = nil, runc: Runc) throws(RuntimeError) {
         self.id = id
         self.dir = dir
         self.runc = runc
@@ -68,6 +70,19 @@ public final class Container {
         spec.bind(dir + "/resolv.conf", to: "/etc/resolv.conf")
         if let limits { spec.limit(limits, cgroup: id) }
         spec.secure(security)
+        for m in mounts {
+            switch m.source {
+            case .volume(let name):
+                guard let volumes else { throw RuntimeError("volume \(name): no volume store") }
+                let path = try volumes.create(name)
+                volumeHolds.append(try volumes.hold(name))
+                try volumes.seed(name, from: dir + "/rootfs" + m.target)
+                spec.bind(path, to: m.target, writable: !m.readOnly)
+            case .host(let path):
+                guard FileManager.default.fileExists(atPath: path) else { throw RuntimeError("mount \(path): no such file or directory") }
+                spec.bind(path, to: m.target, writable: !m.readOnly)
+            }
+        }
         try spec.write(to: dir + "/bundle")
     }
 
@@ -94,9 +109,15 @@ public final class Container {
         overlay = nil
     }
 
-    /// Unmounts and deletes the container's directory.
+    deinit {
+        for fd in volumeHolds { close(fd) }
+    }
+
+    /// Unmounts and deletes the container's directory (its volumes stay).
     public func remove() {
         unmount()
+        for fd in volumeHolds { close(fd) }
+        volumeHolds = []
         Self.deleteDirectory(dir)
     }
 

@@ -1,0 +1,72 @@
+import Testing
+import Foundation
+@testable import BerthConfig
+
+/// `volume`, `mount`, `command` and `env-file` in an app block.
+@Suite struct AppDataDirectivesTests {
+    func dir() throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("berth-conf-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: d + "/static", withIntermediateDirectories: true)
+        return d
+    }
+
+    @Test func parsesVolumesMountsCommandAndEnvFile() throws {
+        let d = try dir()
+        try "# the web app's settings\nDB_PASSWORD=s3cret=with=equals\n\n  MODE=prod\n".write(toFile: d + "/web.env", atomically: true, encoding: .utf8)
+        let text = """
+        listen :1
+        app web {
+            build apps/web
+            volume uploads:/srv/uploads
+            volume cache:/var/cache/app
+            mount ./static:/srv/static ro
+            mount /tmp:/host-tmp
+            command python3 worker.py --jobs 2
+            env-file web.env
+        }
+        """
+        let c = try Config.parse(text, file: d + "/proxy.conf")
+        let a = c.apps[0]
+        #expect(a.volumes == [VolumeMount(name: "uploads", target: "/srv/uploads"), VolumeMount(name: "cache", target: "/var/cache/app")])
+        #expect(a.mounts == [HostMount(source: d + "/static", target: "/srv/static", readOnly: true),
+                             HostMount(source: "/tmp", target: "/host-tmp", readOnly: false)])
+        #expect(a.command == ["python3", "worker.py", "--jobs", "2"])
+        #expect(a.envFileVars == [EnvVar(key: "DB_PASSWORD", value: "s3cret=with=equals"), EnvVar(key: "MODE", value: "prod")])
+        var changed = c
+        changed.apps[0].volumes.removeLast()
+        #expect(ConfigDiff(from: c, to: changed).appsNeedingNewContainers == ["web"])
+    }
+
+    @Test func errorsNameFileLineAndColumn() throws {
+        let d = try dir()
+        try "OK=1\nnot a pair\n".write(toFile: d + "/bad.env", atomically: true, encoding: .utf8)
+        try "TOKEN=hunter2\n=x\n".write(toFile: d + "/bad2.env", atomically: true, encoding: .utf8)
+        func error(_ body: String) -> ConfigError? {
+            do {
+                _ = try Config.parse("listen :1\napp web {\n  build x\n  \(body)\n}\n", file: d + "/proxy.conf")
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let cases: [(String, Int, Int, String)] = [
+            ("volume uploads", 4, 10, "expected NAME:/PATH"),
+            ("volume -bad:/x", 4, 10, "is not a volume name"),
+            ("volume data:relative", 4, 10, "must be absolute"),
+            ("mount ./missing:/srv", 4, 9, "does not exist"),
+            ("mount ./static:/srv maybe", 4, 23, "expected 'ro' or 'rw'"),
+            ("command", 4, 11, "expected the command"),
+            ("env-file nope.env", 4, 12, "cannot read"),
+        ]
+        for (body, line, col, says) in cases {
+            let e = error(body)
+            #expect(e?.location.line == line && e?.location.column == col && e?.message.contains(says) == true, "\(body): \(String(describing: e))")
+        }
+        let dup = error("volume a:/data\n  mount ./static:/data")
+        #expect(dup?.message.contains("/data is already mounted") == true)
+        let env = error("env-file bad.env")
+        #expect(env?.location == SourceLocation(file: d + "/bad.env", line: 2, column: 1))
+        let env2 = error("env-file bad2.env")
+        #expect(env2?.location.line == 2 && env2?.description.contains("hunter2") == false)
+    }
+}
