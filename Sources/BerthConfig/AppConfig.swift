@@ -24,6 +24,8 @@ public struct AppConfig: Sendable, Equatable {
     public var host: String?
     public var stripPrefix = true
     public var build: String?
+    /// `image NAME`: run a stored image (pulled when missing) instead of building one.
+    public var image: String?
     public var dockerfile: String?
     public var port: Int?
     public var replicas = 1
@@ -46,6 +48,9 @@ public struct AppConfig: Sendable, Equatable {
     public var balance: Balance = .roundRobin
     /// nil: the global `redirect-https`.
     public var redirectHTTPS: Bool?
+
+    /// Whether the app runs in containers (built or from an image), not on `upstream` servers.
+    public var runsContainers: Bool { build != nil || image != nil }
 
     public init(name: String, location: SourceLocation) {
         self.name = name

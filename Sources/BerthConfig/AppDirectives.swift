@@ -24,6 +24,13 @@ enum AppDirectives {
         Row("build", "DIR", "build the app's image from DIR (relative to proxy.conf) and run it in containers") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.build = try ConfigValues.one(d, "a build context directory").text
         },
+        Row("image", "NAME[:TAG]", "run this image from the store (pulled when missing) in containers, instead of building one") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            let v = try ConfigValues.one(d, "an image name like postgres:15")
+            guard !v.text.isEmpty, !v.text.hasPrefix("/"), !v.text.contains(where: \.isWhitespace) else {
+                throw ConfigError(v.location, "image: expected an image name like postgres:15, got \(v.display)")
+            }
+            a.image = v.text
+        },
         Row("dockerfile", "FILE", "the Dockerfile, relative to the build directory (default Dockerfile)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.dockerfile = try ConfigValues.one(d, "a Dockerfile path").text
         },
@@ -160,12 +167,13 @@ enum AppDirectives {
         var app = AppConfig(name: name, location: nameWord.location)
         let body = try ConfigValues.block(s, allowsValues: true)
         try table.apply(body, to: &app)
-        if app.build == nil && app.upstreams.isEmpty {
-            throw ConfigError(app.location, "app '\(name)' has neither 'build DIR' (containers) nor 'upstream ADDRESS...' (servers): expected one of them")
+        let sources = [app.build != nil ? "build" : nil, app.image != nil ? "image" : nil, app.upstreams.isEmpty ? nil : "upstream"].compactMap { $0 }
+        if sources.isEmpty {
+            throw ConfigError(app.location, "app '\(name)' has neither 'build DIR' nor 'image NAME' (containers) nor 'upstream ADDRESS...' (servers): expected one of them")
         }
-        if app.build != nil && !app.upstreams.isEmpty {
-            let at = body.first { $0.nameText == "upstream" }?.name.location ?? app.location
-            throw ConfigError(at, "app '\(name)' has both 'build' and 'upstream': expected only one of them")
+        if sources.count > 1 {
+            let at = body.first { $0.nameText == sources[1] }?.name.location ?? app.location
+            throw ConfigError(at, "app '\(name)' has both '\(sources[0])' and '\(sources[1])': expected only one of them")
         }
         return app
     }

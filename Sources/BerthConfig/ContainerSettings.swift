@@ -3,6 +3,7 @@
 /// strip-prefix, balance, health, redirect-https — change routing only.
 public struct ContainerSettings: Sendable, Equatable {
     public var build: String?
+    public var image: String?
     public var dockerfile: String?
     public var port: Int?
     public var replicas: Int
@@ -18,6 +19,7 @@ public struct ContainerSettings: Sendable, Equatable {
 
     public init(_ app: AppConfig) {
         build = app.build
+        image = app.image
         dockerfile = app.dockerfile
         port = app.port
         replicas = app.replicas

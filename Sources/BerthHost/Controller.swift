@@ -70,7 +70,7 @@ public final class Controller: @unchecked Sendable {
     }
 
     static func containerApps(_ config: Config) -> [AppConfig] {
-        config.apps.filter { $0.build != nil }
+        config.apps.filter(\.runsContainers)
     }
 
     /// The engine, made on first use, and an earlier serve's leftovers

@@ -38,6 +38,12 @@ public final class RuncEngine: ContainerEngine {
     public var runtime: String { runc.binary }
 
     public func build(_ app: AppConfig, base: String, progress: @escaping @Sendable (String) -> Void) throws -> String {
+        if let image = app.image {
+            // A stored image is used as it is; a missing one is pulled once
+            // (Docker's pull policy "missing": a newer one in the registry is not fetched).
+            if let (id, _) = try store.resolve(image) { return id }
+            return try ImagePull(store: store, insecure: insecureRegistries, output: progress).pull(image, ifMissing: true)
+        }
         guard let build = app.build else { throw RuntimeError("app \(app.name) has nothing to build") }
         let context = build.hasPrefix("/") ? build : base + "/" + build
         var opts = BuildOptions(context: context)

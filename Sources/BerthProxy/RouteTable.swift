@@ -39,7 +39,7 @@ public final class RouteTable: Sendable {
             // restarting), holds a request that finds no server for a while
             // instead of a 503; a failed one answers 503 at once.
             var holds = false
-            if app.build != nil {
+            if app.runsContainers {
                 let routing = input.routing(of: app.name)
                 for p in routing.placements {
                     let s = try registry.server(p)

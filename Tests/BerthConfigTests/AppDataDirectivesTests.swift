@@ -37,6 +37,17 @@ import Foundation
         #expect(ConfigDiff(from: c, to: changed).appsNeedingNewContainers == ["web"])
     }
 
+    @Test func imageAppsRunContainersWithoutABuild() throws {
+        let c = try Config.parse("listen :1\napp db {\n  path /db\n  image postgres:15\n  port 5432\n}\n", file: "proxy.conf")
+        #expect(c.apps[0].image == "postgres:15" && c.apps[0].runsContainers && c.apps[0].build == nil)
+        let both = configError("listen :1\napp db {\n  build x\n  image postgres:15\n}\n")
+        #expect(both?.location == SourceLocation(file: "proxy.conf", line: 4, column: 3))
+        #expect(both?.message == "app 'db' has both 'build' and 'image': expected only one of them")
+        let none = configError("listen :1\napp db {\n  path /db\n}\n")
+        #expect(none?.message.contains("neither 'build DIR' nor 'image NAME'") == true)
+        #expect(configError("listen :1\napp db {\n  image \"a b\"\n}\n")?.message.contains("expected an image name") == true)
+    }
+
     @Test func errorsNameFileLineAndColumn() throws {
         let d = try dir()
         try "OK=1\nnot a pair\n".write(toFile: d + "/bad.env", atomically: true, encoding: .utf8)

@@ -60,4 +60,41 @@ import Glibc
         let left = try FileManager.default.contentsOfDirectory(atPath: state + "/containers").filter { !$0.hasSuffix(".log") }
         #expect(left.isEmpty)
     }
+
+    /// An `image` app with a named volume: seeded from the image, written from
+    /// the host, and the same after a blue-green redeploy and a restart of serve.
+    @Test func imageAppWithAVolumeKeepsItsDataThroughARedeploy() throws {
+        let state = try busyboxState()
+        let ctx = try webApp(state)
+        let (built, _, err) = try runBerth(["build", ctx, "-t", "webdata:1", "--state-dir", state])
+        #expect(built == 0, "\(err)")
+        let config = """
+        listen 127.0.0.1:0
+        workers 1
+        timeouts {
+            drain 1s
+        }
+        app web {
+            path /web
+            image webdata:1
+            port 8000
+            volume site:/www
+            command /bin/busybox httpd -f -p 8000 -h /www
+        }
+        """
+        var serve = try ServeProcess(config: config, stateDir: state)
+        #expect(try shell("curl -s http://127.0.0.1:\(serve.port)/web/").1 == "hello from a container\n", "seeded from the image")
+        try "kept in the volume\n".write(toFile: state + "/volumes/site/index.html", atomically: true, encoding: .utf8)
+        #expect(try shell("curl -s http://127.0.0.1:\(serve.port)/web/").1 == "kept in the volume\n")
+        try (config.replacingOccurrences(of: "    volume site:/www", with: "    volume site:/www\n    env A=1"))
+            .write(toFile: serve.configPath, atomically: true, encoding: .utf8)
+        let (reloaded, out, rerr) = try runBerth(["reload", "--config", serve.configPath, "--state-dir", state])
+        #expect(reloaded == 0 && out.contains("redeployed web"), "\(out)\(rerr)")
+        #expect(try shell("curl -s http://127.0.0.1:\(serve.port)/web/").1 == "kept in the volume\n", "the new version mounts the same volume")
+        #expect(serve.terminate() == 0)
+        serve = try ServeProcess(config: config, stateDir: state)
+        #expect(try shell("curl -s http://127.0.0.1:\(serve.port)/web/").1 == "kept in the volume\n", "and so does a new serve")
+        #expect(serve.terminate() == 0)
+        #expect(try String(contentsOfFile: state + "/volumes/site/index.html", encoding: .utf8) == "kept in the volume\n")
+    }
 }
