@@ -49,6 +49,13 @@ public struct AppConfig: Sendable, Equatable {
     /// nil: the global `redirect-https`.
     public var redirectHTTPS: Bool?
 
+    /// Whether `path` was written (an app with no path, host or port is a worker).
+    public var pathGiven = false
+
+    /// A container app with no `path`, `host` or `port`: supervised, never
+    /// routed, gated only by running (a job runner, a queue consumer).
+    public var isWorker: Bool { runsContainers && !pathGiven && host == nil && port == nil }
+
     /// Whether the app runs in containers (built or from an image), not on `upstream` servers.
     public var runsContainers: Bool { build != nil || image != nil }
 

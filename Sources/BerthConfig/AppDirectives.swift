@@ -7,6 +7,7 @@ enum AppDirectives {
     static let table = DirectiveTable<AppConfig>(block: "app", context: "in an app block", rows: [
         Row("path", "/PREFIX", "path prefix on segment boundaries; longest wins (default /)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.path = try ConfigValues.path(try ConfigValues.one(d, "a path like /ruby"))
+            a.pathGiven = true
         },
         Row("host", "NAME", "match the Host header (case-insensitive, port ignored)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             let v = try ConfigValues.one(d, "a host name like example.com")
@@ -174,6 +175,9 @@ enum AppDirectives {
         if sources.count > 1 {
             let at = body.first { $0.nameText == sources[1] }?.name.location ?? app.location
             throw ConfigError(at, "app '\(name)' has both '\(sources[0])' and '\(sources[1])': expected only one of them")
+        }
+        if app.isWorker, let h = body.first(where: { $0.nameText == "health" }) {
+            throw ConfigError(h.name.location, "app '\(name)' is a worker (no path, host or port): it has no HTTP for 'health' to check; give it a 'port' or drop 'health'")
         }
         return app
     }

@@ -72,13 +72,13 @@ enum TopLevelDirectives {
                 throw ConfigError(d.args[0].location, "duplicate app '\(app.name)' (first defined at \(c.config.apps[first].location))")
             }
             let route = "\(app.host ?? "")\u{0}\(app.path)"
-            if let i = c.appsByRoute[route] {
+            if !app.isWorker, let i = c.appsByRoute[route] {
                 let other = c.config.apps[i]
                 let hostText = app.host.map { "host \($0) and " } ?? ""
                 throw ConfigError(app.location, "app '\(app.name)' routes the same \(hostText)path \(app.path) as app '\(other.name)' (defined at \(other.location))")
             }
             c.appsByName[app.name] = c.config.apps.count
-            c.appsByRoute[route] = c.config.apps.count
+            if !app.isWorker { c.appsByRoute[route] = c.config.apps.count }
             c.config.apps.append(app)
         },
     ])

@@ -51,9 +51,10 @@ extension Controller {
     }
 
     private func makeReplica(_ app: AppConfig, n: Int, version: Int, imageID: String) throws -> Replica {
-        var port = app.port ?? 8000
+        // A worker has no port: nothing to probe, nothing to route.
+        var port: Int? = app.isWorker ? nil : app.port ?? 8000
         var env: [String] = []
-        if app.network == .host {
+        if app.network == .host && port != nil {
             port = LoopbackPort.free()
             env.append("PORT=\(port)")
         }

@@ -13,7 +13,8 @@ import Synchronization
 final class Replica: @unchecked Sendable {
     let app: String
     let number: Int
-    let port: Int
+    /// nil for a worker: ready as soon as it runs, never routed.
+    let port: Int?
     let isolated: Bool
     let health: HealthCheck?
     let process: any ReplicaProcess
@@ -27,7 +28,7 @@ final class Replica: @unchecked Sendable {
     private let passed = DispatchSemaphore(value: 0)
 
     /// `makeProcess` gets the callback the process calls when it starts or exits.
-    init(app: String, number: Int, port: Int, isolated: Bool, health: HealthCheck?, prober: any DataPlane,
+    init(app: String, number: Int, port: Int?, isolated: Bool, health: HealthCheck?, prober: any DataPlane,
          makeProcess: (@escaping @Sendable () -> Void) throws -> any ReplicaProcess,
          onChange: @escaping @Sendable (Replica) -> Void) throws {
         self.app = app
@@ -93,11 +94,18 @@ final class Replica: @unchecked Sendable {
             g.ready = false
             guard let pid, !g.stopped else { return false }
             g.placement = placement(ofRun: pid)
+            if port == nil {
+                // A worker passes its gate by running.
+                g.ready = true
+                g.lastProbe = "running (a worker: no port to check)"
+                return false
+            }
             if g.gating { return false }
             g.gating = true
             return true
         }
         onChange(self)
+        if port == nil && isReady { passed.signal() }
         guard startGate else { return }
         do {
             try OSThread.detach { [self] in runGate() }
@@ -109,9 +117,10 @@ final class Replica: @unchecked Sendable {
         }
     }
 
-    /// Where the run whose init is `pid` listens.
-    private func placement(ofRun pid: Int32) -> Placement {
-        Placement(netns: isolated ? "/proc/\(pid)/ns/net" : nil, port: port)
+    /// Where the run whose init is `pid` listens (nil for a worker).
+    private func placement(ofRun pid: Int32) -> Placement? {
+        guard let port else { return nil }
+        return Placement(netns: isolated ? "/proc/\(pid)/ns/net" : nil, port: port)
     }
 
     /// Probes the current run until it passes, exits or is stopped.

@@ -22,7 +22,8 @@ public final class RouteTable: Sendable {
         var routes: [Route] = []
         var servers: [UpstreamServer] = []
         var seen = Set<Int>()
-        for app in config.apps {
+        // Workers are never routed.
+        for app in config.apps where !app.isWorker {
             var members: [UpstreamServer] = []
             for hp in app.upstreams {
                 let s: UpstreamServer

@@ -48,6 +48,13 @@ import Foundation
         #expect(configError("listen :1\napp db {\n  image \"a b\"\n}\n")?.message.contains("expected an image name") == true)
     }
 
+    @Test func workersHaveNoRouteAndNoHTTPCheck() throws {
+        let c = try Config.parse("listen :1\napp a {\n  build x\n}\napp b {\n  image y\n}\napp web {\n  build x\n  port 8000\n}\n", file: "proxy.conf")
+        #expect(c.apps.map(\.isWorker) == [true, true, false], "two workers never clash on a route; a port makes a web app")
+        let e = configError("listen :1\napp a {\n  build x\n  health GET /\n}\n")
+        #expect(e?.location == SourceLocation(file: "proxy.conf", line: 4, column: 3) && e?.message.contains("is a worker") == true)
+    }
+
     @Test func errorsNameFileLineAndColumn() throws {
         let d = try dir()
         try "OK=1\nnot a pair\n".write(toFile: d + "/bad.env", atomically: true, encoding: .utf8)

@@ -97,4 +97,35 @@ import Glibc
         #expect(serve.terminate() == 0)
         #expect(try String(contentsOfFile: state + "/volumes/site/index.html", encoding: .utf8) == "kept in the volume\n")
     }
+
+    /// An app with no path, host or port is a worker: started and supervised,
+    /// passing its gate by running, never routed.
+    @Test func aWorkerRunsWithoutARouteOrAPort() throws {
+        let state = try busyboxState()
+        let ctx = try webApp(state)
+        #expect(try runBerth(["build", ctx, "-t", "jobs:1", "--state-dir", state]).0 == 0)
+        let serve = try ServeProcess(config: """
+        listen 127.0.0.1:0
+        workers 1
+        timeouts {
+            drain 1s
+        }
+        app jobs {
+            image jobs:1
+            volume jobdata:/data
+            command /bin/sh -c "echo ran >> /data/log; exec sleep 1000"
+        }
+        app other-jobs {
+            image jobs:1
+            command /bin/sleep 1000
+        }
+        """, stateDir: state)
+        #expect(serve.startupLines.contains { $0.contains("[run]   jobs  started 1/1") }, "\(serve.startupLines)")
+        #expect(serve.startupLines.contains { $0.contains("[run]   other-jobs  started 1/1") })
+        #expect(try String(contentsOfFile: state + "/volumes/jobdata/log", encoding: .utf8) == "ran\n")
+        #expect(try shell("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:\(serve.port)/").1 == "404", "a worker is not routed")
+        let (_, ps, _) = try runBerth(["ps", "--state-dir", state])
+        #expect(ps.contains("jobs") && ps.contains("other-jobs"), "\(ps)")
+        #expect(serve.terminate() == 0)
+    }
 }

@@ -46,7 +46,7 @@ final class ServeProcess {
             throw TestFailure("serve did not report its port: \(text)")
         }
         port = p
-        if waitForApps ?? config.contains(" build ") {
+        if waitForApps ?? (config.contains(" build ") || config.contains(" image ")) {
             guard waitForLine(timeout: 600, { $0.hasPrefix("[serve] apps started") }) != nil else {
                 throw TestFailure("serve did not start its apps: \(self.lines)")
             }
