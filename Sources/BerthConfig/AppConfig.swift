@@ -44,6 +44,8 @@ public struct AppConfig: Sendable, Equatable {
     /// `env-file FILE`: read when the config is; its values never appear in a message.
     public var envFile: String?
     public var envFileVars: [EnvVar] = []
+    /// `secret NAME FILE`: mounted read-only at /run/secrets/NAME (FILE absolute).
+    public var secrets: [SecretFile] = []
     public var upstreams: [HostPort] = []
     public var balance: Balance = .roundRobin
     /// nil: the global `redirect-https`.
@@ -73,6 +75,17 @@ public struct VolumeMount: Sendable, Equatable {
     public init(name: String, target: String) {
         self.name = name
         self.target = target
+    }
+}
+
+/// `secret db-password secrets/db-password`.
+public struct SecretFile: Sendable, Equatable {
+    public var name: String
+    public var source: String
+
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
     }
 }
 

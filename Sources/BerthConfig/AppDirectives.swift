@@ -100,6 +100,21 @@ enum AppDirectives {
             }
             a.mounts.append(HostMount(source: source, target: target, readOnly: readOnly))
         },
+        Row("secret", "NAME FILE", "FILE (relative to proxy.conf) at /run/secrets/NAME: read-only, mode 0400, owned by the container's user", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            guard d.args.count == 2 else {
+                throw ConfigError(d.args.count > 2 ? d.args[2].location : d.afterLast, "secret: expected NAME FILE, like 'secret db-password secrets/db-password'")
+            }
+            let name = d.args[0].text
+            guard Self.isVolumeName(name) else {
+                throw ConfigError(d.args[0].location, "secret: '\(name)' is not a secret name (a letter or digit, then letters, digits, '_', '.' or '-')")
+            }
+            guard !a.secrets.contains(where: { $0.name == name }) else { throw ConfigError(d.args[0].location, "secret: '\(name)' is given twice") }
+            let path = ConfigValues.relativeToConfig(d.args[1].text, at: d.args[1].location)
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigError(d.args[1].location, "secret: cannot read \(path)")
+            }
+            a.secrets.append(SecretFile(name: name, source: path))
+        },
         Row("command", "ARGS...", "replaces the image's CMD (its ENTRYPOINT stays)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             if d.args.isEmpty { throw ConfigError(d.afterLast, "command: expected the command and its arguments") }
             a.command = d.args.map(\.text)

@@ -13,6 +13,7 @@ public struct ContainerSettings: Sendable, Equatable {
     public var mounts: [HostMount]
     public var command: [String]?
     public var envFileVars: [EnvVar]
+    public var secrets: [SecretFile]
     public var memory: Int?
     public var cpus: Double?
     public var env: [EnvVar]
@@ -29,6 +30,7 @@ public struct ContainerSettings: Sendable, Equatable {
         mounts = app.mounts
         command = app.command
         envFileVars = app.envFileVars
+        secrets = app.secrets
         memory = app.memory
         cpus = app.cpus
         env = app.env

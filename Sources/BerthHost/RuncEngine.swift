@@ -61,6 +61,7 @@ public final class RuncEngine: ContainerEngine {
         let process = try store.process(for: image, command: app.command ?? [], env: env)
         let mounts = app.volumes.map { ContainerMount(source: .volume($0.name), target: $0.target) }
             + app.mounts.map { ContainerMount(source: .host($0.source), target: $0.target, readOnly: $0.readOnly) }
+            + app.secrets.map { ContainerMount(source: .secret($0.source), target: "/run/secrets/" + $0.name, readOnly: true) }
         let logs = store.root + "/logs"
         if mkdir(logs, 0o755) != 0 && errno != EEXIST {
             throw RuntimeError("cannot create \(logs): \(String(cString: strerror(errno)))")

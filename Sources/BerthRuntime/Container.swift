@@ -81,6 +81,21 @@ public final class Container {
             case .host(let path):
                 guard FileManager.default.fileExists(atPath: path) else { throw RuntimeError("mount \(path): no such file or directory") }
                 spec.bind(path, to: m.target, writable: !m.readOnly)
+            case .secret(let path):
+                // Copied, so the container's user can own it without touching the operator's file.
+                let secrets = dir + "/secrets"
+                if mkdir(secrets, 0o700) != 0 && errno != EEXIST { throw RuntimeError("cannot create \(secrets)") }
+                let name = (m.target as NSString).lastPathComponent
+                let copy = secrets + "/" + name
+                guard let bytes = FileManager.default.contents(atPath: path) else {
+                    throw RuntimeError("secret \(name): cannot read \(path)")
+                }
+                unlink(copy)
+                guard FileManager.default.createFile(atPath: copy, contents: bytes, attributes: [.posixPermissions: 0o400]),
+                      chown(copy, process.uid, process.gid) == 0 else {
+                    throw RuntimeError("secret \(name): cannot write it for the container")
+                }
+                spec.bind(copy, to: m.target)
             }
         }
         try spec.write(to: dir + "/bundle")

@@ -48,6 +48,20 @@ import Foundation
         #expect(configError("listen :1\napp db {\n  image \"a b\"\n}\n")?.message.contains("expected an image name") == true)
     }
 
+    @Test func secretsAreFilesThatMustBeReadable() throws {
+        let d = try dir()
+        try "hunter2".write(toFile: d + "/db-password", atomically: true, encoding: .utf8)
+        let c = try Config.parse("listen :1\napp db {\n  image postgres:15\n  port 5432\n  secret db-password db-password\n}\n", file: d + "/proxy.conf")
+        #expect(c.apps[0].secrets == [SecretFile(name: "db-password", source: d + "/db-password")])
+        do {
+            _ = try Config.parse("listen :1\napp db {\n  image p\n  secret x missing\n}\n", file: d + "/proxy.conf")
+            Issue.record("a missing secret file parsed")
+        } catch {
+            #expect(error.location.line == 4 && error.location.column == 12 && error.message.contains("cannot read"))
+        }
+        #expect(configError("listen :1\napp db {\n  image p\n  secret onlyname\n}\n")?.message.contains("expected NAME FILE") == true)
+    }
+
     @Test func workersHaveNoRouteAndNoHTTPCheck() throws {
         let c = try Config.parse("listen :1\napp a {\n  build x\n}\napp b {\n  image y\n}\napp web {\n  build x\n  port 8000\n}\n", file: "proxy.conf")
         #expect(c.apps.map(\.isWorker) == [true, true, false], "two workers never clash on a route; a port makes a web app")

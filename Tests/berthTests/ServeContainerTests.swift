@@ -128,4 +128,44 @@ import Glibc
         #expect(ps.contains("jobs") && ps.contains("other-jobs"), "\(ps)")
         #expect(serve.terminate() == 0)
     }
+
+    /// A secret is readable inside its container only: not in serve's output
+    /// or log, `berth ps`, the status files or an error.
+    @Test func aSecretAppearsOnlyInsideTheContainer() throws {
+        let state = try busyboxState()
+        let ctx = try webApp(state)
+        #expect(try runBerth(["build", ctx, "-t", "sec:1", "--state-dir", state]).0 == 0)
+        let value = "planted-\(UUID().uuidString)"
+        let secretFile = state + "/../db-password"
+        try value.write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try "API_TOKEN=\(value)-env\n".write(toFile: state + "/../web.env", atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(config: """
+        listen 127.0.0.1:0
+        workers 1
+        app reader {
+            image sec:1
+            secret db-password \(secretFile)
+            env-file \(state)/../web.env
+            volume out:/out
+            command /bin/sh -c "cat /run/secrets/db-password > /out/copy; stat -c '%a' /run/secrets/db-password > /out/mode; echo $API_TOKEN > /out/env; exec sleep 1000"
+        }
+        """, stateDir: state)
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: state + "/volumes/out/env") { usleep(50_000) }
+        #expect(try String(contentsOfFile: state + "/volumes/out/copy", encoding: .utf8) == value)
+        #expect(try String(contentsOfFile: state + "/volumes/out/mode", encoding: .utf8) == "400\n")
+        #expect(try String(contentsOfFile: state + "/volumes/out/env", encoding: .utf8) == value + "-env\n")
+        let (_, ps, _) = try runBerth(["ps", "--state-dir", state])
+        var seen = ps + ((try? String(contentsOfFile: state + "/ps.json", encoding: .utf8)) ?? "")
+        #expect(seen.contains("reader"))
+        #expect(serve.terminate() == 0)
+        seen += serve.lines.joined(separator: "\n")
+        seen += (try? String(contentsOfFile: state + "/serve.err", encoding: .utf8)) ?? ""
+        for f in (try FileManager.default.contentsOfDirectory(atPath: state)) where f.hasSuffix(".json") || f.hasSuffix(".status") || f.hasSuffix(".log") {
+            seen += (try? String(contentsOfFile: state + "/" + f, encoding: .utf8)) ?? ""
+        }
+        for f in (try FileManager.default.contentsOfDirectory(atPath: state + "/logs")) {
+            seen += (try? String(contentsOfFile: state + "/logs/" + f, encoding: .utf8)) ?? ""
+        }
+        #expect(!seen.contains(value), "the secret leaked")
+    }
 }
