@@ -51,6 +51,12 @@ final class RunMounts {
         }
     }
 
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
     /// `/a/b/c` → the ones of `/a/b/c`, `/a/b`, `/a` missing under `rootfs`, deepest first.
     static func missingPaths(_ target: String, in rootfs: String) -> [String] {
         var out: [String] = []
@@ -133,10 +139,14 @@ final class RunMounts {
             }
             root = work + "/root"
         }
-        let path = rel == "/" ? root : root + rel
+        let path = rel == "/" || rel == "/." ? root : root + rel
         var st = stat()
         guard lstat(path, &st) == 0 else {
             throw BuildError("RUN --mount=type=bind: \(source): no such file or directory in \(from ?? "the build context")")
+        }
+        // `..` or a symbolic link must not lead out of the context (or the stage).
+        guard let real = Self.realPath(path), let realRoot = Self.realPath(root), real == realRoot || real.hasPrefix(realRoot + "/") else {
+            throw BuildError("RUN --mount=type=bind: \(source) is outside \(from ?? "the build context")")
         }
         guard rw else { return path }
         // rw: writes go to a copy the step throws away.

@@ -85,6 +85,16 @@ import Glibc
         #expect(fileInImage(store, id, "/out") == "from the context\nfrom the context\n")
         #expect(everyLayerFile(store, id).keys.allSatisfy { !$0.hasPrefix("ctx") && $0 != "d.txt" })
         #expect(try String(contentsOfFile: ctx + "/data.txt", encoding: .utf8) == "from the context\n", "rw writes are thrown away")
+        // Neither `..` nor a symbolic link leads out of the context.
+        try FileManager.default.createSymbolicLink(atPath: ctx + "/etc-link", withDestinationPath: "/etc")
+        for source in ["../", "etc-link"] {
+            do {
+                _ = try build(store, "FROM busybox\nRUN --mount=type=bind,source=\(source),target=/x true\n", context: ctx)
+                Issue.record("\(source) was mounted")
+            } catch {
+                #expect("\(error)".contains("is outside the build context"), "\(error)")
+            }
+        }
     }
 
     @Test func aBindMountFromAStage() throws {
