@@ -121,6 +121,8 @@ public struct HealthCheck: Sendable, Equatable {
     public var timeout: Double = 1
     public var fall = 3
     public var rise = 2
+    /// `health exec CMD...`: a command run inside the container (exit 0 passes) instead of an HTTP request.
+    public var command: [String]?
 
     public init(method: String = "GET", path: String = "/", interval: Double = 2, timeout: Double = 1, fall: Int = 3, rise: Int = 2) {
         self.method = method

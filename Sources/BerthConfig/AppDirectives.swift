@@ -191,8 +191,8 @@ enum AppDirectives {
             let at = body.first { $0.nameText == sources[1] }?.name.location ?? app.location
             throw ConfigError(at, "app '\(name)' has both '\(sources[0])' and '\(sources[1])': expected only one of them")
         }
-        if app.isWorker, let h = body.first(where: { $0.nameText == "health" }) {
-            throw ConfigError(h.name.location, "app '\(name)' is a worker (no path, host or port): it has no HTTP for 'health' to check; give it a 'port' or drop 'health'")
+        if app.isWorker, app.health?.command == nil, let h = body.first(where: { $0.nameText == "health" }) {
+            throw ConfigError(h.name.location, "app '\(name)' is a worker (no path, host or port): it has no HTTP for 'health' to check; give it a 'port', or use 'health exec CMD'")
         }
         return app
     }

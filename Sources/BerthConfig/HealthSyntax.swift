@@ -6,14 +6,25 @@ enum HealthSyntax {
         var h = HealthCheck()
         var args = s.args[...]
         guard let method = args.popFirst() else {
-            throw ConfigError(s.afterLast, "health: expected a method and path, like 'health GET / interval 2s timeout 1s'")
+            throw ConfigError(s.afterLast, "health: expected a method and path, like 'health GET / interval 2s timeout 1s', or 'health exec CMD...'")
         }
-        guard method.text.allSatisfy({ $0.isUppercase && $0.isLetter }) else {
-            throw ConfigError(method.location, "health: expected a method like GET, got \(method.display)")
+        if method.text == "exec" {
+            // The command runs up to the first option name (interval, timeout, fall, rise).
+            var command: [String] = []
+            while let w = args.first, !options.contains(w.text) {
+                command.append(w.text)
+                args = args.dropFirst()
+            }
+            if command.isEmpty { throw ConfigError(method.location, "health exec: expected a command, like 'health exec pg_isready -U app'") }
+            h.command = command
+        } else {
+            guard method.text.allSatisfy({ $0.isUppercase && $0.isLetter }) else {
+                throw ConfigError(method.location, "health: expected a method like GET, got \(method.display)")
+            }
+            h.method = method.text
+            guard let p = args.popFirst() else { throw ConfigError(s.afterLast, "health: expected a path after the method, like /health") }
+            h.path = try ConfigValues.path(p, keepTrailingSlash: true)
         }
-        h.method = method.text
-        guard let p = args.popFirst() else { throw ConfigError(s.afterLast, "health: expected a path after the method, like /health") }
-        h.path = try ConfigValues.path(p, keepTrailingSlash: true)
         while let key = args.popFirst() {
             guard let value = args.popFirst() else {
                 throw ConfigError(s.afterLast, "health: expected a value after \(key.display)")

@@ -36,4 +36,7 @@ public protocol ReplicaProcess: AnyObject, Sendable {
     func stop(grace: Double)
     /// SIGKILL now (a second stop signal to serve).
     func kill()
+    /// Runs `args` inside the running container (`health exec`): its exit
+    /// status, nil when it did not finish within `timeout`.
+    func exec(_ args: [String], timeout: Double) -> Int32?
 }

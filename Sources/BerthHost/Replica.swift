@@ -94,7 +94,7 @@ final class Replica: @unchecked Sendable {
             g.ready = false
             guard let pid, !g.stopped else { return false }
             g.placement = placement(ofRun: pid)
-            if port == nil {
+            if port == nil && health?.command == nil {
                 // A worker passes its gate by running.
                 g.ready = true
                 g.lastProbe = "running (a worker: no port to check)"
@@ -125,6 +125,48 @@ final class Replica: @unchecked Sendable {
 
     /// Probes the current run until it passes, exits or is stopped.
     private func runGate() {
+        if let h = health, let command = h.command {
+            runExecChecks(command, h)
+        } else {
+            runProbeGate()
+        }
+        gate.withLock { $0.gating = false }
+        // A restart that happened while this gate was finishing gets its own gate.
+        if pid != nil && !isReady && !gate.withLock({ $0.stopped }) { containerChanged() }
+    }
+
+    /// `health exec`: the command inside the container until it passes (the
+    /// gate), then every interval for as long as this run lasts: `fall`
+    /// failures in a row take the replica out of routing, `rise` passes in a
+    /// row bring it back.
+    private func runExecChecks(_ command: [String], _ h: HealthCheck) {
+        guard let run = pid else { return }
+        var interval = 0.05
+        var fails = 0, passes = 0, gated = false
+        while gate.withLock({ !$0.stopped }), pid == run {
+            let status = process.exec(command, timeout: h.timeout)
+            guard pid == run else { return }
+            let ok = status == 0
+            let changed = gate.withLock { g -> Bool in
+                g.lastProbe = "exec \(command.joined(separator: " ")): " + (status.map { "exit \($0)" } ?? "no answer within \(h.timeout)s")
+                guard !g.stopped else { return false }
+                if ok { (passes, fails) = (passes + 1, 0) } else { (passes, fails) = (0, fails + 1) }
+                if !g.ready && ok && (!gated || passes >= h.rise) { g.ready = true; return true }
+                if g.ready && !ok && fails >= h.fall { g.ready = false; return true }
+                return false
+            }
+            if changed {
+                if !gated { passed.signal() }
+                gated = true
+                onChange(self)
+            }
+            Thread.sleep(forTimeInterval: gated ? h.interval : interval)
+            interval = min(interval * 2, min(h.interval, 0.5))
+        }
+    }
+
+    /// Probes the current run through the data plane until it passes, exits or is stopped.
+    private func runProbeGate() {
         // Quick at first (a fresh process binds its port within milliseconds),
         // then backing off to the health interval, at most 0.2 s.
         var interval = 0.005
@@ -149,9 +191,6 @@ final class Replica: @unchecked Sendable {
             Thread.sleep(forTimeInterval: interval)
             interval = min(interval * 2, longest)
         }
-        gate.withLock { $0.gating = false }
-        // A restart that happened while this gate was finishing gets its own gate.
-        if pid != nil && !isReady && !gate.withLock({ $0.stopped }) { containerChanged() }
     }
 }
 

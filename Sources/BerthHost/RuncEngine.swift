@@ -100,4 +100,8 @@ final class SupervisedReplica: ReplicaProcess {
     }
 
     func kill() { supervised.container.kill(.kill) }
+
+    func exec(_ args: [String], timeout: Double) -> Int32? {
+        supervised.container.runc.exec(supervised.container.id, args, timeout: timeout)
+    }
 }

@@ -118,7 +118,7 @@ public final class Route: Sendable {
         stripPrefix = app.stripPrefix && app.path != "/"
         self.servers = servers
         balance = app.balance
-        health = app.health
+        health = app.health?.command == nil ? app.health : nil  // health exec runs in the host, not the proxy
         self.appID = appID
     }
 

@@ -46,6 +46,26 @@ public struct Runc: Sendable {
         return p.terminationStatus
     }
 
+    /// `runc exec ID ARGS...` inside the running container; its exit status,
+    /// or nil when it did not finish within `timeout` (it is then killed).
+    public func exec(_ id: String, _ args: [String], timeout: Double) -> Int32? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [binary, "--root", stateRoot, "exec", id] + args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        let done = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in done.signal() }
+        do { try p.run() } catch { return nil }
+        if done.wait(timeout: .now() + timeout) == .timedOut {
+            p.terminate()
+            done.wait()
+            return nil
+        }
+        return p.terminationStatus
+    }
+
     /// `runc kill ID SIGNAL` (ignored when the container is already gone).
     public func kill(_ id: String, signal: ContainerSignal = .term) {
         _ = capture(["kill", id, signal.runcName])

@@ -62,6 +62,13 @@ import Foundation
         #expect(configError("listen :1\napp db {\n  image p\n  secret onlyname\n}\n")?.message.contains("expected NAME FILE") == true)
     }
 
+    @Test func healthExecTakesACommandThenOptions() throws {
+        let c = try Config.parse("listen :1\napp db {\n  image p\n  port 5432\n  health exec pg_isready -U app interval 1s fall 5\n}\napp jobs {\n  image p\n  health exec test -f /tmp/alive\n}\n", file: "proxy.conf")
+        #expect(c.apps[0].health?.command == ["pg_isready", "-U", "app"] && c.apps[0].health?.interval == 1 && c.apps[0].health?.fall == 5)
+        #expect(c.apps[1].isWorker && c.apps[1].health?.command == ["test", "-f", "/tmp/alive"], "a worker may have an exec check")
+        #expect(configError("listen :1\napp db {\n  image p\n  health exec interval 1s\n}\n")?.message.contains("expected a command") == true)
+    }
+
     @Test func workersHaveNoRouteAndNoHTTPCheck() throws {
         let c = try Config.parse("listen :1\napp a {\n  build x\n}\napp b {\n  image y\n}\napp web {\n  build x\n  port 8000\n}\n", file: "proxy.conf")
         #expect(c.apps.map(\.isWorker) == [true, true, false], "two workers never clash on a route; a port makes a web app")

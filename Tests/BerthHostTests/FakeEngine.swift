@@ -75,6 +75,14 @@ final class FakeProcess: ReplicaProcess, @unchecked Sendable {
     var status: SupervisedContainer.Status { state.withLock { $0 } }
     var stoppedAt: Date? { stoppedAtLock.withLock { $0 } }
 
+    /// What `exec` answers (`health exec`): 0 passes.
+    let execStatus = Mutex<Int32?>(0)
+
+    func exec(_ args: [String], timeout: Double) -> Int32? {
+        events.log("exec \(id) \(args.joined(separator: " "))")
+        return execStatus.withLock { $0 }
+    }
+
     func start() throws {
         state.withLock {
             $0.state = .running

@@ -168,4 +168,49 @@ import Glibc
         }
         #expect(!seen.contains(value), "the secret leaked")
     }
+
+    /// `health exec`: a command inside the container gates the replica, and
+    /// `fall` failures in a row take it out of routing until `rise` passes.
+    @Test func healthExecGatesAndChecks() throws {
+        let state = try busyboxState()
+        let ctx = try webApp(state)
+        #expect(try runBerth(["build", ctx, "-t", "checked:1", "--state-dir", state]).0 == 0)
+        let serve = try ServeProcess(config: """
+        listen 127.0.0.1:0
+        workers 1
+        timeouts {
+            drain 1s
+        }
+        app web {
+            path /web
+            image checked:1
+            port 8000
+            volume checked-site:/www
+            health exec /bin/busybox test -f /www/index.html interval 200ms timeout 2s fall 2 rise 1
+        }
+        """, stateDir: state)
+        #expect(serve.startupLines.contains { $0.contains("[run]   web  started 1/1") && $0.contains("healthy in") }, "\(serve.startupLines)")
+        #expect(try shell("curl -s http://127.0.0.1:\(serve.port)/web/").1 == "hello from a container\n")
+        let page = state + "/volumes/checked-site/index.html"
+        try FileManager.default.moveItem(atPath: page, toPath: page + ".away")
+        var out = false
+        for _ in 0..<50 {
+            let (_, ps, _) = try runBerth(["ps", "--state-dir", state])
+            if ps.contains(" checking ") { out = true; break }
+            usleep(100_000)
+        }
+        if out {
+            let code = try shell("curl -s -m 1 -o /dev/null -w '%{http_code}' http://127.0.0.1:\(serve.port)/web/").1
+            #expect(code != "200", "not routed while failing: \(code)")
+        }
+        #expect(out, "two failed checks take the replica out of routing")
+        try FileManager.default.moveItem(atPath: page + ".away", toPath: page)
+        var back = false
+        for _ in 0..<50 {
+            if try shell("curl -s -m 1 http://127.0.0.1:\(serve.port)/web/").1 == "hello from a container\n" { back = true; break }
+            usleep(100_000)
+        }
+        #expect(back, "one passing check brings it back")
+        #expect(serve.terminate() == 0)
+    }
 }
