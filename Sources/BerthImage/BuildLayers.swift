@@ -35,7 +35,8 @@ extension Builder {
         let user = stage.config.config.User ?? ""
         // The mounts' specifications (never their contents) are part of the key;
         // a RUN without flags keeps the key it always had.
-        let key = BuildCache.key([stage.key, "run"] + args + env + [user, stage.workdir] + (flags == RunFlags() ? [] : flags.keyParts))
+        let key = BuildCache.key([stage.key, "run"] + args + env + [user, stage.workdir]
+                                 + (flags == RunFlags() ? [] : flags.keyParts + (try bindSourceKeys(flags, stages: stages, ctx: ctx, n: n))))
         if !ctx.options.noCache, let hit = cache.lookup(key, store: store) {
             stage.layers.append((hit.layer, hit.size))
             stage.key = key
@@ -113,9 +114,37 @@ extension Builder {
         done(n, start)
     }
 
+    /// What a step's bind mounts read, for its cache key: the content digest
+    /// of a context source, the key of a stage, the id of an image — so a
+    /// changed requirements.txt reruns `RUN --mount=type=bind,source=requirements.txt`.
+    func bindSourceKeys(_ flags: RunFlags, stages: [BuildStage], ctx: Context, n: Int) throws(BuildError) -> [String] {
+        var out: [String] = []
+        for case let .bind(_, source, from, _) in flags.mounts {
+            if let from {
+                if let s = stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ stages.indices.contains($0) ? stages[$0] : nil }) {
+                    out.append("stage:" + s.key)
+                } else if let (id, _) = try storedImage(from, step: n) {
+                    out.append("image:" + id)
+                }
+                continue
+            }
+            let path = ctx.options.context + "/" + DockerIgnore.clean(source)
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }  // RunMounts reports it
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                do { out.append("dir:" + (try LayerDigest.compute(path)).digest) } catch { throw BuildError("\(error)", step: "\(n)") }
+            } else if let data = FileManager.default.contents(atPath: path) {
+                let h = SHA256()
+                data.withUnsafeBytes { h.update($0) }
+                out.append("file:" + h.finish())
+            }
+        }
+        return out
+    }
+
     /// The layer directories (top first) of a stage (by name or index) or a stored image.
     func layerDirectories(of from: String, stages: [BuildStage], n: Int) throws(BuildError) -> [String] {
-        if let s = stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ $0 < stages.count ? stages[$0] : nil }) {
+        if let s = stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ stages.indices.contains($0) ? stages[$0] : nil }) {
             return s.layers.reversed().map { store.layerPath($0.digest) }
         }
         if let (_, image) = try storedImage(from, step: n) { return image.layers.reversed().map { store.layerPath($0) } }
@@ -176,7 +205,7 @@ extension Builder {
         var view: OverlayMount?
         if let from {
             let layers: [String]
-            if let s = stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ $0 < stages.count ? stages[$0] : nil }) {
+            if let s = stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ stages.indices.contains($0) ? stages[$0] : nil }) {
                 layers = s.layers.map(\.digest)
             } else if let (_, image) = try storedImage(from, step: n) {
                 layers = image.layers

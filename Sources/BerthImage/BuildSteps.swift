@@ -123,7 +123,10 @@ extension Builder {
 
     static func resolve(_ path: String, against dir: String) -> String {
         let p = path.hasPrefix("/") ? path : (dir.hasSuffix("/") ? dir : dir + "/") + path
-        return "/" + DockerIgnore.clean(p)
+        // An absolute path: `..` stops at the root, as in the container.
+        let parts = DockerIgnore.clean(p).split(separator: "/").drop { $0 == ".." }
+        let clean = parts.joined(separator: "/")
+        return clean == "." || clean.isEmpty ? "/" : "/" + clean
     }
 
     func healthcheck(_ inst: Instruction, shell: [String], n: Int) throws(BuildError) -> ImageConfig.Healthcheck {

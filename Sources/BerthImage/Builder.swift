@@ -145,7 +145,7 @@ public final class Builder {
         var stage = BuildStage(name: Self.stageName(inst), index: index, key: "")
         if image == "scratch" {
             stage.key = BuildCache.key(["scratch"])
-        } else if let prior = stages.first(where: { $0.name == image.lowercased() }) ?? Int(image).flatMap({ $0 < stages.count ? stages[$0] : nil }) {
+        } else if let prior = stages.first(where: { $0.name == image.lowercased() }) ?? Int(image).flatMap({ stages.indices.contains($0) ? stages[$0] : nil }) {
             stage.layers = prior.layers
             stage.config = prior.config
             stage.key = prior.key
@@ -163,7 +163,11 @@ public final class Builder {
                 id = try ImagePull(store: store, insecure: ctx.options.insecureRegistries) { self.output("#\(n) \($0)") }.pull(image, ifMissing: true)
             } catch let pullError {
                 let bootstrappable: Bool
-                do { bootstrappable = try BaseBootstrap.suite(of: image) != nil } catch { throw BuildError("\(error)", step: "\(n)") }
+                do {
+                    bootstrappable = try BaseBootstrap.suite(of: image) != nil
+                } catch {
+                    throw BuildError("image \(image) is not in the local store and cannot be pulled (\(pullError)), nor bootstrapped: \(error)", step: "\(n)")
+                }
                 guard bootstrappable else {
                     throw BuildError("image \(image) is not in the local store and cannot be pulled: \(pullError)", step: "\(n)")
                 }

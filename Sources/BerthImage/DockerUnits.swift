@@ -25,7 +25,7 @@ public enum DockerUnits {
         let minutes = s / 60
         if minutes == 1 { return "About a minute" }
         if minutes < 60 { return "\(minutes) minutes" }
-        let hours = minutes / 60
+        let hours = Int(seconds / 3600 + 0.5)  // go-units rounds hours to the nearest
         if hours == 1 { return "About an hour" }
         if hours < 48 { return "\(hours) hours" }
         if hours < 24 * 7 * 2 { return "\(hours / 24) days" }

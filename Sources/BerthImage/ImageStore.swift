@@ -156,12 +156,12 @@ public final class ImageStore: @unchecked Sendable {
     public func remove(_ ref: String) throws(StoreError) -> String {
         try withLock { () throws(StoreError) -> String in
             var t = try tags()
-            var found = t.removeValue(forKey: Self.normalize(ref))
+            var found = t.removeValue(forKey: Self.normalize(ref)) ?? t.removeValue(forKey: Self.legacyKey(ref))
             if found == nil { found = try resolve(ref)?.id }
             guard let id = found else {
                 throw StoreError("no such image: \(ref)")
             }
-            t = t.filter { $0.value != id || Self.normalize(ref) != $0.key }
+            t = t.filter { $0.value != id || (Self.normalize(ref) != $0.key && Self.legacyKey(ref) != $0.key) }
             let stillTagged = t.values.contains(id)
             try Self.writeAtomically(try Self.encode(t), to: root + "/tags.json")
             if !stillTagged { unlink("\(root)/images/\(id).json") }
@@ -208,8 +208,8 @@ public final class ImageStore: @unchecked Sendable {
             defer { close(fd) }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }  // a build has it mounted
             freed += (try? LayerDigest.compute("\(dir)/\(name)").size) ?? 0
+            // The lock file stays: a build waiting on it must lock the same file a new one would.
             Self.removeTree("\(dir)/\(name)")
-            unlink("\(dir)/\(name).lock")
         }
         return freed
     }

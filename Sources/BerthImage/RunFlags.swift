@@ -5,7 +5,7 @@ struct RunFlags: Equatable {
     enum Network: String, Equatable {
         /// berth's default: the host's network (as `docker build` on the default bridge reaches out).
         case `default`
-        /// A network namespace of its own, loopback down: no network at all.
+        /// A network namespace of its own with only loopback: no network at all.
         case none
         case host
     }
@@ -56,6 +56,10 @@ struct RunFlags: Equatable {
             } else {
                 throw BuildError("\(at): RUN \(f) is not supported (berth knows --mount=... and --network=...)")
             }
+        }
+        var cacheIDs = Set<String>()
+        for case let .cache(_, id, _, _, _, _) in out.mounts where !cacheIDs.insert(id).inserted {
+            throw BuildError("\(at): RUN: two cache mounts with id \(id)")
         }
         let targets = out.mounts.map(\.target)
         if let dup = targets.first(where: { t in targets.filter { $0 == t }.count > 1 }) {
@@ -147,7 +151,8 @@ struct RunFlags: Equatable {
                                       ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1)]
         for (suffix, mult) in units where lower.hasSuffix(suffix) {
             guard let n = Int(lower.dropLast(suffix.count)), n >= 0 else { return nil }
-            return n * mult
+            let (bytes, overflow) = n.multipliedReportingOverflow(by: mult)
+            return overflow ? nil : bytes
         }
         guard let n = Int(lower), n >= 0 else { return nil }
         return n

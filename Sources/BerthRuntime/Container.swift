@@ -76,7 +76,13 @@ public final class Container {
                 guard let volumes else { throw RuntimeError("volume \(name): no volume store") }
                 let path = try volumes.create(name)
                 volumeHolds.append(try volumes.hold(name))
-                try volumes.seed(name, from: dir + "/rootfs" + m.target)
+                // Seed only from inside the image: a symbolic link must not lead to the host's files.
+                let source = dir + "/rootfs" + m.target
+                if let real = Self.realPath(source), let root = Self.realPath(dir + "/rootfs"), real == root || real.hasPrefix(root + "/") {
+                    try volumes.seed(name, from: real)
+                } else if FileManager.default.fileExists(atPath: source) {
+                    throw RuntimeError("volume \(name): \(m.target) in the image leads outside it (a symbolic link)")
+                }
                 spec.bind(path, to: m.target, writable: !m.readOnly)
             case .host(let path):
                 guard FileManager.default.fileExists(atPath: path) else { throw RuntimeError("mount \(path): no such file or directory") }
@@ -126,6 +132,12 @@ public final class Container {
 
     deinit {
         for fd in volumeHolds { close(fd) }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
     }
 
     /// Unmounts and deletes the container's directory (its volumes stay).

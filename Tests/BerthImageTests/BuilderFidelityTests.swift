@@ -51,3 +51,14 @@ import Glibc
         #expect(access(top + "/etc/hosts", F_OK) != 0, "hosts is not in the layer")
     }
 }
+
+@Suite struct BuildPathTests {
+    /// `..` in an absolute container path stops at the root (a COPY destination never leaves the staging dir).
+    @Test func resolveStopsAtTheRoot() {
+        #expect(Builder.resolve("/../../etc/x", against: "/") == "/etc/x")
+        #expect(Builder.resolve("../../x", against: "/app") == "/x")
+        #expect(Builder.resolve("sub/../y", against: "/app") == "/app/y")
+        #expect(Builder.resolve("/", against: "/app") == "/")
+        #expect(Builder.resolve(".", against: "/app") == "/app")
+    }
+}

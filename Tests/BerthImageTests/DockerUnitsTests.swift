@@ -20,6 +20,7 @@ import Foundation
         #expect(DockerUnits.duration(90) == "About a minute")
         #expect(DockerUnits.duration(600) == "10 minutes")
         #expect(DockerUnits.duration(3600) == "About an hour")
+        #expect(DockerUnits.duration(90 * 60) == "2 hours", "go-units rounds hours to the nearest")
         #expect(DockerUnits.duration(47 * 3600) == "47 hours")
         #expect(DockerUnits.duration(3 * 86400) == "3 days")
         #expect(DockerUnits.duration(20 * 86400) == "2 weeks")

@@ -18,6 +18,8 @@ import Glibc
             .tmpfs(target: "/scratch", size: 64 << 20),
         ])
         #expect(f.network == .none)
+        #expect(throws: BuildError.self) { try RunFlags.parse(["--mount=type=cache,target=/a,id=x", "--mount=type=cache,target=/b,id=x"], workdir: "/", where: "D:1") }
+        #expect(RunFlags.size("99999999999999999g") == nil)
         let d = try RunFlags.parse(["--mount=target=/src,from=build,rw", "--mount=type=cache,dst=/c"], workdir: "/", where: "D:1")
         #expect(d.mounts == [.bind(target: "/src", source: "/", from: "build", readWrite: true),
                              .cache(target: "/c", id: "/c", sharing: .shared, mode: 0o755, uid: 0, gid: 0)])
@@ -95,6 +97,18 @@ import Glibc
                 #expect("\(error)".contains("is outside the build context"), "\(error)")
             }
         }
+    }
+
+    @Test func aChangedBindSourceRunsTheStepAgain() throws {
+        let store = try storeWithBusybox()
+        let df = "FROM busybox\nRUN --mount=type=bind,source=req.txt,target=/req.txt cat /req.txt > /installed\n"
+        let (first, _, ctx) = try build(store, df, files: ["req.txt": "flask==3.0\n"])
+        let (_, again, _) = try build(store, df, context: ctx)
+        #expect(again.contains { $0.hasSuffix(" CACHED") }, "the same source keeps the cache")
+        write(ctx + "/req.txt", "flask==3.1\n")
+        let (changed, lines, _) = try build(store, df, context: ctx)
+        #expect(!lines.contains { $0.hasSuffix(" CACHED") } && changed != first)
+        #expect(fileInImage(store, changed, "/installed") == "flask==3.1\n")
     }
 
     @Test func aBindMountFromAStage() throws {
