@@ -139,11 +139,9 @@ enum AppDirectives {
 
     /// A letter or digit, then letters, digits, `_`, `.` or `-` (Docker's volume names).
     static func isVolumeName(_ name: String) -> Bool {
-        guard let f = name.utf8.first, f < 0x80, Character(UnicodeScalar(f)).isLetter || Character(UnicodeScalar(f)).isNumber else { return false }
-        return name.utf8.allSatisfy { b in
-            (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
-                || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
-        }
+        func alnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) }
+        guard let f = name.utf8.first, alnum(f) else { return false }
+        return name.utf8.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 
     /// An absolute container path no other volume or mount of the app uses.

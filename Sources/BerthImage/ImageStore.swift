@@ -1,3 +1,4 @@
+import BerthRuntime
 import Foundation
 
 #if canImport(Glibc)
@@ -262,16 +263,7 @@ public final class ImageStore: @unchecked Sendable {
         _ = run(["rm", "-rf", "--one-file-system", path])
     }
 
-    static func run(_ args: [String]) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
+    static func run(_ args: [String]) -> Int32 { QuietCommand.run(args) }
 
     static func timestamp() -> String {
         let f = ISO8601DateFormatter()

@@ -51,10 +51,16 @@ final class RunMounts {
         }
     }
 
-    static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
+    /// A file name for `id` that no id can turn into a path.
+    private static func digestName(_ id: String) -> String {
+        let h = SHA256()
+        h.update(id)
+        return String(h.finish().prefix(32))
+    }
+
+    /// `dir`, made if missing.
+    private static func makeDirectory(_ dir: String, mode: mode_t = 0o700) throws(BuildError) {
+        if mkdir(dir, mode) != 0 && errno != EEXIST { throw BuildError("cannot create \(dir): \(String(cString: strerror(errno)))") }
     }
 
     /// `/a/b/c` → the ones of `/a/b/c`, `/a/b`, `/a` missing under `rootfs`, deepest first.
@@ -87,10 +93,8 @@ final class RunMounts {
     /// shared lock, `locked` waits for the exclusive one, `private` takes the
     /// first instance (`HASH`, `HASH-1`, ...) no other build holds.
     private func cacheDirectory(_ root: String, id: String, sharing: RunFlags.Sharing, mode: UInt32, uid: UInt32, gid: UInt32) throws(BuildError) -> String {
-        if mkdir(root, 0o700) != 0 && errno != EEXIST { throw BuildError("cannot create \(root): \(String(cString: strerror(errno)))") }
-        let h = SHA256()
-        h.update(id)
-        let base = root + "/" + String(h.finish().prefix(32))
+        try Self.makeDirectory(root)
+        let base = root + "/" + Self.digestName(id)
         var instance = 0
         while true {
             let dir = instance == 0 ? base : "\(base)-\(instance)"
@@ -129,8 +133,8 @@ final class RunMounts {
         if let from {
             // The stage's or image's files, through an overlay nothing keeps.
             let layers = try resolveLayers(from)
-            if mkdir(work, 0o700) != 0 && errno != EEXIST { throw BuildError("cannot create \(work)") }
-            mkdir(work + "/empty", 0o755)
+            try Self.makeDirectory(work)
+            try Self.makeDirectory(work + "/empty", mode: 0o755)
             do {
                 let view = try OverlayMount(lowers: layers + [work + "/empty"], upper: work + "/upper", work: work + "/ovl", target: work + "/root")
                 overlays.append(view)
@@ -145,14 +149,14 @@ final class RunMounts {
             throw BuildError("RUN --mount=type=bind: \(source): no such file or directory in \(from ?? "the build context")")
         }
         // `..` or a symbolic link must not lead out of the context (or the stage).
-        guard let real = Self.realPath(path), let realRoot = Self.realPath(root), real == realRoot || real.hasPrefix(realRoot + "/") else {
+        guard HostPath.leadsInside(path, root: root) else {
             throw BuildError("RUN --mount=type=bind: \(source) is outside \(from ?? "the build context")")
         }
         guard rw else { return path }
         // rw: writes go to a copy the step throws away.
         if (st.st_mode & S_IFMT) == S_IFDIR {
             if from != nil { return path }  // already an overlay with its own upper dir
-            if mkdir(work, 0o700) != 0 && errno != EEXIST { throw BuildError("cannot create \(work)") }
+            try Self.makeDirectory(work)
             do {
                 let view = try OverlayMount(lowers: [path], upper: work + "/upper", work: work + "/ovl", target: work + "/root")
                 overlays.append(view)
@@ -161,7 +165,7 @@ final class RunMounts {
             }
             return work + "/root"
         }
-        if mkdir(work, 0o700) != 0 && errno != EEXIST { throw BuildError("cannot create \(work)") }
+        try Self.makeDirectory(work)
         let copy = work + "/file"
         do { try FileManager.default.copyItem(atPath: path, toPath: copy) } catch { throw BuildError("RUN --mount=type=bind,rw: \(error)") }
         return copy
@@ -179,9 +183,7 @@ final class RunMounts {
             secretsDir = dir
         }
         let bytes = try secret.read(id: id)
-        let h = SHA256()
-        h.update(id)
-        let file = secretsDir! + "/" + String(h.finish().prefix(32))
+        let file = secretsDir! + "/" + Self.digestName(id)
         guard FileManager.default.createFile(atPath: file, contents: bytes), chmod(file, mode_t(mode)) == 0, chown(file, uid, gid) == 0 else {
             throw BuildError("cannot write the secret \(id) for the step")
         }

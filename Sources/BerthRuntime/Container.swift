@@ -78,7 +78,7 @@ public final class Container {
                 volumeHolds.append(try volumes.hold(name))
                 // Seed only from inside the image: a symbolic link must not lead to the host's files.
                 let source = dir + "/rootfs" + m.target
-                if let real = Self.realPath(source), let root = Self.realPath(dir + "/rootfs"), real == root || real.hasPrefix(root + "/") {
+                if HostPath.leadsInside(source, root: dir + "/rootfs"), let real = HostPath.real(source) {
                     try volumes.seed(name, from: real)
                 } else if FileManager.default.fileExists(atPath: source) {
                     throw RuntimeError("volume \(name): \(m.target) in the image leads outside it (a symbolic link)")
@@ -132,12 +132,6 @@ public final class Container {
 
     deinit {
         for fd in volumeHolds { close(fd) }
-    }
-
-    static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
     }
 
     /// Unmounts and deletes the container's directory (its volumes stay).

@@ -90,7 +90,7 @@ public struct VolumeStore: Sendable {
         guard chmod(dir, st.st_mode & 0o7777) == 0, chown(dir, st.st_uid, st.st_gid) == 0 else {
             throw RuntimeError("cannot set up volume \(name): \(String(cString: strerror(errno)))")
         }
-        guard Self.run(["cp", "-a", "--", source + "/.", dir + "/"]) == 0 else {
+        guard QuietCommand.run(["cp", "-a", "--", source + "/.", dir + "/"]) == 0 else {
             throw RuntimeError("cannot seed volume \(name) from the image's \(source)")
         }
     }
@@ -109,7 +109,7 @@ public struct VolumeStore: Sendable {
     public func remove(_ name: String) throws(RuntimeError) {
         guard exists(name) else { throw RuntimeError("no such volume: \(name)") }
         guard try !inUse(name) else { throw RuntimeError("volume \(name) is in use by a running container") }
-        guard Self.run(["rm", "-rf", "--one-file-system", "--", path(name)]) == 0 else { throw RuntimeError("cannot remove volume \(name)") }
+        guard QuietCommand.run(["rm", "-rf", "--one-file-system", "--", path(name)]) == 0 else { throw RuntimeError("cannot remove volume \(name)") }
         unlink(path(name) + ".lock")
         unlink(path(name) + ".seed.lock")
     }
@@ -117,7 +117,7 @@ public struct VolumeStore: Sendable {
     /// A tar of the volume's files (owners, modes and times kept).
     public func export(_ name: String, to tarball: String) throws(RuntimeError) {
         guard exists(name) else { throw RuntimeError("no such volume: \(name)") }
-        guard Self.run(["tar", "--numeric-owner", "-C", path(name), "-cf", tarball, "."]) == 0 else {
+        guard QuietCommand.run(["tar", "--numeric-owner", "-C", path(name), "-cf", tarball, "."]) == 0 else {
             throw RuntimeError("cannot write \(tarball)")
         }
     }
@@ -129,18 +129,8 @@ public struct VolumeStore: Sendable {
         let entries: [String]
         do { entries = try FileManager.default.contentsOfDirectory(atPath: dir) } catch { throw RuntimeError("cannot read volume \(name): \(error)") }
         guard entries.isEmpty else { throw RuntimeError("volume \(name) is not empty: remove it first (berth volume rm \(name))") }
-        guard Self.run(["tar", "--numeric-owner", "-xpf", tarball, "-C", dir]) == 0 else {
+        guard QuietCommand.run(["tar", "--numeric-owner", "-xpf", tarball, "-C", dir]) == 0 else {
             throw RuntimeError("cannot extract \(tarball) into volume \(name)")
         }
-    }
-
-    static func run(_ args: [String]) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        do { try p.run() } catch { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
     }
 }

@@ -18,6 +18,12 @@ import Glibc
         return ctx
     }
 
+    /// The web app built and tagged `tag` in `state`'s store, for `image` apps.
+    func webImage(_ state: String, tag: String) throws {
+        let (built, _, err) = try runBerth(["build", try webApp(state), "-t", tag, "--state-dir", state])
+        #expect(built == 0, "\(err)")
+    }
+
     /// A second SIGTERM during the drain exits at once, still leaving no mount.
     @Test func secondSigtermExitsAtOnceAndCleansUp() throws {
         let state = try busyboxState()
@@ -65,9 +71,7 @@ import Glibc
     /// the host, and the same after a blue-green redeploy and a restart of serve.
     @Test func imageAppWithAVolumeKeepsItsDataThroughARedeploy() throws {
         let state = try busyboxState()
-        let ctx = try webApp(state)
-        let (built, _, err) = try runBerth(["build", ctx, "-t", "webdata:1", "--state-dir", state])
-        #expect(built == 0, "\(err)")
+        try webImage(state, tag: "webdata:1")
         let config = """
         listen 127.0.0.1:0
         workers 1
@@ -102,8 +106,7 @@ import Glibc
     /// passing its gate by running, never routed.
     @Test func aWorkerRunsWithoutARouteOrAPort() throws {
         let state = try busyboxState()
-        let ctx = try webApp(state)
-        #expect(try runBerth(["build", ctx, "-t", "jobs:1", "--state-dir", state]).0 == 0)
+        try webImage(state, tag: "jobs:1")
         let serve = try ServeProcess(config: """
         listen 127.0.0.1:0
         workers 1
@@ -133,8 +136,7 @@ import Glibc
     /// or log, `berth ps`, the status files or an error.
     @Test func aSecretAppearsOnlyInsideTheContainer() throws {
         let state = try busyboxState()
-        let ctx = try webApp(state)
-        #expect(try runBerth(["build", ctx, "-t", "sec:1", "--state-dir", state]).0 == 0)
+        try webImage(state, tag: "sec:1")
         let value = "planted-\(UUID().uuidString)"
         let secretFile = state + "/../db-password"
         try value.write(toFile: secretFile, atomically: true, encoding: .utf8)
@@ -173,8 +175,7 @@ import Glibc
     /// `fall` failures in a row take it out of routing until `rise` passes.
     @Test func healthExecGatesAndChecks() throws {
         let state = try busyboxState()
-        let ctx = try webApp(state)
-        #expect(try runBerth(["build", ctx, "-t", "checked:1", "--state-dir", state]).0 == 0)
+        try webImage(state, tag: "checked:1")
         let serve = try ServeProcess(config: """
         listen 127.0.0.1:0
         workers 1
