@@ -130,7 +130,8 @@ extension Builder {
             }
             let path = ctx.options.context + "/" + DockerIgnore.clean(source)
             var st = stat()
-            guard lstat(path, &st) == 0 else { continue }  // RunMounts reports it
+            // Missing, or leading out of the context: RunMounts refuses it (never digest what is outside).
+            guard lstat(path, &st) == 0, HostPath.leadsInside(path, root: ctx.options.context) else { continue }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 do { out.append("dir:" + (try LayerDigest.compute(path)).digest) } catch { throw BuildError("\(error)", step: "\(n)") }
             } else if let data = FileManager.default.contents(atPath: path) {
