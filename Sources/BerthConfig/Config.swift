@@ -44,14 +44,28 @@ public struct Config: Sendable, Equatable {
         return try parser.parse()
     }
 
+    /// Parses proxy.conf text reusing the app blocks of the last good parse
+    /// in `cache` whose text is unchanged (a reload of a large file).
+    public static func parse(_ text: String, file: String, reusing cache: inout ConfigParseCache) throws(ConfigError) -> Config {
+        var parser = ConfigParser(file: file, text: text)
+        return try parser.parse(reusing: &cache)
+    }
+
     /// Reads and parses a config file.
     public static func load(path: String) throws(ConfigError) -> Config {
-        let text: String
+        try parse(try text(at: path), file: path)
+    }
+
+    /// Reads and parses a config file, reusing unchanged app blocks from `cache`.
+    public static func load(path: String, reusing cache: inout ConfigParseCache) throws(ConfigError) -> Config {
+        try parse(try text(at: path), file: path, reusing: &cache)
+    }
+
+    private static func text(at path: String) throws(ConfigError) -> String {
         do {
-            text = try ConfigFile.contents(of: path)
+            return try ConfigFile.contents(of: path)
         } catch {
             throw ConfigError(SourceLocation(file: path, line: 0, column: 0), error.message)
         }
-        return try parse(text, file: path)
     }
 }

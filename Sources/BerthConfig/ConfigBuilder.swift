@@ -1,12 +1,36 @@
 /// Gives meaning to the statement tree: the top-level directive table (and
 /// through it each block's), then the checks that span directives.
 struct ConfigBuilder {
+    /// A top-level statement, or an app a reload takes from the last parse
+    /// (by its index there) because its block's bytes and place are unchanged.
+    enum Item {
+        case statement(ConfigStatement)
+        case app(Int)
+    }
+
     let file: String
 
     func build(_ statements: [ConfigStatement]) throws(ConfigError) -> Config {
         var draft = ConfigDraft(config: Config(file: file))
         try TopLevelDirectives.table.apply(statements, to: &draft)
-        let config = draft.config
+        return try checked(draft.config)
+    }
+
+    func build(_ items: [Item], reusing apps: [AppConfig]) throws(ConfigError) -> Config {
+        var draft = ConfigDraft(config: Config(file: file))
+        draft.reserve(items.count)
+        var progress = DirectiveTable<ConfigDraft>.Progress()
+        for item in items {
+            switch item {
+            case .statement(let s): try TopLevelDirectives.table.apply(s, to: &draft, progress: &progress)
+            case .app(let i): try draft.add(apps[i])
+            }
+        }
+        return try checked(draft.config)
+    }
+
+    /// The checks across directives, once the whole file is read.
+    private func checked(_ config: Config) throws(ConfigError) -> Config {
         if config.listens.isEmpty {
             throw ConfigError(SourceLocation(file: file, line: 1, column: 1), "no 'listen' directive: expected at least one, like 'listen :8080'")
         }

@@ -4,6 +4,8 @@ public struct ConfigDiff: Sendable, Equatable {
     public var appsAdded: [String] = []
     public var appsRemoved: [String] = []
     public var appsChanged: [String] = []
+    /// Where each of `appsChanged` is in the new config's apps.
+    public var appsChangedPositions: [Int] = []
     /// Changed apps whose container settings changed (they need new
     /// containers; the rest of `appsChanged` changed routing only).
     public var appsNeedingNewContainers: [String] = []
@@ -15,20 +17,25 @@ public struct ConfigDiff: Sendable, Equatable {
     public var settingsChanged: [String] = []
 
     public init(from old: Config, to new: Config) {
-        // Indexes by name (positions, not copies of the apps: a diff of
-        // thousands of apps is a few hundred microseconds).
-        var oldIndex = [String: Int](minimumCapacity: old.apps.count)
-        for (i, a) in old.apps.enumerated() where oldIndex[a.name] == nil { oldIndex[a.name] = i }
-        var newNames = Set<String>(minimumCapacity: new.apps.count)
-        for a in new.apps {
-            newNames.insert(a.name)
-            guard let i = oldIndex[a.name] else { appsAdded.append(a.name); continue }
-            let before = old.apps[i]
-            guard !Self.same(before, a) else { continue }
-            appsChanged.append(a.name)
-            if before.containerSettings != a.containerSettings { appsNeedingNewContainers.append(a.name) }
+        // Apps in the same order as before (the usual reload) compare pair
+        // by pair; from the first that differs by name, by name through an
+        // index of positions (not copies of the apps).
+        var common = 0
+        while common < min(old.apps.count, new.apps.count), old.apps[common].name == new.apps[common].name {
+            compare(old.apps[common], new.apps[common], at: common)
+            common += 1
         }
-        appsRemoved = old.apps.map(\.name).filter { !newNames.contains($0) }
+        if common < old.apps.count || common < new.apps.count {
+            var oldIndex = [String: Int](minimumCapacity: old.apps.count - common)
+            for i in common..<old.apps.count where oldIndex[old.apps[i].name] == nil { oldIndex[old.apps[i].name] = i }
+            var newNames = Set<String>(minimumCapacity: new.apps.count - common)
+            for (position, a) in new.apps.enumerated().dropFirst(common) {
+                newNames.insert(a.name)
+                guard let i = oldIndex[a.name] else { appsAdded.append(a.name); continue }
+                compare(old.apps[i], a, at: position)
+            }
+            appsRemoved = old.apps[common...].map(\.name).filter { !newNames.contains($0) }
+        }
         let oldListens = Set(old.listens.map(\.address)), newListens = Set(new.listens.map(\.address))
         listensAdded = new.listens.map(\.address).filter { !oldListens.contains($0) }
         listensRemoved = old.listens.map(\.address).filter { !newListens.contains($0) }
@@ -45,8 +52,16 @@ public struct ConfigDiff: Sendable, Equatable {
         if old.limits != new.limits { settingsChanged.append("limits") }
     }
 
+    private mutating func compare(_ before: AppConfig, _ a: AppConfig, at position: Int) {
+        guard !Self.same(before, a) else { return }
+        appsChanged.append(a.name)
+        appsChangedPositions.append(position)
+        if before.containerSettings != a.containerSettings { appsNeedingNewContainers.append(a.name) }
+    }
+
     /// Apps compare without where they were written.
     static func same(_ a: AppConfig, _ b: AppConfig) -> Bool {
+        if a.location == b.location { return a == b }
         var b2 = b
         b2.location = a.location
         return a == b2

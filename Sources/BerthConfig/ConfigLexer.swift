@@ -5,16 +5,29 @@ struct ConfigLexer {
     let bytes: [UInt8]
 
     init(file: String, text: String) {
-        self.file = file
-        self.bytes = Array(text.utf8)
+        self.init(file: file, bytes: Array(text.utf8))
     }
 
+    init(file: String, bytes: [UInt8]) {
+        self.file = file
+        self.bytes = bytes
+    }
+
+    /// The tokens of the whole file.
     func tokenize() throws(ConfigError) -> [ConfigToken] {
+        try tokenize(0..<bytes.count, line: 1, lineStart: 0)
+    }
+
+    /// The tokens of `range` (one top-level statement on a reload), with
+    /// locations as in the whole file: `line` is the range's first line and
+    /// `lineStart` that line's first byte.
+    func tokenize(_ range: Range<Int>, line firstLine: Int, lineStart firstLineStart: Int) throws(ConfigError) -> [ConfigToken] {
         var tokens: [ConfigToken] = []
-        tokens.reserveCapacity(bytes.count / 4)
-        var i = 0
-        var line = 1
-        var lineStart = 0
+        tokens.reserveCapacity(range.count / 4)
+        var i = range.lowerBound
+        let end = range.upperBound
+        var line = firstLine
+        var lineStart = firstLineStart
         func here(_ at: Int) -> SourceLocation {
             // Columns count characters, not bytes: the same thing on an ASCII
             // line, which is checked byte by byte before counting characters.
@@ -23,7 +36,7 @@ struct ConfigLexer {
             let col = ascii ? at - lineStart + 1 : String(decoding: bytes[lineStart..<at], as: UTF8.self).count + 1
             return SourceLocation(file: file, line: line, column: col)
         }
-        while i < bytes.count {
+        while i < end {
             let c = bytes[i]
             switch c {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
@@ -34,7 +47,7 @@ struct ConfigLexer {
                 line += 1
                 lineStart = i
             case UInt8(ascii: "#"):
-                while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+                while i < end && bytes[i] != UInt8(ascii: "\n") { i += 1 }
             case UInt8(ascii: "{"):
                 tokens.append(ConfigToken(kind: .openBrace, location: here(i)))
                 i += 1
@@ -46,10 +59,10 @@ struct ConfigLexer {
                 var value: [UInt8] = []
                 i += 1
                 var closed = false
-                while i < bytes.count {
+                while i < end {
                     let d = bytes[i]
                     if d == UInt8(ascii: "\n") { break }
-                    if d == UInt8(ascii: "\\") && i + 1 < bytes.count
+                    if d == UInt8(ascii: "\\") && i + 1 < end
                         && (bytes[i + 1] == UInt8(ascii: "\"") || bytes[i + 1] == UInt8(ascii: "\\")) {
                         value.append(bytes[i + 1])
                         i += 2
@@ -63,7 +76,7 @@ struct ConfigLexer {
                 tokens.append(ConfigToken(kind: .word(String(decoding: value, as: UTF8.self)), location: start, quoted: true))
             default:
                 let start = i
-                while i < bytes.count {
+                while i < end {
                     let d = bytes[i]
                     if d == UInt8(ascii: " ") || d == UInt8(ascii: "\t") || d == UInt8(ascii: "\r") || d == UInt8(ascii: "\n")
                         || d == UInt8(ascii: "{") || d == UInt8(ascii: "}") || d == UInt8(ascii: "\"") { break }

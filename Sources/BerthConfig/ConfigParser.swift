@@ -18,6 +18,59 @@ struct ConfigParser {
         return try ConfigBuilder(file: file).build(statements)
     }
 
+    /// Parses with `cache` from the last good parse of the same file: each
+    /// top-level statement is lexed on its own, and an app block whose bytes
+    /// and line are unchanged is taken from the cache instead. On success
+    /// the cache holds this parse's app blocks. Text the span scan cannot
+    /// follow is parsed whole (the same errors, at the same places).
+    mutating func parse(reusing cache: inout ConfigParseCache) throws(ConfigError) -> Config {
+        let bytes = Array(text.utf8)
+        guard let spans = TopLevelSpans.split(bytes) else {
+            let config = try parse()
+            cache = ConfigParseCache()
+            return config
+        }
+        let old = cache.file == file ? cache : ConfigParseCache()
+        var fresh = ConfigParseCache()
+        fresh.file = file
+        fresh.blocks.reserveCapacity(old.blocks.count)
+        var ordinal = 0  // of the next app block
+        let lexer = ConfigLexer(file: file, bytes: bytes)
+        var items: [ConfigBuilder.Item] = []
+        items.reserveCapacity(spans.count)
+        var keys: [ConfigParseCache.AppBlockKey?] = []  // per app item: its block, if it may be cached
+        keys.reserveCapacity(spans.count)
+        for span in spans {
+            var key: ConfigParseCache.AppBlockKey?
+            if span.isApp {
+                let k = ConfigParseCache.AppBlockKey(bytes: bytes[span.lineStart..<span.range.upperBound], line: span.line)
+                defer { ordinal += 1 }
+                if ordinal < old.blocks.count, old.blocks[ordinal] == k {
+                    items.append(.app(ordinal))
+                    keys.append(k)
+                    fresh.reused += 1
+                    continue
+                }
+                key = k
+            }
+            tokens = try lexer.tokenize(span.range, line: span.line, lineStart: span.lineStart)
+            index = 0
+            let statements = try parseStatements(openedAt: nil)
+            for s in statements {
+                items.append(.statement(s))
+                if s.nameText == "app" { keys.append(statements.count == 1 ? key : nil) }
+            }
+        }
+        let config = try ConfigBuilder(file: file).build(items, reusing: old.apps)
+        // Apps are built in item order: the n-th app item is config.apps[n].
+        for (n, key) in keys.enumerated() {
+            fresh.blocks.append(ConfigParseCache.reusable(config.apps[n]) ? key : nil)
+        }
+        fresh.apps = config.apps
+        cache = fresh
+        return config
+    }
+
     // MARK: - statement tree
 
     private mutating func parseStatements(openedAt: SourceLocation?) throws(ConfigError) -> [ConfigStatement] {

@@ -30,11 +30,33 @@ struct DirectiveTable<Target>: Sendable {
                 throw ConfigError(s.name.location, "duplicate directive '\(rows[i].name)' (first set at \(first))")
             }
             seen |= 1 << i
-            if !rows[i].opensBlock, let open = s.blockOpen {
-                throw ConfigError(open, "\(rows[i].name) does not take a block")
-            }
-            try rows[i].set(&target, s)
+            try set(row: i, from: s, on: &target)
         }
+    }
+
+    /// What one pass over a block has set so far, for a block applied one
+    /// statement at a time (the top level, when a reload reuses app blocks).
+    struct Progress {
+        /// Where each non-repeatable row was first set.
+        var firstSet: [Int: SourceLocation] = [:]
+    }
+
+    func apply(_ s: ConfigStatement, to target: inout Target, progress: inout Progress) throws(ConfigError) {
+        let i = try self.row(for: s)
+        if !rows[i].repeatable {
+            if let first = progress.firstSet[i] {
+                throw ConfigError(s.name.location, "duplicate directive '\(rows[i].name)' (first set at \(first))")
+            }
+            progress.firstSet[i] = s.name.location
+        }
+        try set(row: i, from: s, on: &target)
+    }
+
+    private func set(row i: Int, from s: ConfigStatement, on target: inout Target) throws(ConfigError) {
+        if !rows[i].opensBlock, let open = s.blockOpen {
+            throw ConfigError(open, "\(rows[i].name) does not take a block")
+        }
+        try rows[i].set(&target, s)
     }
 
     /// The row index for `s`'s name, or the unknown-directive error.

@@ -67,19 +67,7 @@ enum TopLevelDirectives {
         },
         Row("app", "NAME { ... }", "one app: its route and its containers or servers", repeatable: true, opensBlock: true) {
             (c: inout ConfigDraft, d: ConfigStatement) throws(ConfigError) in
-            let app = try AppDirectives.parse(d)
-            if let first = c.appsByName[app.name] {
-                throw ConfigError(d.args[0].location, "duplicate app '\(app.name)' (first defined at \(c.config.apps[first].location))")
-            }
-            let route = "\(app.host ?? "")\u{0}\(app.path)"
-            if !app.isWorker, let i = c.appsByRoute[route] {
-                let other = c.config.apps[i]
-                let hostText = app.host.map { "host \($0) and " } ?? ""
-                throw ConfigError(app.location, "app '\(app.name)' routes the same \(hostText)path \(app.path) as app '\(other.name)' (defined at \(other.location))")
-            }
-            c.appsByName[app.name] = c.config.apps.count
-            if !app.isWorker { c.appsByRoute[route] = c.config.apps.count }
-            c.config.apps.append(app)
+            try c.add(try AppDirectives.parse(d))
         },
     ])
 }
@@ -88,8 +76,32 @@ enum TopLevelDirectives {
 /// a config with thousands of apps is read in linear time).
 struct ConfigDraft {
     var config: Config
-    /// App name → its index in `config.apps`.
-    var appsByName: [String: Int] = [:]
-    /// Host and path → the index of the app routing it.
-    var appsByRoute: [String: Int] = [:]
+    /// App names, and hosts and paths of routed apps, by their hash (a reload
+    /// of thousands of apps spent most of its checks hashing Strings).
+    var appsByName = HashedPositions()
+    var appsByRoute = HashedPositions()
+
+    mutating func reserve(_ apps: Int) {
+        config.apps.reserveCapacity(apps)
+        appsByName.reserve(apps)
+        appsByRoute.reserve(apps)
+    }
+
+    /// Adds an app, refusing a second one with its name or its route.
+    mutating func add(_ app: AppConfig) throws(ConfigError) {
+        let apps = config.apps
+        let nameHash = HashedPositions.hash(app.name)
+        if let first = appsByName.first(nameHash, where: { apps[$0].name == app.name }) {
+            throw ConfigError(app.location, "duplicate app '\(app.name)' (first defined at \(apps[first].location))")
+        }
+        let routeHash = HashedPositions.hash(app.path, then: app.host)
+        if !app.isWorker, let i = appsByRoute.first(routeHash, where: { apps[$0].path == app.path && apps[$0].host == app.host }) {
+            let other = apps[i]
+            let hostText = app.host.map { "host \($0) and " } ?? ""
+            throw ConfigError(app.location, "app '\(app.name)' routes the same \(hostText)path \(app.path) as app '\(other.name)' (defined at \(other.location))")
+        }
+        appsByName.insert(nameHash, config.apps.count)
+        if !app.isWorker { appsByRoute.insert(routeHash, config.apps.count) }
+        config.apps.append(app)
+    }
 }

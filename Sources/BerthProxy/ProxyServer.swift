@@ -236,7 +236,8 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         guard apps != routing else { return }
         let table: RouteTable
         do {
-            table = try RouteTable(RoutingInput(config: config, apps: apps), registry: registry, generation: generation)
+            table = try RouteTable(RoutingInput(config: config, apps: apps), registry: registry, generation: generation,
+                                   reusing: published.withLock { $0.table })
         } catch {
             throw .rejected("\(error)")
         }
@@ -248,6 +249,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         routing = apps
         published.withLock { $0.table = table }
         updateHealthCheckers(table)
+        DeferredRelease.later(old)
     }
 
     /// Counts a reload refused before it reached the proxy (an invalid file).
@@ -261,7 +263,8 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         let gen = generation + 1
         let table: RouteTable
         do {
-            table = try RouteTable(input, registry: registry, generation: gen)
+            table = try RouteTable(input, registry: registry, generation: gen, reusing: published.withLock { $0.table },
+                                   changed: Set(diff.appsChangedPositions))
         } catch {
             throw .rejected("\(error)")
         }
@@ -337,6 +340,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             $0.generation = gen
         }
         updateHealthCheckers(table)
+        DeferredRelease.later(oldTable)
         return AppliedGeneration(generation: gen, diff: diff)
     }
 

@@ -21,8 +21,7 @@ struct RouteIndex {
                 if root == nil { root = r }
                 return
             }
-            let h = r.path.withUnsafeBytes { RouteIndex.hash($0) }
-            byPrefix[h, default: []].append(r)
+            byPrefix[r.pathHash, default: []].append(r)
             longest = max(longest, r.path.count)
         }
 

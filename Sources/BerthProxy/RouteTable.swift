@@ -16,14 +16,50 @@ public final class RouteTable: Sendable {
     public let generation: Int
     /// The lookup structure `match` uses (constant time in the number of apps).
     let index: RouteIndex
+    /// How many routes came from the previous table (tests).
+    let reusedRoutes: Int
 
-    init(_ input: RoutingInput, registry: UpstreamRegistry, generation: Int) throws {
+    /// Each app's route at the app's position in the config (nil for a
+    /// worker), so the next table can take the routes that did not change.
+    let routesByPosition: [Route?]
+
+    /// Builds the table for `input`. With `previous` (the table of the
+    /// config before), an app at the same position with the same name whose
+    /// position is not in `changed` (ConfigDiff's `appsChangedPositions`)
+    /// keeps its `Route` object, and with it its round-robin position, if its
+    /// servers and defaults are the same: a reload of a large config builds
+    /// only the routes it changed.
+    init(_ input: RoutingInput, registry: UpstreamRegistry, generation: Int,
+         reusing previous: RouteTable? = nil, changed: Set<Int> = []) throws {
         let config = input.config
         var routes: [Route] = []
+        routes.reserveCapacity(config.apps.count)
+        var byPosition = [Route?](repeating: nil, count: config.apps.count)
         var servers: [UpstreamServer] = []
-        var seen = Set<Int>()
+        var seen = [Bool](repeating: false, count: registry.servers.count)
+        func use(_ s: UpstreamServer) {
+            if s.id >= seen.count { seen.append(contentsOf: repeatElement(false, count: s.id + 1 - seen.count)) }
+            if !seen[s.id] {
+                seen[s.id] = true
+                servers.append(s)
+            }
+        }
+        var reused = 0
         // Workers are never routed.
-        for app in config.apps where !app.isWorker {
+        for (position, app) in config.apps.enumerated() where !app.isWorker {
+            var old: Route?
+            if let previous, position < previous.routesByPosition.count, let r = previous.routesByPosition[position],
+               r.name == app.name, r.defaultRedirectHTTPS == config.redirectHTTPS, changed.isEmpty || !changed.contains(position) {
+                old = r
+            }
+            // An unchanged upstream app has the same servers (ids are stable per address).
+            if let old, !app.runsContainers {
+                old.servers.forEach(use)
+                routes.append(old)
+                byPosition[position] = old
+                reused += 1
+                continue
+            }
             var members: [UpstreamServer] = []
             for hp in app.upstreams {
                 let s: UpstreamServer
@@ -33,7 +69,7 @@ public final class RouteTable: Sendable {
                     throw ProxyError("\(app.location): app \(app.name): \(error)")
                 }
                 members.append(s)
-                if seen.insert(s.id).inserted { servers.append(s) }
+                use(s)
             }
             // Container apps: where the control plane placed their replicas.
             // One starting, or ready with no replica routable right now (one
@@ -45,13 +81,24 @@ public final class RouteTable: Sendable {
                 for p in routing.placements {
                     let s = try registry.server(p)
                     members.append(s)
-                    if seen.insert(s.id).inserted { servers.append(s) }
+                    use(s)
                 }
                 if case .failed = routing {} else { holds = true }
             }
-            routes.append(Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: holds,
-                                redirectHTTPS: config.redirectHTTPS))
+            let route: Route
+            if let old, old.holdsWhileStarting == holds, old.servers.count == members.count,
+               zip(old.servers, members).allSatisfy({ $0.id == $1.id }) {
+                route = old
+                reused += 1
+            } else {
+                route = Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: holds,
+                              redirectHTTPS: config.redirectHTTPS)
+            }
+            routes.append(route)
+            byPosition[position] = route
         }
+        routesByPosition = byPosition
+        reusedRoutes = reused
         // Longest path first; among equal paths, host-specific before any-host.
         routes.sort { a, b in
             a.path.count != b.path.count ? a.path.count > b.path.count : (a.host != nil && b.host == nil)
@@ -108,12 +155,20 @@ public final class Route: Sendable {
     /// Where round-robin continues (shared by workers; relaxed is enough).
     let nextServer = Atomic<Int>(0)
 
+    /// The top-level `redirect-https` this route was made under (a route is
+    /// reused only under the same one).
+    let defaultRedirectHTTPS: Bool
+    /// The path prefix's hash as the route index keys it.
+    let pathHash: UInt64
+
     init(app: AppConfig, servers: [UpstreamServer], appID: Int, holdsWhileStarting: Bool = false, redirectHTTPS: Bool = false) {
         self.redirectHTTPS = app.redirectHTTPS ?? redirectHTTPS
+        defaultRedirectHTTPS = redirectHTTPS
         self.holdsWhileStarting = holdsWhileStarting
         name = app.name
         nameBytes = Array(app.name.utf8)
         path = app.path == "/" ? [] : Array(app.path.utf8)
+        pathHash = path.withUnsafeBytes { RouteIndex.hash($0) }
         host = app.host.map { Array($0.utf8) }
         stripPrefix = app.stripPrefix && app.path != "/"
         self.servers = servers

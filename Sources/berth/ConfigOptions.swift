@@ -21,8 +21,9 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// Loads the config, printing a located error and exiting 1 when it is invalid.
-    func load() throws -> Config {
+    func load(into cache: ConfigCacheBox? = nil) throws -> Config {
         do {
+            if let cache { return try cache.load(path: configPath).0 }
             return try Config.load(path: configPath)
         } catch {
             printError(error.description)

@@ -24,7 +24,8 @@ struct Serve: ParsableCommand {
     func run() throws {
         LogSetup.bootstrap()
         let logger = Logger(label: "berth")
-        let config = try options.load()
+        let parseCache = ConfigCacheBox()
+        let config = try options.load(into: parseCache)
         let files = RuntimeFiles(options: options, config: config, pidFile: pid.pidFile)
         files.makeDirectory()
         let lock: PidFileLock
@@ -107,7 +108,7 @@ struct Serve: ParsableCommand {
                 let n = sequence
                 let requester = ReloadRequest(info)
                 control.async {
-                    reload(controller, server: server, files: files, sequence: n, requester: requester, logger: logger)
+                    reload(controller, server: server, files: files, parseCache: parseCache, sequence: n, requester: requester, logger: logger)
                 }
                 continue
             }
@@ -131,13 +132,16 @@ struct Serve: ParsableCommand {
 
     /// Re-reads the config and hands it to the control plane; writes the
     /// outcome for `berth reload` (and tells it when that write fails).
-    private func reload(_ controller: Controller, server: ProxyServer, files: RuntimeFiles, sequence: Int,
+    private func reload(_ controller: Controller, server: ProxyServer, files: RuntimeFiles, parseCache: ConfigCacheBox, sequence: Int,
                         requester: ReloadRequest?, logger: Logger) {
         let start = DispatchTime.now()
         logger.notice("SIGHUP: reloading", metadata: ["config": "\(options.configPath)"])
         let report: ReloadReport
+        var reused = 0
         do {
-            report = controller.reload(try Config.load(path: options.configPath))
+            let (config, n) = try parseCache.load(path: options.configPath)
+            reused = n
+            report = controller.reload(config)
         } catch {
             report = controller.rejectReload(error)
         }
@@ -148,7 +152,7 @@ struct Serve: ParsableCommand {
             let message = Self.summary(applied, report)
             logger.notice("reload applied", metadata: [
                 "generation": "\(applied.generation)", "changes": "\(message.split(separator: "\n").first ?? "")",
-                "took_ms": "\(Double(Int(ms * 1000)) / 1000)",
+                "took_ms": "\(Double(Int(ms * 1000)) / 1000)", "apps_reused": "\(reused)",
             ])
             for what in applied.diff.needsRestart {
                 logger.warning("reload: '\(what)' changed but needs a restart; keeping the running value")

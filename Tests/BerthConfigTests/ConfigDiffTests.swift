@@ -71,4 +71,19 @@ import BerthConfig
             #expect(d.appsNeedingNewContainers == (needs ? ["w"] : []), "\(change)")
         }
     }
+
+    @Test func reorderedAppsAreMatchedByName() throws {
+        func apps(_ spec: [(String, Int)]) throws -> Config {
+            try Config.parse("listen :1\n" + spec.map { "app \($0.0) {\n path /\($0.0)\n upstream 127.0.0.1:\($0.1)\n}\n" }.joined(), file: "t")
+        }
+        let old = try apps([("a", 1), ("b", 2), ("c", 3), ("d", 4)])
+        // a stays first; c and b swap (b changes); d is removed; e is new.
+        let new = try apps([("a", 1), ("c", 3), ("b", 9), ("e", 5)])
+        let d = ConfigDiff(from: old, to: new)
+        #expect(d.appsChanged == ["b"])
+        #expect(d.appsChangedPositions == [2])
+        #expect(d.appsAdded == ["e"])
+        #expect(d.appsRemoved == ["d"])
+        #expect(ConfigDiff(from: old, to: old).appsChangedPositions.isEmpty)
+    }
 }

@@ -1,12 +1,23 @@
 import Testing
 import BerthConfig
 
-/// The error text for `text`, or nil if it parses.
+/// The error text for `text`, or nil if it parses; the reload parser
+/// (statement by statement, with a cache) must give the same answer.
 func configError(_ text: String) -> ConfigError? {
+    var cache = ConfigParseCache()
+    let incremental: ConfigError?
+    do {
+        _ = try Config.parse(text, file: "proxy.conf", reusing: &cache)
+        incremental = nil
+    } catch {
+        incremental = error
+    }
     do {
         _ = try Config.parse(text, file: "proxy.conf")
+        #expect(incremental == nil, "the reload parser refused what the parser accepts: \(String(describing: incremental))")
         return nil
     } catch {
+        #expect(incremental == error)
         return error
     }
 }

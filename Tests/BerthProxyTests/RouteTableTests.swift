@@ -1,6 +1,7 @@
 import Testing
 @testable import BerthProxy
 import BerthConfig
+import BerthRouting
 
 @Suite struct RouteTableTests {
     func table(_ apps: String) throws -> RouteTable {
@@ -81,6 +82,59 @@ import BerthConfig
         #expect(t.routes.first { $0.name == "b" }!.servers.map(\.id) == [1])
         #expect(t.routes.first { $0.name == "a" }!.servers[1] === t.routes.first { $0.name == "b" }!.servers[0])
         #expect(t.routes.first { $0.name == "c" }!.servers.isEmpty)
+    }
+
+    @Test func aReloadKeepsTheRoutesItDidNotChange() throws {
+        let registry = UpstreamRegistry(logger: .init(label: "berth.test"))
+        func config(_ extra: String = "") throws -> Config {
+            try Config.parse("""
+            listen :1
+            app a {
+              path /a
+              upstream 127.0.0.1:9000
+            }
+            app b {
+              path /b
+              upstream 127.0.0.1:9001\(extra)
+            }
+            app c {
+              path /c
+              build apps/c
+            }
+            """, file: "t")
+        }
+        let before = try config()
+        let first = try RouteTable(RoutingInput(config: before, apps: [:]), registry: registry, generation: 1)
+        func route(_ t: RouteTable, _ name: String) -> Route { t.routes.first { $0.name == name }! }
+
+        // b's balance changes: only b gets a new Route.
+        let after = try config("\n  balance leastconn")
+        let diff = ConfigDiff(from: before, to: after)
+        #expect(diff.appsChangedPositions == [1])
+        let second = try RouteTable(RoutingInput(config: after, apps: [:]), registry: registry, generation: 2,
+                                    reusing: first, changed: Set(diff.appsChangedPositions))
+        #expect(route(second, "a") === route(first, "a"))
+        #expect(route(second, "c") === route(first, "c"))
+        #expect(route(second, "b") !== route(first, "b"))
+        #expect(route(second, "b").balance == .leastConn)
+        #expect(second.reusedRoutes == 2)
+        #expect(second.servers.map(\.id) == first.servers.map(\.id))
+
+        // c's replicas are placed: c's servers changed, so c is new; a and b stay.
+        let placed = try RouteTable(RoutingInput(config: after, apps: ["c": .ready([Placement(netns: nil, port: 8123)])]),
+                                    registry: registry, generation: 2, reusing: second)
+        #expect(route(placed, "c") !== route(second, "c"))
+        #expect(route(placed, "c").servers.map(\.name) == ["127.0.0.1:8123"])
+        #expect(route(placed, "a") === route(second, "a"))
+        #expect(placed.servers.count == 3)
+
+        // Apps in another order are matched by name, never by position alone.
+        let reordered = try Config.parse("listen :1\napp b {\n path /a\n upstream 127.0.0.1:9000\n}\napp a {\n path /b\n upstream 127.0.0.1:9001\n}\n", file: "t")
+        let moved = try RouteTable(RoutingInput(config: reordered, apps: [:]), registry: registry, generation: 3,
+                                   reusing: first, changed: Set(ConfigDiff(from: before, to: reordered).appsChangedPositions))
+        #expect(match(moved, "/a") == "b")
+        #expect(match(moved, "/b") == "a")
+        #expect(moved.reusedRoutes == 0)
     }
 }
 
