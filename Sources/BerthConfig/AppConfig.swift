@@ -51,12 +51,33 @@ public struct AppConfig: Sendable, Equatable {
     /// nil: the global `redirect-https`.
     public var redirectHTTPS: Bool?
 
-    /// Whether `path` was written (an app with no path, host or port is a worker).
+    /// Whether `path` was written (a container app with no path and no host is not routed).
     public var pathGiven = false
+    /// `link NAME [PORT]`: apps this one reaches on its own 127.0.0.1.
+    public var links: [AppLink] = []
+    /// `deploy blue-green|recreate` (nil: the default, see `deployStrategy`).
+    public var deploy: DeployStrategy?
+
+    /// Whether requests are routed to it: every `upstream` app, and container
+    /// apps with a `path` or `host`.
+    public var isRouted: Bool { !runsContainers || pathGiven || host != nil }
 
     /// A container app with no `path`, `host` or `port`: supervised, never
     /// routed, gated only by running (a job runner, a queue consumer).
-    public var isWorker: Bool { runsContainers && !pathGiven && host == nil && port == nil }
+    public var isWorker: Bool { !isRouted && port == nil }
+
+    /// A container app with a `port` but no `path` or `host` (a database):
+    /// never routed, reached only through `link`s.
+    public var isService: Bool { !isRouted && port != nil }
+
+    /// The port its replicas listen on (nil for a worker).
+    public var listenPort: Int? { isWorker ? nil : port ?? 8000 }
+
+    /// `deploy`, else recreate for an unrouted app with a volume (a database:
+    /// two versions must never share its data directory), else blue-green.
+    public var deployStrategy: DeployStrategy {
+        deploy ?? (!isRouted && !volumes.isEmpty ? .recreate : .blueGreen)
+    }
 
     /// Whether the app runs in containers (built or from an image), not on `upstream` servers.
     public var runsContainers: Bool { build != nil || image != nil }

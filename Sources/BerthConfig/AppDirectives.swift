@@ -132,6 +132,26 @@ enum AppDirectives {
             if d.args.isEmpty { throw ConfigError(d.afterLast, "upstream: expected one or more addresses like 127.0.0.1:9000") }
             for w in d.args { a.upstreams.append(try ConfigValues.address(w, directive: "upstream", defaultPort: 80)) }
         },
+        Row("link", "APP [PORT]", "APP at 127.0.0.1:PORT (default: APP's port) inside this app's containers; sets APP_HOST and APP_PORT", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            guard (1...2).contains(d.args.count) else {
+                throw ConfigError(d.args.count > 2 ? d.args[2].location : d.afterLast, "link: expected an app name and an optional local port, like 'link db' or 'link db 15432'")
+            }
+            var port: Int?
+            if d.args.count == 2 {
+                guard let p = Int(d.args[1].text), (1...65535).contains(p) else {
+                    throw ConfigError(d.args[1].location, "link: expected a port number from 1 to 65535, got \(d.args[1].display)")
+                }
+                port = p
+            }
+            let name = d.args[0].text
+            if a.links.contains(where: { $0.app == name }) {
+                throw ConfigError(d.args[0].location, "link: app '\(name)' is linked twice")
+            }
+            a.links.append(AppLink(app: name, port: port, location: d.args[0].location))
+        },
+        Row("deploy", "blue-green|recreate", "how a redeploy replaces containers (default: recreate for an unrouted app with a volume, else blue-green)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.deploy = try ConfigValues.choice(d, "'blue-green' or 'recreate'", as: DeployStrategy.self)
+        },
         Row("balance", "roundrobin|leastconn", "how requests are spread over the app's servers (default roundrobin)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.balance = try ConfigValues.choice(d, "'roundrobin' or 'leastconn'", as: AppConfig.Balance.self)
         },

@@ -31,6 +31,7 @@ struct ConfigBuilder {
 
     /// The checks across directives, once the whole file is read.
     private func checked(_ config: Config) throws(ConfigError) -> Config {
+        var config = config
         if config.listens.isEmpty {
             throw ConfigError(SourceLocation(file: file, line: 1, column: 1), "no 'listen' directive: expected at least one, like 'listen :8080'")
         }
@@ -44,6 +45,7 @@ struct ConfigBuilder {
                 throw ConfigError(l.location, "listen \(l.address) tls: no cert=FILE key=FILE and no 'tls { cert HOST FILE KEY }' block to take certificates from")
             }
         }
+        try LinkChecks.check(&config.apps)
         if (config.redirectHTTPS || config.apps.contains { $0.redirectHTTPS == true }) && !config.listens.contains(where: { $0.tls != nil }) {
             throw ConfigError(SourceLocation(file: file, line: 1, column: 1), "redirect-https is on but no 'listen ... tls' line serves HTTPS")
         }

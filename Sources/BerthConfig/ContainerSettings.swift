@@ -17,6 +17,8 @@ public struct ContainerSettings: Sendable, Equatable {
     public var memory: Int?
     public var cpus: Double?
     public var env: [EnvVar]
+    /// Links set environment variables (NAME_HOST, NAME_PORT) in the containers.
+    public var links: [AppLink]
 
     public init(_ app: AppConfig) {
         build = app.build
@@ -34,6 +36,7 @@ public struct ContainerSettings: Sendable, Equatable {
         memory = app.memory
         cpus = app.cpus
         env = app.env
+        links = app.links
     }
 }
 

@@ -95,13 +95,13 @@ struct ConfigDraft {
             throw ConfigError(app.location, "duplicate app '\(app.name)' (first defined at \(apps[first].location))")
         }
         let routeHash = HashedPositions.hash(app.path, then: app.host)
-        if !app.isWorker, let i = appsByRoute.first(routeHash, where: { apps[$0].path == app.path && apps[$0].host == app.host }) {
+        if app.isRouted, let i = appsByRoute.first(routeHash, where: { apps[$0].path == app.path && apps[$0].host == app.host }) {
             let other = apps[i]
             let hostText = app.host.map { "host \($0) and " } ?? ""
             throw ConfigError(app.location, "app '\(app.name)' routes the same \(hostText)path \(app.path) as app '\(other.name)' (defined at \(other.location))")
         }
         appsByName.insert(nameHash, config.apps.count)
-        if !app.isWorker { appsByRoute.insert(routeHash, config.apps.count) }
+        if app.isRouted { appsByRoute.insert(routeHash, config.apps.count) }
         config.apps.append(app)
     }
 }

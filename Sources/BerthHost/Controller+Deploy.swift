@@ -52,15 +52,20 @@ extension Controller {
 
     private func makeReplica(_ app: AppConfig, n: Int, version: Int, imageID: String) throws -> Replica {
         // A worker has no port: nothing to probe, nothing to route.
-        var port: Int? = app.isWorker ? nil : app.port ?? 8000
+        var port = app.listenPort
         var env: [String] = []
+        // A link is 127.0.0.1 inside the container: the same variables a DNS name would fill elsewhere.
+        for l in app.links {
+            env.append("\(l.environmentPrefix)_HOST=127.0.0.1")
+            env.append("\(l.environmentPrefix)_PORT=\(l.localPort)")
+        }
         if app.network == .host && port != nil {
             port = LoopbackPort.free()
             env.append("PORT=\(port)")
         }
         let engine = try engine()
         let r = try Replica(app: app.name, number: n, port: port, isolated: app.network != .host, health: app.health,
-                            prober: dataPlane,
+                            prober: dataPlane, links: app.links.map { LinkListen(app: $0.app, port: $0.localPort) },
                             makeProcess: { changed in
                                 try engine.makeProcess(app, number: n, version: version, imageID: imageID, env: env, onChange: changed)
                             },

@@ -22,20 +22,35 @@ extension Controller {
         var report = ReloadReport(outcome: .rejected(reason: ""), generation: dataPlane.generation)
         let failures = Collected<String>()
         let fresh = Collected<Deployment>()
+        let order = StartOrder(starting: apps.map(\.name))
         inParallel(apps.count) { [self] i in
             let app = apps[i]
             let old = current[app.name]
+            // A consumer's new version starts after the apps it links to (their
+            // new versions are routed at the switch; until then links reach the old).
+            defer { order.finished(app.name) }
             do {
                 let (imageID, buildLines) = try build(app, config: config, quiet: old != nil)
                 if let old, old.runsSame(as: app, imageID: imageID) { return }
+                _ = order.wait(for: app.links.map(\.app))
                 if old != nil { buildLines.forEach(output) }
                 state.withLock { s in
                     if s.apps[app.name] == nil { s.apps[app.name] = AppModel() } else { _ = s.apps[app.name]!.beginRedeploy() }
+                }
+                if let old, app.deployStrategy == .recreate {
+                    fresh.add(app.name, try recreate(app, imageID: imageID, replacing: old, startTimeout: config.timeouts.start))
+                    return
                 }
                 output("[run]   \(app.name)  starting version \(String(imageID.prefix(12)))" + (old == nil ? "" : " beside \(String(old!.imageID.prefix(12)))"))
                 fresh.add(app.name, try deploy(app, imageID: imageID, startTimeout: config.timeouts.start))
             } catch {
                 failures.add(app.name, "\(error)")
+                if let r = error as? RecreateFailed {
+                    // Still redeploying: the switch routes the old version started again.
+                    fresh.add(app.name, r.restarted)
+                    logger.error("recreate failed: old version started again", metadata: ["app": "\(app.name)", "error": "\(error)"])
+                    return
+                }
                 state.withLock { s in
                     if s.apps[app.name] == nil { s.apps[app.name] = AppModel() }
                     _ = s.apps[app.name]!.rolledBack("\(error)")
@@ -105,6 +120,30 @@ extension Controller {
         report.removed = removed
         writeStatus()
         return report
+    }
+
+    /// `deploy recreate`: the old version stops first (two servers never share
+    /// a data directory), then the new one starts. If the new one fails, the
+    /// old version is started again from its image and the error is thrown
+    /// (the app keeps its old settings, as after a failed blue-green deploy);
+    /// the restarted old version is what the switch then routes.
+    func recreate(_ app: AppConfig, imageID: String, replacing old: Deployment, startTimeout: Double) throws -> Deployment {
+        output("[run]   \(app.name)  recreating: stopping version \(String(old.imageID.prefix(12))) before starting \(String(imageID.prefix(12)))")
+        stop(old)
+        do {
+            return try deploy(app, imageID: imageID, startTimeout: startTimeout)
+        } catch {
+            output("[run]   \(app.name)  new version failed: starting version \(String(old.imageID.prefix(12))) again: \(error)")
+            let restarted = try deploy(old.config, imageID: old.imageID, startTimeout: startTimeout)
+            throw RecreateFailed(error: "\(error)", restarted: restarted)
+        }
+    }
+
+    /// A recreate whose new version failed after the old one was started again.
+    struct RecreateFailed: Error, CustomStringConvertible {
+        let error: String
+        let restarted: Deployment
+        var description: String { error }
     }
 
     /// A reload refused before it reached the control plane (the file does

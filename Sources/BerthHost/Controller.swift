@@ -104,16 +104,24 @@ public final class Controller: @unchecked Sendable {
         let apps = Self.containerApps(config)
         state.withLock { s in for a in apps { s.apps[a.name] = AppModel() } }
         let failures = Collected<String>()
+        let order = StartOrder(starting: apps.map(\.name))
         inParallel(apps.count) { [self] i in
             let app = apps[i]
             do {
+                // Builds run at once; deploys wait for the apps they link to.
                 let imageID = try build(app, config: config, quiet: false).imageID
+                let failedLinks = order.wait(for: app.links.map(\.app))
+                if let (name, why) = failedLinks.first {
+                    throw RuntimeError("its link \(name) did not start: \(why)")
+                }
                 let d = try deploy(app, imageID: imageID, startTimeout: config.timeouts.start)
                 let ok = state.withLock { $0.apps[app.name]?.firstVersionStarted(d) ?? false }
                 if !ok { stop(d) }
                 publish()
+                order.finished(app.name, error: ok ? nil : "berth is stopping")
             } catch {
                 failures.add(app.name, "\(error)")
+                order.finished(app.name, error: "\(error)")
                 output("[run]   \(app.name)  failed: \(error)")
                 logger.error("app failed to start", metadata: ["app": "\(app.name)", "error": "\(error)"])
                 state.withLock { _ = $0.apps[app.name]?.firstVersionFailed("\(error)") }

@@ -26,9 +26,13 @@ final class Replica: @unchecked Sendable {
     private let stopping = NSLock()
     /// Signalled each time the gate passes (the first deploy waits on it).
     private let passed = DispatchSemaphore(value: 0)
+    /// Its `link`s, opened in each run's namespace as the run starts.
+    let links: [LinkListen]
+    private let openLinks = Mutex<LinkHandle?>(nil)
 
     /// `makeProcess` gets the callback the process calls when it starts or exits.
     init(app: String, number: Int, port: Int?, isolated: Bool, health: HealthCheck?, prober: any DataPlane,
+         links: [LinkListen] = [],
          makeProcess: (@escaping @Sendable () -> Void) throws -> any ReplicaProcess,
          onChange: @escaping @Sendable (Replica) -> Void) throws {
         self.app = app
@@ -37,6 +41,7 @@ final class Replica: @unchecked Sendable {
         self.isolated = isolated
         self.health = health
         self.prober = prober
+        self.links = links
         self.onChange = onChange
         // Weak: the supervisor must not keep its replica alive. Set before
         // start(), which is the only way the callback can run.
@@ -85,11 +90,31 @@ final class Replica: @unchecked Sendable {
         guard first else { return }
         if was { onChange(self) }
         process.stop(grace: grace)
+        relink(pid: nil)
+    }
+
+    /// Closes the last run's links and, for a new run, opens them in its
+    /// namespace (as soon as the supervisor sees it start: an app that
+    /// connects in its very first milliseconds may find the port closed and
+    /// must retry, as with any service that is still starting).
+    private func relink(pid: Int32?) {
+        guard !links.isEmpty else { return }
+        openLinks.withLock { handle in
+            if let h = handle { prober.closeLinks(h) }
+            handle = nil
+            guard let pid else { return }
+            do {
+                handle = try prober.openLinks(links, in: isolated ? "/proc/\(pid)/ns/net" : nil)
+            } catch {
+                gate.withLock { $0.lastProbe = "links not opened: \(error)" }
+            }
+        }
     }
 
     /// The supervisor saw the container start or exit.
     private func containerChanged() {
         let pid = self.pid
+        relink(pid: isStopping ? nil : pid)
         let startGate = gate.withLock { g -> Bool in
             g.ready = false
             guard let pid, !g.stopped else { return false }

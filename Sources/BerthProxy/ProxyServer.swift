@@ -24,6 +24,8 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// The admin listener's port, when `admin` is configured.
     public var adminPort: Int? { admin?.port }
     private(set) var workers: [Worker] = []
+    /// Open `link` listeners: which worker serves each id.
+    let linkWorkers = Mutex<(nextID: Int, byID: [Int: Int])>((1, [:]))
     private var threads: [pthread_t] = []
     private let finished = DispatchSemaphore(value: 0)
     private let logger: Logger

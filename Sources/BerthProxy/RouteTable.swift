@@ -18,6 +18,8 @@ public final class RouteTable: Sendable {
     let index: RouteIndex
     /// How many routes came from the previous table (tests).
     let reusedRoutes: Int
+    /// The live replicas of each app some `link` names, by app name.
+    let linkTargets: [String: [UpstreamServer]]
 
     /// Each app's route at the app's position in the config (nil for a
     /// worker), so the next table can take the routes that did not change.
@@ -45,8 +47,8 @@ public final class RouteTable: Sendable {
             }
         }
         var reused = 0
-        // Workers are never routed.
-        for (position, app) in config.apps.enumerated() where !app.isWorker {
+        // Workers and services are never routed.
+        for (position, app) in config.apps.enumerated() where app.isRouted {
             var old: Route?
             if let previous, position < previous.routesByPosition.count, let r = previous.routesByPosition[position],
                r.name == app.name, r.defaultRedirectHTTPS == config.redirectHTTPS, changed.isEmpty || !changed.contains(position) {
@@ -99,6 +101,14 @@ public final class RouteTable: Sendable {
         }
         routesByPosition = byPosition
         reusedRoutes = reused
+        // Apps some link names (services are not routed): where their replicas are now.
+        var targets: [String: [UpstreamServer]] = [:]
+        for app in config.apps where !app.links.isEmpty {
+            for l in app.links where targets[l.app] == nil {
+                targets[l.app] = try input.routing(of: l.app).placements.map { try registry.server($0) }
+            }
+        }
+        linkTargets = targets
         // Longest path first; among equal paths, host-specific before any-host.
         routes.sort { a, b in
             a.path.count != b.path.count ? a.path.count > b.path.count : (a.host != nil && b.host == nil)

@@ -48,6 +48,12 @@ final class Worker: @unchecked Sendable {
     /// Certificates by listen key, for the TLS listeners.
     private(set) var tls: [String: TLSContextSet]
 
+    /// `link` listeners this worker serves, by id, and their open connections.
+    private var linkListeners: [Int: LinkListener] = [:]
+    private var linkPipes: [ObjectIdentifier: LinkPipe] = [:]
+    /// Connections a link refused because no replica of its app was live (metrics, tests).
+    private(set) var linksRefused = 0
+
     init(id: Int, table: RouteTable, settings: ProxySettings, listenFDs: [(key: String, fd: Int32)],
          tls: [String: TLSContextSet], accessLogFD: Int32?, logger: Logger) {
         self.tls = tls
@@ -98,6 +104,13 @@ final class Worker: @unchecked Sendable {
                 if !busy.isEmpty { idleWatches[w.id] = (w, busy) }
             case .unwatchIdle(let id):
                 idleWatches[id] = nil
+            case .openLink(let id, let fd, let app):
+                linkListeners[id] = LinkListener(id: id, fd: fd, app: app, worker: self)
+            case .closeLink(let id):
+                linkListeners.removeValue(forKey: id).map { l in
+                    l.close()
+                    retire(l)
+                }
             case .run(let body):
                 body()
             case .drain:
@@ -152,6 +165,7 @@ final class Worker: @unchecked Sendable {
     private func shutdown() {
         for l in listeners.values { l.close() }
         listeners.removeAll()
+        closeLinks()
         for c in clients { c.abort() }
         for p in pools { p?.closeAll() }
         sweepTimer = nil
@@ -172,6 +186,7 @@ final class Worker: @unchecked Sendable {
     /// Returns from `run()` once the last client is gone.
     func stopIfDrained() {
         guard draining && clients.isEmpty else { return }
+        closeLinks()
         for p in pools { p?.closeAll() }
         sweepTimer = nil
         loop.stop()
@@ -213,6 +228,32 @@ final class Worker: @unchecked Sendable {
             for l in listeners.values { l.watcher.set(read: true) }
         }
         stopIfDrained()
+    }
+
+    // MARK: - links
+
+    /// Forwards an accepted link connection to the replica `upstream` is connecting to.
+    func startPipe(client: Int32, upstream: Int32, connecting: Bool) {
+        let pipe = LinkPipe(client: client, upstream: upstream, connecting: connecting, loop: loop, buffers: buffers) {
+            [unowned self] p in
+            self.linkPipes[ObjectIdentifier(p)] = nil
+            self.retire(p)
+        }
+        linkPipes[ObjectIdentifier(pipe)] = pipe
+        pipe.start()
+    }
+
+    func linkRefused(_ app: String) {
+        linksRefused += 1
+        if linksRefused == 1 || linksRefused % 100 == 0 {
+            logger.warning("link refused a connection: no live replica", metadata: ["app": "\(app)", "refused": "\(linksRefused)"])
+        }
+    }
+
+    private func closeLinks() {
+        for l in linkListeners.values { l.close() }
+        linkListeners.removeAll()
+        for p in Array(linkPipes.values) { p.close() }
     }
 
     /// Keeps `obj` alive until the end of this loop iteration.

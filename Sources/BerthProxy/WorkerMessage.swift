@@ -25,6 +25,10 @@ enum WorkerMessage: Sendable {
     case watchIdle(IdleWatch)
     /// Forget a watch (it completed or timed out).
     case unwatchIdle(id: Int)
+    /// Serve a `link` listener (made in a consumer's namespace) for `app`.
+    case openLink(id: Int, fd: Int32, app: String)
+    /// Stop it (its open connections go on until either end closes).
+    case closeLink(id: Int)
     /// Runs `body` on the worker's loop (tests use it to stall a worker).
     case run(@Sendable () -> Void)
     /// Stop accepting, finish what is in flight, then return from `run()`.

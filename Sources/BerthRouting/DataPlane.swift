@@ -38,4 +38,32 @@ public protocol DataPlane: AnyObject, Sendable {
     /// Stops accepting, lets in-flight requests finish for up to `timeout`
     /// seconds, then closes the rest. True when everything finished in time.
     func drainAll(timeout: Double) -> Bool
+
+    /// Opens `links` inside the network namespace at `netns` (a consumer
+    /// replica's; nil: the host's): a listener on 127.0.0.1:PORT there whose
+    /// connections go to the linked app's live replicas. All or none: throws
+    /// (with nothing left open) when one cannot listen.
+    func openLinks(_ links: [LinkListen], in netns: String?) throws -> LinkHandle
+
+    /// Stops the listeners of `handle`; connections already open go on.
+    func closeLinks(_ handle: LinkHandle)
+}
+
+/// One `link` of a consumer replica: listen on 127.0.0.1:`port` in its
+/// namespace and forward to app `app`'s live replicas.
+public struct LinkListen: Sendable, Equatable {
+    public var app: String
+    public var port: Int
+
+    public init(app: String, port: Int) {
+        self.app = app
+        self.port = port
+    }
+}
+
+/// The links a data plane opened for one replica, to close them with.
+public struct LinkHandle: Sendable, Equatable {
+    public let ids: [Int]
+
+    public init(ids: [Int]) { self.ids = ids }
 }

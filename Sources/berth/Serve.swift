@@ -192,7 +192,7 @@ struct Serve: ParsableCommand {
     }
 
     static func routes(_ config: Config) -> String {
-        let r = config.apps.filter { !$0.isWorker }.map { "\($0.host ?? "")\($0.path) -> \($0.name)" }.joined(separator: ", ")
+        let r = config.apps.filter(\.isRouted).map { "\($0.host ?? "")\($0.path) -> \($0.name)" }.joined(separator: ", ")
         return r.isEmpty ? "no routes" : r
     }
 }

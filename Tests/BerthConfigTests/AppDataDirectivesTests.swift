@@ -71,9 +71,59 @@ import Foundation
 
     @Test func workersHaveNoRouteAndNoHTTPCheck() throws {
         let c = try Config.parse("listen :1\napp a {\n  build x\n}\napp b {\n  image y\n}\napp web {\n  build x\n  port 8000\n}\n", file: "proxy.conf")
-        #expect(c.apps.map(\.isWorker) == [true, true, false], "two workers never clash on a route; a port makes a web app")
+        #expect(c.apps.map(\.isWorker) == [true, true, false], "two workers never clash on a route")
+        #expect(c.apps[2].isService && !c.apps[2].isRouted, "a port without a path or host makes a service, reached through links")
         let e = configError("listen :1\napp a {\n  build x\n  health GET /\n}\n")
         #expect(e?.location == SourceLocation(file: "proxy.conf", line: 4, column: 3) && e?.message.contains("is a worker") == true)
+    }
+
+    @Test func linksNameAServiceAndSetItsVariables() throws {
+        let c = try Config.parse("""
+        listen :1
+        app db {
+          image postgres:15
+          port 5432
+          volume pgdata:/var/lib/postgresql/data
+        }
+        app web {
+          path /web
+          build apps/web
+          port 8000
+          link db
+        }
+        app jobs {
+          build apps/web
+          link db 15432
+          deploy blue-green
+        }
+        """, file: "proxy.conf")
+        #expect(c.apps[0].isService && !c.apps[0].isRouted && !c.apps[0].isWorker)
+        #expect(c.apps[0].deployStrategy == .recreate, "an unrouted app with a volume is recreated")
+        #expect(c.apps[1].isRouted && c.apps[1].deployStrategy == .blueGreen)
+        #expect(c.apps[1].links.map(\.localPort) == [5432] && c.apps[1].links[0].environmentPrefix == "DB")
+        #expect(c.apps[2].isWorker && c.apps[2].links.map(\.localPort) == [15432] && c.apps[2].deployStrategy == .blueGreen)
+        // A service is not routed, so two never clash on a path.
+        #expect(configError("listen :1\napp a {\n  image p\n  port 1\n}\napp b {\n  image p\n  port 2\n}\n") == nil)
+    }
+
+    @Test func linkErrorsNameTheLink() throws {
+        func error(_ apps: String) -> ConfigError? { configError("listen :1\n" + apps) }
+        let db = "app db {\n  image p\n  port 5432\n}\n"
+        let unknown = error(db + "app web {\n  image p\n  link dbb\n}\n")
+        #expect(unknown?.location == SourceLocation(file: "proxy.conf", line: 8, column: 8))
+        #expect(unknown?.message == "link: no app named 'dbb' (did you mean 'db'?)")
+        #expect(error(db + "app web {\n  image p\n  port 5432\n  link db\n}\n")?.message.contains("local port 5432 is app 'web''s own port") == true)
+        #expect(error(db + "app web {\n  image p\n  port 8000\n  link db 8000\n}\n")?.message.contains("own port") == true)
+        #expect(error(db + "app w {\n  image p\n}\napp web {\n  image p\n  link w\n}\n")?.message.contains("is a worker (no port)") == true)
+        #expect(error(db + "app u {\n  path /u\n  upstream 127.0.0.1:1\n}\napp web {\n  image p\n  link u\n}\n")?.message.contains("upstream servers") == true)
+        #expect(error(db + "app web {\n  image p\n  link web\n}\n")?.message.contains("cannot link to itself") == true)
+        #expect(error(db + "app web {\n  image p\n  link db\n  link db 1\n}\n")?.message.contains("linked twice") == true)
+        #expect(error(db + "app web {\n  image p\n  network host\n  link db\n}\n")?.message.contains("network host") == true)
+        #expect(error(db + "app web {\n  image p\n  link db 99999\n}\n")?.message.contains("port number") == true)
+        let cycle = error("app a {\n  image p\n  port 1\n  link b\n}\napp b {\n  image p\n  port 2\n  link c\n}\napp c {\n  image p\n  port 3\n  link a\n}\n")
+        #expect(cycle?.message == "link: a cycle of links (a -> b -> c -> a) could never start: linked apps start first")
+        #expect(cycle?.location.line == 15)
+        #expect(error(db + "app web {\n  image p\n  deploy rolling\n}\n")?.message.contains("'blue-green' or 'recreate'") == true)
     }
 
     @Test func errorsNameFileLineAndColumn() throws {

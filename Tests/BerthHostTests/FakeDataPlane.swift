@@ -58,6 +58,13 @@ final class FakeDataPlane: DataPlane, @unchecked Sendable {
 
     func recordRejectedReload() { log("rejected reload") }
 
+    func openLinks(_ links: [LinkListen], in netns: String?) throws -> LinkHandle {
+        log("links " + links.map { "\($0.app):\($0.port)" }.joined(separator: ","))
+        return LinkHandle(ids: links.indices.map { $0 })
+    }
+
+    func closeLinks(_ handle: LinkHandle) { log("unlink \(handle.ids.count)") }
+
     func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
         log("whenIdle \(placements.count)")
         if placements.isEmpty {
