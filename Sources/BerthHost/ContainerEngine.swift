@@ -21,6 +21,14 @@ public protocol ContainerEngine: Sendable {
 
     /// Removes what an earlier serve left behind; returns the container ids.
     func cleanLeftovers() -> [String]
+
+    /// The image's own HEALTHCHECK as a `health exec` (nil: none, or NONE),
+    /// for apps whose config names no `health`.
+    func imageHealth(_ imageID: String) -> HealthCheck?
+}
+
+extension ContainerEngine {
+    public func imageHealth(_ imageID: String) -> HealthCheck? { nil }
 }
 
 /// One replica's supervised container, as the control plane sees it: start

@@ -64,7 +64,8 @@ extension Controller {
             env.append("PORT=\(port)")
         }
         let engine = try engine()
-        let r = try Replica(app: app.name, number: n, port: port, isolated: app.network != .host, health: app.health,
+        let r = try Replica(app: app.name, number: n, port: port, isolated: app.network != .host,
+                            health: app.health ?? engine.imageHealth(imageID),
                             prober: dataPlane, links: app.links.map { LinkListen(app: $0.app, port: $0.localPort) },
                             makeProcess: { changed in
                                 try engine.makeProcess(app, number: n, version: version, imageID: imageID, env: env, onChange: changed)

@@ -77,6 +77,23 @@ public final class RuncEngine: ContainerEngine {
                                                      onChange: { _ in onChange() }))
     }
 
+    /// Docker's rules: `CMD` runs its arguments, `CMD-SHELL` runs its string
+    /// with /bin/sh -c; interval and timeout default to 30 s and retries to 3
+    /// (the fall count); one pass brings a replica back (rise 1).
+    public func imageHealth(_ imageID: String) -> HealthCheck? {
+        guard let h = store.image(imageID)?.config.config.Healthcheck, let test = h.Test, let kind = test.first else { return nil }
+        let command: [String]
+        switch kind {
+        case "CMD" where test.count > 1: command = Array(test.dropFirst())
+        case "CMD-SHELL" where test.count > 1: command = ["/bin/sh", "-c", test[1]]
+        default: return nil  // NONE, or nothing to run
+        }
+        func seconds(_ ns: Int64?) -> Double { ns.map { $0 > 0 ? Double($0) / 1e9 : 30 } ?? 30 }
+        var check = HealthCheck(interval: seconds(h.Interval), timeout: seconds(h.Timeout), fall: max(1, h.Retries ?? 3), rise: 1)
+        check.command = command
+        return check
+    }
+
     public func cleanLeftovers() -> [String] {
         Leftovers(runc: runc, containersDir: store.root + "/containers", prefix: "berth-").clean()
     }

@@ -15,6 +15,28 @@ import Testing
         return dir
     }
 
+    /// A Dockerfile HEALTHCHECK is the default `health exec` of an app that names none.
+    @Test func theImageHealthcheckIsTheDefaultHealthExec() throws {
+        let dir = try scratch()
+        let store = try ImageStore(root: dir + "/state")
+        let engine = RuncEngine(store: store, logger: Logger(label: "test"), output: { _ in })
+        var ids: [String] = []
+        for (name, line) in [("cmd", "HEALTHCHECK --interval=2s --timeout=1s --retries=5 CMD [\"pg_isready\", \"-U\", \"app\"]"),
+                             ("shell", "HEALTHCHECK CMD test -f /ready || exit 1"), ("none", "HEALTHCHECK NONE"), ("plain", "")] {
+            try FileManager.default.createDirectory(atPath: "\(dir)/\(name)", withIntermediateDirectories: true)
+            try "FROM scratch\n\(line)\n".write(toFile: "\(dir)/\(name)/Dockerfile", atomically: true, encoding: .utf8)
+            var app = AppConfig(name: name, location: SourceLocation(file: "t", line: 1, column: 1))
+            app.build = "\(dir)/\(name)"
+            ids.append(try engine.build(app, base: dir, progress: { _ in }))
+        }
+        let cmd = try #require(engine.imageHealth(ids[0]))
+        #expect(cmd.command == ["pg_isready", "-U", "app"] && cmd.interval == 2 && cmd.timeout == 1 && cmd.fall == 5 && cmd.rise == 1)
+        let shell = try #require(engine.imageHealth(ids[1]))
+        #expect(shell.command == ["/bin/sh", "-c", "test -f /ready || exit 1"] && shell.interval == 30 && shell.fall == 3)
+        #expect(engine.imageHealth(ids[2]) == nil)
+        #expect(engine.imageHealth(ids[3]) == nil)
+    }
+
     /// An app whose build fails is reported and answers 503 (failed);
     /// nothing is left running.
     @Test func failedBuildIsReportedAndRoutedAsFailed() throws {
