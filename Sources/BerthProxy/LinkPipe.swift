@@ -22,6 +22,11 @@ final class LinkPipe {
         var eof = false
         /// Its write half was shut (the other side ended and all was sent).
         var shut = false
+        /// May have bytes to read: set by a readable event, cleared when a
+        /// read comes back short or would block (so no read is made just to
+        /// learn there is nothing: a query and its answer cost one read and
+        /// one write each way).
+        var mayRead = true
 
         init(fd: Int32, pipe: LinkPipe, loop: EventLoop) {
             self.fd = fd
@@ -29,7 +34,10 @@ final class LinkPipe {
             watcher = IOWatcher(loop: loop, fd: fd, handler: self)
         }
 
-        func ioReady(readable: Bool, writable: Bool) { pipe.pump() }
+        func ioReady(readable: Bool, writable: Bool) {
+            if readable { mayRead = true }
+            pipe.pump()
+        }
     }
 
     private(set) var client: Side!
@@ -65,6 +73,7 @@ final class LinkPipe {
             guard poll(&p, 1, 0) == 1 else { return interest() }
             guard Socket.pendingError(upstream.fd) == 0 else { return close() }
             connecting = false
+            upstream.mayRead = false
         }
         var moved = true
         while moved {
@@ -88,11 +97,14 @@ final class LinkPipe {
     /// passes an end of stream on. True when bytes moved; nil on an error.
     private func transfer(from: Side, to: Side, through buffer: ByteBuffer) -> Bool? {
         var moved = false
-        if !from.eof && buffer.freeBytes > 0 {
+        if !from.eof && from.mayRead && buffer.freeBytes > 0 {
+            let room = buffer.freeBytes
             switch Socket.read(from.fd, into: buffer) {
-            case .bytes(let n): moved = n > 0
+            case .bytes(let n):
+                moved = n > 0
+                if n < room { from.mayRead = false }  // drained what was there
             case .eof: from.eof = true
-            case .wouldBlock: break
+            case .wouldBlock: from.mayRead = false
             case .failed: return nil
             }
         }
