@@ -25,9 +25,9 @@ let package = Package(
         .target(name: "CBerthEV", linkerSettings: [.linkedLibrary("ev")]),
         // TLS termination (OpenSSL): contexts, sessions, ticket keys.
         .target(name: "CBerthTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        // SHA-256 and random bytes (libcrypto).
+        // SHA-256, random bytes, and ACME's keys, ES256 and CSRs (libcrypto).
         .target(name: "CBerthCrypto", linkerSettings: [.linkedLibrary("crypto")]),
-        // One HTTP GET through libcurl (registry pulls).
+        // HTTP requests through libcurl (registry pulls, ACME).
         .target(name: "CBerthCurl", linkerSettings: [.linkedLibrary("curl")]),
         // System calls Swift's Glibc module does not reach. No library.
         .target(name: "CBerthSystem"),
@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "BerthRuntime", dependencies: ["CBerthSystem", "BerthThreads"]),
         // Dockerfiles, image store, builds.
         .target(name: "BerthImage", dependencies: ["CBerthCurl", "CBerthCrypto", "CBerthSystem", "CArchive", "BerthRuntime"]),
+        // An ACME (RFC 8555) client: accounts, orders, challenges, certificates.
+        .target(name: "BerthACME", dependencies: ["CBerthCrypto", "CBerthCurl"]),
         // Event loops, connections, routing, balancing, access log.
         .target(
             name: "BerthProxy",
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"], exclude: ["Fixtures"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthRouting", "BerthImage", "BerthConfig", "BerthRuntime"]),
         .testTarget(name: "BerthThreadsTests", dependencies: ["BerthThreads"]),
+        .testTarget(name: "BerthACMETests", dependencies: ["BerthACME", "CBerthCrypto"]),
         .testTarget(
             name: "BerthProxyTests",
             dependencies: ["BerthProxy", "BerthRouting", "BerthConfig", "BerthHTTP"],

@@ -14,4 +14,11 @@ typedef size_t (*cberth_http_sink)(const char *data, size_t count, void *context
 long cberth_http_get(const char *url, const char *const *headers, int header_count, long timeout_seconds,
                      cberth_http_sink body, cberth_http_sink header, void *context, char *error);
 
+/* The same with a method and a request body (ACME's POSTs and HEADs), and
+   `ca_file` (NULL: the system's) as the only trust for the server. HEAD
+   takes no body. Redirects are not followed. */
+long cberth_http_request(const char *method, const char *url, const char *const *headers, int header_count,
+                         const void *request_body, size_t request_length, const char *ca_file, long timeout_seconds,
+                         cberth_http_sink body, cberth_http_sink header, void *context, char *error);
+
 #endif

@@ -1,0 +1,127 @@
+/* Keys, ES256 signatures and CSRs for ACME (RFC 8555) through OpenSSL 3.
+ * C because the EVP/X509 APIs take macros and variadic calls Swift cannot
+ * make; the protocol is the Swift side's (BerthACME). */
+#include "cberth_crypto.h"
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cberth_key { EVP_PKEY *pkey; };
+
+static void fill_error(char *error, const char *what) {
+    if (!error) return;
+    unsigned long e = ERR_get_error();
+    char buf[200] = {0};
+    if (e) ERR_error_string_n(e, buf, sizeof buf);
+    snprintf(error, 256, "%s%s%s", what, e ? ": " : "", buf);
+    ERR_clear_error();
+}
+
+cberth_key *cberth_key_generate(int rsa_bits) {
+    EVP_PKEY *p = rsa_bits > 0 ? EVP_RSA_gen((unsigned int)rsa_bits) : EVP_EC_gen("P-256");
+    if (!p) return NULL;
+    cberth_key *k = malloc(sizeof *k);
+    k->pkey = p;
+    return k;
+}
+
+cberth_key *cberth_key_from_pem(const char *pem, char *error) {
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *p = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (!p) { fill_error(error, "not a PEM private key"); return NULL; }
+    cberth_key *k = malloc(sizeof *k);
+    k->pkey = p;
+    return k;
+}
+
+void cberth_key_free(cberth_key *key) {
+    if (!key) return;
+    EVP_PKEY_free(key->pkey);
+    free(key);
+}
+
+char *cberth_key_pem(cberth_key *key) {
+    BIO *b = BIO_new(BIO_s_mem());
+    if (PEM_write_bio_PrivateKey(b, key->pkey, NULL, NULL, 0, NULL, NULL) != 1) { BIO_free(b); return NULL; }
+    char *data = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    char *out = malloc((size_t)n + 1);
+    memcpy(out, data, (size_t)n);
+    out[n] = 0;
+    BIO_free(b);
+    return out;
+}
+
+int cberth_key_sign_es256(cberth_key *key, const void *data, size_t count, unsigned char *out64) {
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char der[80];
+    size_t len = sizeof der;
+    int ok = EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1
+          && EVP_DigestSign(md, der, &len, data, count) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok) { ERR_clear_error(); return 0; }
+    /* DER SEQUENCE { r INTEGER, s INTEGER } -> fixed 32-byte big-endian r || s. */
+    const unsigned char *p = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
+    if (!sig) { ERR_clear_error(); return 0; }
+    const BIGNUM *r, *s;
+    ECDSA_SIG_get0(sig, &r, &s);
+    ok = BN_bn2binpad(r, out64, 32) == 32 && BN_bn2binpad(s, out64 + 32, 32) == 32;
+    ECDSA_SIG_free(sig);
+    return ok;
+}
+
+int cberth_key_ec_public(cberth_key *key, unsigned char *x32, unsigned char *y32) {
+    BIGNUM *x = NULL, *y = NULL;
+    int ok = EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1
+          && EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1
+          && BN_bn2binpad(x, x32, 32) == 32 && BN_bn2binpad(y, y32, 32) == 32;
+    BN_free(x);
+    BN_free(y);
+    if (!ok) ERR_clear_error();
+    return ok;
+}
+
+unsigned char *cberth_csr_der(cberth_key *key, const char *const *names, int count, int *length, char *error) {
+    if (count < 1) { fill_error(error, "a CSR needs a name"); return NULL; }
+    X509_REQ *req = X509_REQ_new();
+    X509_NAME *subject = X509_REQ_get_subject_name(req);
+    X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *)names[0], -1, -1, 0);
+    GENERAL_NAMES *sans = GENERAL_NAMES_new();
+    for (int i = 0; i < count; i++) {
+        GENERAL_NAME *g = GENERAL_NAME_new();
+        ASN1_IA5STRING *dns = ASN1_IA5STRING_new();
+        ASN1_STRING_set(dns, names[i], -1);
+        GENERAL_NAME_set0_value(g, GEN_DNS, dns);
+        sk_GENERAL_NAME_push(sans, g);
+    }
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+    X509_EXTENSION *ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, sans);
+    sk_X509_EXTENSION_push(exts, ext);
+    int ok = X509_REQ_set_version(req, 0) == 1 && X509_REQ_set_pubkey(req, key->pkey) == 1
+          && X509_REQ_add_extensions(req, exts) == 1 && X509_REQ_sign(req, key->pkey, EVP_sha256()) > 0;
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    GENERAL_NAMES_free(sans);
+    unsigned char *out = NULL;
+    if (ok) {
+        int n = i2d_X509_REQ(req, NULL);
+        out = malloc((size_t)n);
+        unsigned char *p = out;
+        i2d_X509_REQ(req, &p);
+        *length = n;
+    } else {
+        fill_error(error, "cannot make the CSR");
+    }
+    X509_REQ_free(req);
+    return out;
+}
+
+void cberth_free(void *p) { free(p); }

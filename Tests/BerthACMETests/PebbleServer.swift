@@ -1,0 +1,97 @@
+import Foundation
+
+/// Let's Encrypt's test CA (Debian's `pebble`) with `pebble-challtestsrv` as
+/// its DNS (every name → 127.0.0.1), on free ports, with a TLS certificate
+/// made here; validation connects to `httpPort` on 127.0.0.1.
+final class PebbleServer: @unchecked Sendable {
+    let dir: String
+    let directory: String
+    let caFile: String
+    let httpPort: Int
+    let tlsPort: Int
+    private var processes: [Process] = []
+
+    static func freePort() -> Int {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        return Int(UInt16(bigEndian: a.sin_port))
+    }
+
+    init() throws {
+        for tool in ["pebble", "pebble-challtestsrv"] where !FileManager.default.fileExists(atPath: "/usr/bin/\(tool)") {
+            throw TestError("\(tool) is not installed (scripts/setup.sh installs the pebble package)")
+        }
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-pebble-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (api, mgmt, dns) = (Self.freePort(), Self.freePort(), Self.freePort())
+        (httpPort, tlsPort) = (Self.freePort(), Self.freePort())
+        caFile = dir + "/pebble-cert.pem"
+        try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                                          "-subj", "/CN=pebble", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                                          "-keyout", dir + "/pebble-key.pem", "-out", caFile])
+        let config = """
+        {"pebble": {"listenAddress": "127.0.0.1:\(api)", "managementListenAddress": "127.0.0.1:\(mgmt)",
+          "certificate": "\(caFile)", "privateKey": "\(dir)/pebble-key.pem",
+          "httpPort": \(httpPort), "tlsPort": \(tlsPort), "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+        """
+        try config.write(toFile: dir + "/pebble.json", atomically: true, encoding: .utf8)
+        directory = "https://127.0.0.1:\(api)/dir"
+        try start("/usr/bin/pebble-challtestsrv", ["-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", "127.0.0.1:\(dns)",
+                                                   "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:\(Self.freePort())"])
+        try start("/usr/bin/pebble", ["-config", dir + "/pebble.json", "-dnsserver", "127.0.0.1:\(dns)"],
+                  env: ["PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"])
+        // Ready when the directory answers.
+        for _ in 0..<100 {
+            if (try? Self.run("/usr/bin/curl", ["-sf", "--cacert", caFile, directory])) != nil { return }
+            usleep(100_000)
+        }
+        throw TestError("pebble did not start: \((try? String(contentsOfFile: dir + "/pebble.log", encoding: .utf8)) ?? "")")
+    }
+
+    private func start(_ tool: String, _ args: [String], env: [String: String] = [:]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let log = FileHandle(forWritingAtPath: dir + "/pebble.log") ?? {
+            FileManager.default.createFile(atPath: dir + "/pebble.log", contents: nil)
+            return FileHandle(forWritingAtPath: dir + "/pebble.log")!
+        }()
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        processes.append(p)
+    }
+
+    @discardableResult
+    static func run(_ tool: String, _ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TestError("\(tool) \(args.joined(separator: " ")) exited \(p.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    deinit {
+        for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+struct TestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
