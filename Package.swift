@@ -61,13 +61,13 @@ let package = Package(
         // reaches the proxy only through BerthRouting's DataPlane.
         .target(
             name: "BerthHost",
-            dependencies: ["BerthConfig", "BerthRouting", "BerthImage", "BerthRuntime", "BerthThreads",
+            dependencies: ["BerthConfig", "BerthRouting", "BerthImage", "BerthRuntime", "BerthThreads", "BerthACME",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "berth",
             dependencies: [
-                "CBerthSystem", "BerthConfig", "BerthRouting", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost",
+                "CBerthSystem", "BerthConfig", "BerthRouting", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost", "BerthACME",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,13 +79,15 @@ let package = Package(
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"], exclude: ["Fixtures"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthRouting", "BerthImage", "BerthConfig", "BerthRuntime"]),
         .testTarget(name: "BerthThreadsTests", dependencies: ["BerthThreads"]),
-        .testTarget(name: "BerthACMETests", dependencies: ["BerthACME", "CBerthCrypto"]),
+        // Real servers tests share (pebble).
+        .target(name: "BerthTestSupport", path: "Tests/BerthTestSupport"),
+        .testTarget(name: "BerthACMETests", dependencies: ["BerthACME", "BerthTestSupport"]),
         .testTarget(
             name: "BerthProxyTests",
             dependencies: ["BerthProxy", "BerthRouting", "BerthConfig", "BerthHTTP"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "berthTests", dependencies: ["berth"]),
+        .testTarget(name: "berthTests", dependencies: ["berth", "BerthTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,6 +25,10 @@ public struct Config: Sendable, Equatable {
     public var tlsSites: [TLSSite] = []
     /// `tls { default HOST }`; else the first cert line.
     public var tlsDefault: String?
+    /// `tls { auto NAME... }`: names a `tls auto` listener gets certificates for besides the apps' hosts.
+    public var tlsAutoNames: [String] = []
+    /// `acme { }` (nil: none written; `tls auto` then uses the defaults).
+    public var acme: ACMEConfig?
     /// `redirect-https on`: plain-HTTP requests get a 308 to the https URL (apps may override).
     public var redirectHTTPS = false
     /// Off unless configured, as in HAProxy (nginx logs by default; we chose quiet).
@@ -36,6 +40,18 @@ public struct Config: Sendable, Equatable {
 
     public init(file: String) {
         self.file = file
+    }
+
+    /// Whether some listener has `tls auto`.
+    public var usesACME: Bool { listens.contains { $0.tls?.auto == true } }
+
+    /// The names `tls auto` listeners need certificates for: every app's
+    /// host and `tls { auto }`'s names, less those a static `cert` covers
+    /// (a static certificate for a name wins). Sorted, without duplicates.
+    public var acmeNames: [String] {
+        guard usesACME else { return [] }
+        let static_ = Set(tlsSites.map(\.host))
+        return Set(apps.compactMap(\.host) + tlsAutoNames).subtracting(static_).sorted()
     }
 
     /// Parses proxy.conf text. `file` is only used in error locations.

@@ -41,7 +41,7 @@ struct ConfigBuilder {
                 throw ConfigError(l.location, "duplicate listen \(l.address) (first at \(first))")
             }
             listenSeen[l.address] = l.location
-            if let t = l.tls, t.cert == nil, config.tlsSites.isEmpty {
+            if let t = l.tls, t.cert == nil, !t.auto, config.tlsSites.isEmpty {
                 throw ConfigError(l.location, "listen \(l.address) tls: no cert=FILE key=FILE and no 'tls { cert HOST FILE KEY }' block to take certificates from")
             }
         }

@@ -48,6 +48,7 @@ public struct ConfigDiff: Sendable, Equatable {
         if new.listens.contains(where: { l in oldTLS[l.address].map { $0 != l.tls } ?? false }) {
             settingsChanged.append("tls")
         }
+        if old.acme != new.acme || old.tlsAutoNames != new.tlsAutoNames { settingsChanged.append("acme") }
         if old.timeouts != new.timeouts { settingsChanged.append("timeouts") }
         if old.limits != new.limits { settingsChanged.append("limits") }
     }

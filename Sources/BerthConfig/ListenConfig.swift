@@ -5,11 +5,14 @@ public struct ListenConfig: Sendable, Equatable {
         public var cert: String?
         public var key: String?
         public var minVersion: String?
+        /// `tls auto`: certificates from the `acme` CA for the apps' hosts.
+        public var auto = false
 
-        public init(cert: String?, key: String?, minVersion: String? = nil) {
+        public init(cert: String?, key: String?, minVersion: String? = nil, auto: Bool = false) {
             self.cert = cert
             self.key = key
             self.minVersion = minVersion
+            self.auto = auto
         }
     }
 

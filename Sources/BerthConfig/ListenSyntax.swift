@@ -1,4 +1,4 @@
-/// `listen ADDR [tls [cert=F key=F] [tls-min=1.2|1.3]]`.
+/// `listen ADDR [tls [auto | cert=F key=F] [tls-min=1.2|1.3]]`.
 enum ListenSyntax {
     static func parse(_ s: ConfigStatement) throws(ConfigError) -> ListenConfig {
         guard let first = s.args.first else {
@@ -14,18 +14,27 @@ enum ListenSyntax {
         guard s.args[1].text == "tls" else {
             throw ConfigError(s.args[1].location, "listen: unexpected extra value \(s.args[1].display) (expected 'tls cert=FILE key=FILE' or nothing)")
         }
-        var cert: String?, key: String?, minVersion: String?
+        var cert: String?, key: String?, minVersion: String?, auto = false
         for a in s.args.dropFirst(2) {
             let w = a.text
-            if w.hasPrefix("cert=") { cert = String(w.dropFirst(5)) }
+            if w == "auto" {
+                auto = true
+            } else if w.hasPrefix("cert=") { cert = String(w.dropFirst(5)) }
             else if w.hasPrefix("key=") { key = String(w.dropFirst(4)) }
             else if w.hasPrefix("tls-min=") {
                 let v = String(w.dropFirst(8))
                 guard v == "1.2" || v == "1.3" else { throw ConfigError(a.location, "listen: tls-min expects 1.2 or 1.3, got '\(v)'") }
                 minVersion = v
             } else {
-                throw ConfigError(a.location, "listen: unexpected TLS option \(a.display) (expected cert=FILE, key=FILE or tls-min=1.2|1.3)")
+                throw ConfigError(a.location, "listen: unexpected TLS option \(a.display) (expected auto, cert=FILE, key=FILE or tls-min=1.2|1.3)")
             }
+        }
+        if auto {
+            guard cert == nil && key == nil else {
+                throw ConfigError(s.args[1].location, "listen: tls auto takes its certificates from the acme CA: no cert= or key= with it (a 'tls { cert HOST ... }' line still wins for its name)")
+            }
+            l.tls = ListenConfig.TLS(cert: nil, key: nil, minVersion: minVersion, auto: true)
+            return l
         }
         if cert == nil && key == nil {
             l.tls = ListenConfig.TLS(cert: nil, key: nil, minVersion: minVersion)

@@ -59,7 +59,11 @@ enum TopLevelDirectives {
         Row("tls", "{ ... }", "certificates by server name for 'listen ... tls' lines without their own", opensBlock: true) {
             (c: inout ConfigDraft, d: ConfigStatement) throws(ConfigError) in
             let b = try TLSDirectives.parse(d)
-            (c.config.tlsSites, c.config.tlsDefault) = (b.sites, b.defaultHost)
+            (c.config.tlsSites, c.config.tlsDefault, c.config.tlsAutoNames) = (b.sites, b.defaultHost, b.autoNames)
+        },
+        Row("acme", "{ ... }", "the ACME CA 'listen ... tls auto' gets certificates from (default Let's Encrypt)", opensBlock: true) {
+            (c: inout ConfigDraft, d: ConfigStatement) throws(ConfigError) in
+            c.config.acme = try ACMEDirectives.parse(d)
         },
         Row("redirect-https", "on|off", "plain-HTTP requests get 308 to https (default off)") {
             (c: inout ConfigDraft, d: ConfigStatement) throws(ConfigError) in

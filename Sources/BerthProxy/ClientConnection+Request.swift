@@ -56,6 +56,13 @@ extension ClientConnection {
             }
         }
         if worker.draining { ex.keepAlive = false }
+        // ACME HTTP-01: answered on plain listeners before routing and redirects.
+        if tls == nil, let challenges = worker.acmeChallenges, !challenges.isEmpty,
+           let answer = inBuf.withReadableBytes({ b in challenges.answer(path: UnsafeRawBufferPointer(rebasing: b[head.path.start..<head.path.end])) }) {
+            inBuf.consume(headLength)
+            respondText(answer, close: head.framing != .none || !ex.keepAlive)
+            return
+        }
         let table = worker.table
         let matched = inBuf.withReadableBytes { b in
             table.match(host: head.host.map { UnsafeRawBufferPointer(rebasing: b[$0.start..<$0.end]) },
@@ -268,6 +275,22 @@ extension ClientConnection {
         case .failed(let e):
             upstreamFailed("write: \(e)")
         }
+    }
+
+    /// A 200 with `text` (an ACME key authorization), then the next request or close.
+    func respondText(_ text: String, close: Bool) {
+        ex.status = 200
+        let closing = close || !ex.keepAlive || clientEOF
+        LocalResponse.write(text: text, close: closing, http10KeepAlive: ex.version == .http10 && ex.keepAlive,
+                            headOnly: ex.method == .head, into: outBuf)
+        logExchange()
+        if closing {
+            beginClose()
+            return
+        }
+        awaitNextRequest()
+        guard phase != .closed else { return }
+        flushClient()
     }
 
     /// Answers with a response berth makes itself, then goes on with the next

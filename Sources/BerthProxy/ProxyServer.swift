@@ -24,6 +24,10 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// The admin listener's port, when `admin` is configured.
     public var adminPort: Int? { admin?.port }
     private(set) var workers: [Worker] = []
+    /// ACME HTTP-01 answers for every worker's plain listeners.
+    let acmeChallenges = ACMEChallenges()
+    /// Certificates the control plane got from the ACME CA, by name (for `tls auto` listeners).
+    var acmeCertificates: [String: CertificateFiles] = [:]
     /// Open `link` listeners: which worker serves each id.
     let linkWorkers = Mutex<(nextID: Int, byID: [Int: Int])>((1, [:]))
     private var threads: [pthread_t] = []
@@ -48,7 +52,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// Draining or stopped: no more switches (they would wait on loops that ended).
     private let stopping = Atomic<Bool>(false)
     /// Reloads and placement updates come from different threads: one at a time.
-    private let control = Mutex<Void>(())
+    let control = Mutex<Void>(())
     /// What the admin thread may read.
     let published: Mutex<PublishedState>
 
@@ -100,6 +104,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         for w in 0..<workerCount {
             workers.append(Worker(id: w, table: table, settings: settings, listenFDs: perWorker[w],
                                   tls: tls, accessLogFD: accessLogFD, logger: logger))
+            workers[w].acmeChallenges = acmeChallenges
         }
         updateHealthCheckers(table)
     }
@@ -126,6 +131,13 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             if let cert = t.cert, let k = t.key {
                 sites = [("*", cert, k)]
                 def = "*"
+            } else if t.auto {
+                // Static certificates win for their names; the CA's serve the rest.
+                let fixed = config.tlsSites.map { ($0.host, $0.cert, $0.key) }
+                let issued = acmeCertificates.filter { name, _ in !config.tlsSites.contains { $0.host == name } }
+                    .sorted { $0.key < $1.key }.map { ($0.key, $0.value.chain, $0.value.key) }
+                sites = fixed + issued
+                def = config.tlsDefault ?? sites.first?.host ?? ""
             } else {
                 sites = config.tlsSites.map { ($0.host, $0.cert, $0.key) }
                 def = config.tlsDefault ?? config.tlsSites.first?.host ?? ""
@@ -252,6 +264,19 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         published.withLock { $0.table = table }
         updateHealthCheckers(table)
         DeferredRelease.later(old)
+    }
+
+    /// New TLS contexts (the certificates changed, nothing else): the table
+    /// and settings stay; every worker switches or none does.
+    func republishTLS() throws {
+        let newTLS = try tlsContexts(config, keys: listenAliases, keeping: tls)
+        let table = published.withLock { $0.table }
+        let settings = makeSettings(config)
+        let oldTLS = tls
+        try switchWorkers(
+            forward: { _ in TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: newTLS) },
+            back: { _ in TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: oldTLS) })
+        tls = newTLS
     }
 
     /// Counts a reload refused before it reached the proxy (an invalid file).

@@ -70,4 +70,18 @@ enum LocalResponse {
         out.append(reason)
         out.append(byte: 0x0A)
     }
+
+    /// A 200 with a body berth makes itself (an ACME HTTP-01 key authorization).
+    static func write(text: String, close: Bool, http10KeepAlive: Bool, headOnly: Bool, into out: ByteBuffer) {
+        out.append("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ")
+        out.appendDecimal(text.utf8.count)
+        out.append("\r\n")
+        if close {
+            out.append("Connection: close\r\n")
+        } else if http10KeepAlive {
+            out.append("Connection: keep-alive\r\n")
+        }
+        out.append("\r\n")
+        if !headOnly { out.appendString(text) }
+    }
 }

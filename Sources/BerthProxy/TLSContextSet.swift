@@ -11,7 +11,9 @@ import CBerthTLS
 /// the set they started with alive, so a reload's new certificates serve new
 /// connections while old ones finish on the old.
 final class TLSContextSet: @unchecked Sendable {
-    private let defaultContext: OpaquePointer
+    /// nil: no certificate yet (a `tls auto` listener before its first
+    /// issuance): every handshake is refused.
+    private let defaultContext: OpaquePointer?
     private let byHost: [String: OpaquePointer]
     /// Every context made (one per site), freed with the set.
     private let contexts: [OpaquePointer]
@@ -33,11 +35,15 @@ final class TLSContextSet: @unchecked Sendable {
             made.forEach { cberth_tls_context_free($0) }
             throw error
         }
-        guard let d = byHost[defaultHost.lowercased()] else {
-            made.forEach { cberth_tls_context_free($0) }
-            throw ProxyError("tls: default \(defaultHost) has no certificate")
+        if sites.isEmpty {
+            defaultContext = nil
+        } else {
+            guard let d = byHost[defaultHost.lowercased()] else {
+                made.forEach { cberth_tls_context_free($0) }
+                throw ProxyError("tls: default \(defaultHost) has no certificate")
+            }
+            defaultContext = d
         }
-        defaultContext = d
         self.byHost = byHost
         contexts = made
         fingerprint = Self.fingerprint(sites: sites, defaultHost: defaultHost, minVersion: minVersion)
@@ -67,7 +73,7 @@ final class TLSContextSet: @unchecked Sendable {
 
     /// A session for an accepted connection.
     func session(fd: Int32) -> TLSSession? {
-        guard let ssl = cberth_tls_new(defaultContext, fd) else { return nil }
+        guard let defaultContext, let ssl = cberth_tls_new(defaultContext, fd) else { return nil }
         return TLSSession(ssl: ssl, contexts: self)
     }
 

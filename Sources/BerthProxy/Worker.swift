@@ -47,6 +47,8 @@ final class Worker: @unchecked Sendable {
 
     /// Certificates by listen key, for the TLS listeners.
     private(set) var tls: [String: TLSContextSet]
+    /// ACME HTTP-01 answers (the server's; nil in tests that make a worker alone).
+    var acmeChallenges: ACMEChallenges?
 
     /// `link` listeners this worker serves, by id, and their open connections.
     private var linkListeners: [Int: LinkListener] = [:]

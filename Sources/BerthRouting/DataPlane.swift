@@ -47,6 +47,14 @@ public protocol DataPlane: AnyObject, Sendable {
 
     /// Stops the listeners of `handle`; connections already open go on.
     func closeLinks(_ handle: LinkHandle)
+
+    /// Answers (or, with nil, stops answering) the ACME HTTP-01 challenge
+    /// `token` on every plain listener.
+    func answerHTTP01(token: String, keyAuthorization: String?)
+
+    /// Serves `certificates` (by name) on the `tls auto` listeners, beside
+    /// the static ones; open connections keep the certificate they have.
+    func installCertificates(_ certificates: [String: CertificateFiles]) throws
 }
 
 /// One `link` of a consumer replica: listen on 127.0.0.1:`port` in its
@@ -66,4 +74,15 @@ public struct LinkHandle: Sendable, Equatable {
     public let ids: [Int]
 
     public init(ids: [Int]) { self.ids = ids }
+}
+
+/// A certificate chain and its key on disk (PEM), as the ACME client stored them.
+public struct CertificateFiles: Sendable, Equatable {
+    public var chain: String
+    public var key: String
+
+    public init(chain: String, key: String) {
+        self.chain = chain
+        self.key = key
+    }
 }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* timegm */
 /* Keys, ES256 signatures and CSRs for ACME (RFC 8555) through OpenSSL 3.
  * C because the EVP/X509 APIs take macros and variadic calls Swift cannot
  * make; the protocol is the Swift side's (BerthACME). */
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct cberth_key { EVP_PKEY *pkey; };
 
@@ -125,3 +127,37 @@ unsigned char *cberth_csr_der(cberth_key *key, const char *const *names, int cou
 }
 
 void cberth_free(void *p) { free(p); }
+
+static int asn1_unix(const ASN1_TIME *t, long long *out) {
+    struct tm tm;
+    if (ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+    *out = (long long)timegm(&tm);
+    return 1;
+}
+
+int cberth_cert_validity(const char *pem, long long *not_before, long long *not_after) {
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (!x) { ERR_clear_error(); return 0; }
+    int ok = asn1_unix(X509_get0_notBefore(x), not_before) && asn1_unix(X509_get0_notAfter(x), not_after);
+    X509_free(x);
+    return ok;
+}
+
+int cberth_cert_issuer(const char *pem, char *out, int size) {
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (!x) { ERR_clear_error(); return 0; }
+    BIO *o = BIO_new(BIO_s_mem());
+    X509_NAME_print_ex(o, X509_get_issuer_name(x), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+    char *data = NULL;
+    long n = BIO_get_mem_data(o, &data);
+    int len = n < size - 1 ? (int)n : size - 1;
+    memcpy(out, data, (size_t)len);
+    out[len] = 0;
+    BIO_free(o);
+    X509_free(x);
+    return 1;
+}

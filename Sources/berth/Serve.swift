@@ -80,6 +80,10 @@ struct Serve: ParsableCommand {
         controller.statusFile = files.psFile
         controller.writeInitialStatus()
         printOut("[proxy] listening on \(Self.addresses(server)) with \(server.workerCount) workers: \(Self.routes(config))")
+        // `tls auto`: stored certificates now, the CA's in the background.
+        let certificates = CertificateManager(root: options.resolvedStateDir + "/acme", dataPlane: server,
+                                              logger: Logger(label: "berth.acme"), output: { printOut($0) })
+        if config.usesACME { certificates.update(config) }
         logger.notice("serving", metadata: ["generation": "1", "pid": "\(getpid())", "pid_file": "\(files.pidFile)"])
         // Starts and reloads run one at a time off the signal thread, so a
         // long rebuild never delays a stop signal.
@@ -108,7 +112,7 @@ struct Serve: ParsableCommand {
                 let n = sequence
                 let requester = ReloadRequest(info)
                 control.async {
-                    reload(controller, server: server, files: files, parseCache: parseCache, sequence: n, requester: requester, logger: logger)
+                    reload(controller, server: server, files: files, parseCache: parseCache, certificates: certificates, sequence: n, requester: requester, logger: logger)
                 }
                 continue
             }
@@ -132,7 +136,8 @@ struct Serve: ParsableCommand {
 
     /// Re-reads the config and hands it to the control plane; writes the
     /// outcome for `berth reload` (and tells it when that write fails).
-    private func reload(_ controller: Controller, server: ProxyServer, files: RuntimeFiles, parseCache: ConfigCacheBox, sequence: Int,
+    private func reload(_ controller: Controller, server: ProxyServer, files: RuntimeFiles, parseCache: ConfigCacheBox,
+                        certificates: CertificateManager, sequence: Int,
                         requester: ReloadRequest?, logger: Logger) {
         let start = DispatchTime.now()
         logger.notice("SIGHUP: reloading", metadata: ["config": "\(options.configPath)"])
@@ -142,6 +147,7 @@ struct Serve: ParsableCommand {
             let (config, n) = try parseCache.load(path: options.configPath)
             reused = n
             report = controller.reload(config)
+            if case .applied = report.outcome, config.usesACME || server.config.usesACME { certificates.update(server.config) }
         } catch {
             report = controller.rejectReload(error)
         }

@@ -1,4 +1,5 @@
 import BerthACME
+import BerthTestSupport
 import Foundation
 import Testing
 

@@ -65,6 +65,12 @@ final class FakeDataPlane: DataPlane, @unchecked Sendable {
 
     func closeLinks(_ handle: LinkHandle) { log("unlink \(handle.ids.count)") }
 
+    func answerHTTP01(token: String, keyAuthorization: String?) { log(keyAuthorization == nil ? "withdraw \(token)" : "answer \(token)") }
+
+    func installCertificates(_ certificates: [String: CertificateFiles]) throws {
+        log("certificates " + certificates.keys.sorted().joined(separator: ","))
+    }
+
     func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
         log("whenIdle \(placements.count)")
         if placements.isEmpty {

@@ -34,5 +34,9 @@ int cberth_key_ec_public(cberth_key *key, unsigned char *x32, unsigned char *y32
  * subjectAltNames), signed by `key`; DER, malloc'd, length in *length. */
 unsigned char *cberth_csr_der(cberth_key *key, const char *const *names, int count, int *length, char *error);
 void cberth_free(void *p);
+/* The first certificate of a PEM chain: its validity as Unix times. Returns 1 on success. */
+int cberth_cert_validity(const char *pem, long long *not_before, long long *not_after);
+/* The first certificate's issuer as one line ("CN=..., O=..."), into `out`. Returns 1 on success. */
+int cberth_cert_issuer(const char *pem, char *out, int size);
 
 #endif

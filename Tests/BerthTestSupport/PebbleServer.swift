@@ -3,15 +3,17 @@ import Foundation
 /// Let's Encrypt's test CA (Debian's `pebble`) with `pebble-challtestsrv` as
 /// its DNS (every name → 127.0.0.1), on free ports, with a TLS certificate
 /// made here; validation connects to `httpPort` on 127.0.0.1.
-final class PebbleServer: @unchecked Sendable {
-    let dir: String
-    let directory: String
-    let caFile: String
-    let httpPort: Int
-    let tlsPort: Int
+public final class PebbleServer: @unchecked Sendable {
+    public let dir: String
+    public let directory: String
+    /// The certificate of pebble's own HTTPS listener (trust it to talk to pebble).
+    public let caFile: String
+    public let httpPort: Int
+    public let tlsPort: Int
+    public let managementPort: Int
     private var processes: [Process] = []
 
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(s) }
         var a = sockaddr_in()
@@ -23,14 +25,16 @@ final class PebbleServer: @unchecked Sendable {
         return Int(UInt16(bigEndian: a.sin_port))
     }
 
-    init() throws {
+    /// `httpPort`: where validation connects for HTTP-01 (a free one when nil).
+    public init(httpPort given: Int? = nil) throws {
         for tool in ["pebble", "pebble-challtestsrv"] where !FileManager.default.fileExists(atPath: "/usr/bin/\(tool)") {
             throw TestError("\(tool) is not installed (scripts/setup.sh installs the pebble package)")
         }
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-pebble-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let (api, mgmt, dns) = (Self.freePort(), Self.freePort(), Self.freePort())
-        (httpPort, tlsPort) = (Self.freePort(), Self.freePort())
+        managementPort = mgmt
+        (httpPort, tlsPort) = (given ?? Self.freePort(), Self.freePort())
         caFile = dir + "/pebble-cert.pem"
         try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
                                           "-subj", "/CN=pebble", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
@@ -71,7 +75,7 @@ final class PebbleServer: @unchecked Sendable {
     }
 
     @discardableResult
-    static func run(_ tool: String, _ args: [String]) throws -> String {
+    public static func run(_ tool: String, _ args: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
@@ -85,13 +89,18 @@ final class PebbleServer: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The root pebble issues from (it makes a new one each run), as PEM.
+    public func issuingRoot() throws -> String {
+        try Self.run("/usr/bin/curl", ["-sf", "--cacert", caFile, "https://127.0.0.1:\(managementPort)/roots/0"])
+    }
+
     deinit {
         for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
         try? FileManager.default.removeItem(atPath: dir)
     }
 }
 
-struct TestError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct TestError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }

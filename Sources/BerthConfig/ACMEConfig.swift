@@ -1,0 +1,26 @@
+/// `acme { }`: where `listen ... tls auto` gets its certificates (RFC 8555),
+/// and as whom.
+public struct ACMEConfig: Sendable, Equatable {
+    public static let letsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
+    public static let letsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"
+
+    public enum Challenge: String, Sendable, Equatable {
+        case http01 = "http-01"
+        case tlsALPN01 = "tls-alpn-01"
+    }
+
+    public enum KeyType: String, Sendable, Equatable {
+        case ecdsa = "p256"
+        case rsa2048
+    }
+
+    public var email: String?
+    public var directory = ACMEConfig.letsEncrypt
+    /// Trust for the ACME server itself (a private CA, tests); nil: the system's.
+    public var caRoot: String?
+    /// Which challenges to try, in order.
+    public var challenges: [Challenge] = [.http01]
+    public var keyType = KeyType.ecdsa
+
+    public init() {}
+}

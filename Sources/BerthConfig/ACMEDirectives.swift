@@ -1,0 +1,55 @@
+/// `acme { email ... directory ... ca-root ... challenge ... key-type ... }`.
+enum ACMEDirectives {
+    static let table = DirectiveTable<ACMEConfig>(block: "acme", context: "in 'acme'", rows: [
+        ConfigDirective("email", "ADDRESS", "the account's contact (the CA writes about expiring certificates)") {
+            (a: inout ACMEConfig, d: ConfigStatement) throws(ConfigError) in
+            let v = try ConfigValues.one(d, "an e-mail address like ops@example.com")
+            guard v.text.contains("@"), !v.text.contains(where: \.isWhitespace) else {
+                throw ConfigError(v.location, "email: expected an e-mail address like ops@example.com, got \(v.display)")
+            }
+            a.email = v.text
+        },
+        ConfigDirective("directory", "URL|staging", "the CA's ACME directory (default Let's Encrypt; 'staging' for its staging CA)") {
+            (a: inout ACMEConfig, d: ConfigStatement) throws(ConfigError) in
+            let v = try ConfigValues.one(d, "an https:// directory URL or 'staging'")
+            if v.text == "staging" {
+                a.directory = ACMEConfig.letsEncryptStaging
+            } else {
+                guard v.text.hasPrefix("https://") else {
+                    throw ConfigError(v.location, "directory: expected an https:// URL or 'staging', got \(v.display)")
+                }
+                a.directory = v.text
+            }
+        },
+        ConfigDirective("ca-root", "FILE", "PEM certificates trusted for the ACME server itself (relative to proxy.conf)") {
+            (a: inout ACMEConfig, d: ConfigStatement) throws(ConfigError) in
+            let v = try ConfigValues.one(d, "a PEM file")
+            a.caRoot = ConfigValues.relativeToConfig(v.text, at: v.location)
+        },
+        ConfigDirective("challenge", "http-01 [tls-alpn-01]", "the challenges to answer, in order (default http-01)") {
+            (a: inout ACMEConfig, d: ConfigStatement) throws(ConfigError) in
+            if d.args.isEmpty { throw ConfigError(d.afterLast, "challenge: expected http-01") }
+            var list: [ACMEConfig.Challenge] = []
+            for w in d.args {
+                guard let c = ACMEConfig.Challenge(rawValue: w.text) else {
+                    throw ConfigError(w.location, "challenge: expected http-01 or tls-alpn-01, got \(w.display)")
+                }
+                list.append(c)
+            }
+            guard list.contains(.http01) else {
+                throw ConfigError(d.args[0].location, "challenge: tls-alpn-01 is not answered yet; include http-01 (berth answers it on every plain listener)")
+            }
+            a.challenges = list
+        },
+        ConfigDirective("key-type", "p256|rsa2048", "the certificates' key type (default p256: ECDSA P-256)") {
+            (a: inout ACMEConfig, d: ConfigStatement) throws(ConfigError) in
+            a.keyType = try ConfigValues.choice(d, "'p256' or 'rsa2048'", as: ACMEConfig.KeyType.self)
+        },
+    ])
+
+    static func parse(_ s: ConfigStatement) throws(ConfigError) -> ACMEConfig {
+        var a = ACMEConfig()
+        try table.apply(try ConfigValues.block(s), to: &a)
+        return a
+    }
+}

@@ -1,0 +1,210 @@
+import BerthACME
+import BerthConfig
+import BerthRouting
+import BerthThreads
+import Foundation
+import Logging
+
+/// Gets and keeps certificates for the names of `tls auto` listeners: reads
+/// what is stored, installs it in the data plane, and issues (or renews, two
+/// thirds into a certificate's life) the rest on a thread of its own, one
+/// name at a time, so issuance never blocks serving and a failing name never
+/// delays the others (it is retried with backoff doubling from 30 s up to a
+/// day). The certificate in use stays until a new one is installed.
+public final class CertificateManager: @unchecked Sendable {
+    /// One name's state, for logs and `berth certs`.
+    public enum NameState: Sendable, Equatable {
+        case pending
+        case valid(until: Date, renewAt: Date, issuer: String)
+        case failing(since: Date, detail: String, retryAt: Date)
+    }
+
+    let store: CertificateStore
+    let dataPlane: any DataPlane
+    let logger: Logger
+    let output: @Sendable (String) -> Void
+    private let condition = NSCondition()
+    private var acme = ACMEConfig()
+    private var names: [String] = []
+    private var states: [String: NameState] = [:]
+    private var failures: [String: Int] = [:]
+    private var installed: [String: CertificateFiles] = [:]
+    private var running = false
+    private var stopped = false
+
+    public init(root: String, dataPlane: any DataPlane, logger: Logger, output: @escaping @Sendable (String) -> Void) {
+        store = CertificateStore(root: root)
+        self.dataPlane = dataPlane
+        self.logger = logger
+        self.output = output
+    }
+
+    /// The names' states now.
+    public var status: [String: NameState] { condition.withLock { states } }
+
+    /// Takes the config's names and CA (at start and after each reload):
+    /// stored certificates are installed at once, the rest are issued in the background.
+    public func update(_ config: Config) {
+        let wanted = config.acmeNames
+        var toInstall: [String: CertificateFiles]?
+        condition.withLock {
+            acme = config.acme ?? ACMEConfig()
+            names = wanted
+            for name in wanted where states[name] == nil {
+                if let s = store.certificate(for: name), s.notAfter > Date() {
+                    installed[name] = CertificateFiles(chain: s.chain, key: s.key)
+                    states[name] = .valid(until: s.notAfter, renewAt: s.renewAt, issuer: s.issuer)
+                } else {
+                    states[name] = .pending
+                }
+            }
+            for name in states.keys where !wanted.contains(name) {
+                states[name] = nil
+                installed[name] = nil
+            }
+            toInstall = installed
+            condition.broadcast()
+        }
+        if let toInstall { install(toInstall) }
+        writeStatus()
+        startIfNeeded()
+    }
+
+    public func stop() {
+        condition.withLock {
+            stopped = true
+            condition.broadcast()
+        }
+    }
+
+    private func install(_ certs: [String: CertificateFiles]) {
+        do {
+            try dataPlane.installCertificates(certs)
+        } catch {
+            logger.error("certificates not installed: keeping the ones in use", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func startIfNeeded() {
+        let start = condition.withLock { () -> Bool in
+            guard !running, !names.isEmpty else { return false }
+            running = true
+            return true
+        }
+        guard start else { return }
+        do {
+            try OSThread.detach { [self] in run() }
+        } catch {
+            condition.withLock { running = false }
+            logger.error("certificates: no thread to issue them on", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The next name due now, or when the next one falls due.
+    private func next() -> (name: String?, wake: Date) {
+        let now = Date()
+        var wake = now.addingTimeInterval(3600)
+        for name in names {
+            switch states[name] ?? .pending {
+            case .pending: return (name, now)
+            case .valid(_, let renewAt, _):
+                if renewAt <= now { return (name, now) }
+                wake = min(wake, renewAt)
+            case .failing(_, _, let retryAt):
+                if retryAt <= now { return (name, now) }
+                wake = min(wake, retryAt)
+            }
+        }
+        return (nil, wake)
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            var due: String?
+            var config = acme
+            while !stopped {
+                let (name, wake) = next()
+                if let name {
+                    due = name
+                    config = acme
+                    break
+                }
+                _ = condition.wait(until: wake)
+            }
+            condition.unlock()
+            guard let name = due else { return }  // stopped
+            issue(name, with: config)
+        }
+    }
+
+    private func issue(_ name: String, with config: ACMEConfig) {
+        output("[acme]  \(name)  requesting a certificate from \(config.directory)")
+        do {
+            let client = ACMEClient(directory: config.directory, accountKey: try store.accountKey(for: config.directory), caFile: config.caRoot)
+            try client.account(email: config.email)
+            let cert = try client.issue([name], keyKind: config.keyType == .rsa2048 ? .rsa2048 : .ecP256, answerer: HTTP01Answerer(dataPlane: dataPlane))
+            let stored = try store.save(cert, for: name)
+            let certs = condition.withLock { () -> [String: CertificateFiles] in
+                states[name] = .valid(until: stored.notAfter, renewAt: stored.renewAt, issuer: stored.issuer)
+                failures[name] = nil
+                installed[name] = CertificateFiles(chain: stored.chain, key: stored.key)
+                return installed
+            }
+            install(certs)
+            writeStatus()
+            output("[acme]  \(name)  certificate valid until \(ISO8601DateFormatter().string(from: stored.notAfter)), renewing from \(ISO8601DateFormatter().string(from: stored.renewAt))")
+        } catch {
+            let (n, since) = condition.withLock { () -> (Int, Date) in
+                let n = (failures[name] ?? 0) + 1
+                failures[name] = n
+                var since = Date()
+                if case .failing(let s, _, _) = states[name] { since = s }
+                let delay = min(30 * pow(2, Double(n - 1)), 86_400)
+                states[name] = .failing(since: since, detail: "\(error)", retryAt: Date().addingTimeInterval(delay))
+                return (n, since)
+            }
+            writeStatus()
+            output("[acme]  \(name)  failed (\(n) in a row, since \(ISO8601DateFormatter().string(from: since))): \(error)")
+            logger.error("certificate not issued", metadata: ["name": "\(name)", "error": "\(error)", "attempts": "\(n)"])
+        }
+    }
+}
+
+extension CertificateManager {
+    /// Writes `STATE/acme/status.json` for `berth certs` (a failed write is logged).
+    func writeStatus() {
+        let rows = status.sorted { $0.key < $1.key }.map { name, state -> CertificateStatus in
+            switch state {
+            case .pending:
+                return CertificateStatus(name: name, state: .pending)
+            case .valid(let until, let renewAt, let issuer):
+                var r = CertificateStatus(name: name, state: .valid)
+                (r.notAfter, r.renewAt, r.issuer) = (until, renewAt, issuer)
+                return r
+            case .failing(let since, let detail, let retryAt):
+                var r = CertificateStatus(name: name, state: .failing)
+                (r.since, r.detail, r.retryAt) = (since, detail, retryAt)
+                return r
+            }
+        }
+        do {
+            try store.writeStatus(rows)
+        } catch {
+            logger.error("certificate status not written", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Publishes HTTP-01 key authorizations through the data plane's plain listeners.
+struct HTTP01Answerer: ACMEChallengeAnswerer {
+    let dataPlane: any DataPlane
+
+    func publish(http01Token token: String, keyAuthorization: String) {
+        dataPlane.answerHTTP01(token: token, keyAuthorization: keyAuthorization)
+    }
+
+    func withdraw(http01Token token: String) {
+        dataPlane.answerHTTP01(token: token, keyAuthorization: nil)
+    }
+}

@@ -1,0 +1,23 @@
+import BerthConfig
+import BerthRouting
+
+extension ProxyServer {
+    public func answerHTTP01(token: String, keyAuthorization: String?) {
+        acmeChallenges.set(token, keyAuthorization)
+    }
+
+    /// The TLS part of a reload: new contexts for the `tls auto` listeners,
+    /// the same table and settings, every worker switched (or none).
+    public func installCertificates(_ certificates: [String: CertificateFiles]) throws {
+        try control.withLock { _ throws in
+            let previous = acmeCertificates
+            acmeCertificates = certificates
+            do {
+                try republishTLS()
+            } catch {
+                acmeCertificates = previous
+                throw error
+            }
+        }
+    }
+}
