@@ -6,6 +6,16 @@ import Foundation
 public protocol ACMEChallengeAnswerer: Sendable {
     func publish(http01Token token: String, keyAuthorization: String)
     func withdraw(http01Token token: String)
+    /// TLS-ALPN-01 (RFC 8737): serve the challenge certificate for `name`.
+    func publish(tlsALPN01Name name: String, keyAuthorization: String) throws
+    func withdraw(tlsALPN01Name name: String)
+}
+
+extension ACMEChallengeAnswerer {
+    public func publish(tlsALPN01Name name: String, keyAuthorization: String) throws {
+        throw ACMEError("\(name): this answerer has no TLS-ALPN-01")
+    }
+    public func withdraw(tlsALPN01Name name: String) {}
 }
 
 /// A certificate as the CA issued it: the PEM chain (leaf first) and its key.
@@ -51,14 +61,15 @@ public final class ACMEClient: @unchecked Sendable {
     /// Orders a certificate for `names`, answers each authorization's HTTP-01
     /// challenge through `answerer`, finalizes with a new key's CSR and
     /// downloads the chain.
-    public func issue(_ names: [String], keyKind: ACMEKey.Kind = .ecP256, answerer: any ACMEChallengeAnswerer) throws -> IssuedCertificate {
+    public func issue(_ names: [String], keyKind: ACMEKey.Kind = .ecP256, challenges: [String] = ["http-01"],
+                      answerer: any ACMEChallengeAnswerer) throws -> IssuedCertificate {
         if accountURL == nil { throw ACMEError("no account: call account(email:) first") }
         let order = try post(try endpoint("newOrder"), payload: ["identifiers": names.map { ["type": "dns", "value": $0] }])
         guard order.status == 201, let orderURL = order.headers["location"], let body = order.json,
               let authorizations = body["authorizations"] as? [String], let finalize = body["finalize"] as? String else {
             throw problem(order, "new order")
         }
-        for authz in authorizations { try authorize(authz, answerer: answerer) }
+        for authz in authorizations { try authorize(authz, challenges: challenges, answerer: answerer) }
         let key = try ACMEKey.generate(keyKind)
         let csr = try key.csr(for: names)
         let fin = try post(finalize, payload: ["csr": Base64URL.encode(csr)])
@@ -72,22 +83,29 @@ public final class ACMEClient: @unchecked Sendable {
         return IssuedCertificate(chainPEM: pem, keyPEM: key.pem)
     }
 
-    private func authorize(_ url: String, answerer: any ACMEChallengeAnswerer) throws {
+    /// Answers the first of `preferred` the CA offers for this authorization.
+    private func authorize(_ url: String, challenges preferred: [String], answerer: any ACMEChallengeAnswerer) throws {
         let r = try post(url, payload: nil)
         guard r.status == 200, let a = r.json else { throw problem(r, "authorization") }
         if a["status"] as? String == "valid" { return }
         let name = (a["identifier"] as? [String: Any])?["value"] as? String ?? "?"
-        guard let challenges = a["challenges"] as? [[String: Any]],
-              let c = challenges.first(where: { $0["type"] as? String == "http-01" }),
+        let offered = a["challenges"] as? [[String: Any]] ?? []
+        guard let (kind, c) = preferred.lazy.compactMap({ k in offered.first { $0["type"] as? String == k }.map { (k, $0) } }).first,
               let token = c["token"] as? String, let challengeURL = c["url"] as? String else {
-            throw ACMEError("\(name): the CA offers no http-01 challenge")
+            throw ACMEError("\(name): the CA offers none of \(preferred.joined(separator: ", "))")
         }
         let keyAuthorization = token + "." + (try accountKey.thumbprint())
-        answerer.publish(http01Token: token, keyAuthorization: keyAuthorization)
-        defer { answerer.withdraw(http01Token: token) }
+        if kind == "tls-alpn-01" {
+            try answerer.publish(tlsALPN01Name: name, keyAuthorization: keyAuthorization)
+        } else {
+            answerer.publish(http01Token: token, keyAuthorization: keyAuthorization)
+        }
+        defer {
+            if kind == "tls-alpn-01" { answerer.withdraw(tlsALPN01Name: name) } else { answerer.withdraw(http01Token: token) }
+        }
         let go = try post(challengeURL, payload: [String: Any]())
-        guard go.status == 200 else { throw problem(go, "\(name): http-01 challenge") }
-        _ = try poll(url, what: "\(name): authorization") { body in
+        guard go.status == 200 else { throw problem(go, "\(name): \(kind) challenge") }
+        _ = try poll(url, what: "\(name): authorization (\(kind))") { body in
             switch body["status"] as? String {
             case "valid": return true
             case "invalid", "deactivated", "expired", "revoked": return false

@@ -19,7 +19,7 @@ public struct ACMEConfig: Sendable, Equatable {
     /// Trust for the ACME server itself (a private CA, tests); nil: the system's.
     public var caRoot: String?
     /// Which challenges to try, in order.
-    public var challenges: [Challenge] = [.http01]
+    public var challenges: [Challenge] = [.tlsALPN01, .http01]
     public var keyType = KeyType.ecdsa
 
     public init() {}

@@ -26,7 +26,7 @@ enum ACMEDirectives {
             let v = try ConfigValues.one(d, "a PEM file")
             a.caRoot = ConfigValues.relativeToConfig(v.text, at: v.location)
         },
-        ConfigDirective("challenge", "http-01 [tls-alpn-01]", "the challenges to answer, in order (default http-01)") {
+        ConfigDirective("challenge", "tls-alpn-01|http-01...", "the challenges to answer, in order (default tls-alpn-01 http-01)") {
             (a: inout ACMEConfig, d: ConfigStatement) throws(ConfigError) in
             if d.args.isEmpty { throw ConfigError(d.afterLast, "challenge: expected http-01") }
             var list: [ACMEConfig.Challenge] = []
@@ -35,9 +35,6 @@ enum ACMEDirectives {
                     throw ConfigError(w.location, "challenge: expected http-01 or tls-alpn-01, got \(w.display)")
                 }
                 list.append(c)
-            }
-            guard list.contains(.http01) else {
-                throw ConfigError(d.args[0].location, "challenge: tls-alpn-01 is not answered yet; include http-01 (berth answers it on every plain listener)")
             }
             a.challenges = list
         },

@@ -138,12 +138,23 @@ public final class CertificateManager: @unchecked Sendable {
         }
     }
 
+    /// The challenge order for the next try: after each failure the next
+    /// kind goes first (a failed authorization cannot be tried again with
+    /// another kind; a new order can).
+    static func preference(_ kinds: [ACMEConfig.Challenge], after failures: Int) -> [String] {
+        guard !kinds.isEmpty else { return ["http-01"] }
+        let k = failures % kinds.count
+        return (Array(kinds[k...]) + Array(kinds[..<k])).map(\.rawValue)
+    }
+
     private func issue(_ name: String, with config: ACMEConfig) {
         output("[acme]  \(name)  requesting a certificate from \(config.directory)")
         do {
             let client = ACMEClient(directory: config.directory, accountKey: try store.accountKey(for: config.directory), caFile: config.caRoot)
             try client.account(email: config.email)
-            let cert = try client.issue([name], keyKind: config.keyType == .rsa2048 ? .rsa2048 : .ecP256, answerer: HTTP01Answerer(dataPlane: dataPlane))
+            let cert = try client.issue([name], keyKind: config.keyType == .rsa2048 ? .rsa2048 : .ecP256,
+                                        challenges: Self.preference(config.challenges, after: condition.withLock { failures[name] ?? 0 }),
+                                        answerer: ChallengeAnswerer(dataPlane: dataPlane))
             let stored = try store.save(cert, for: name)
             let certs = condition.withLock { () -> [String: CertificateFiles] in
                 states[name] = .valid(until: stored.notAfter, renewAt: stored.renewAt, issuer: stored.issuer)
@@ -196,8 +207,9 @@ extension CertificateManager {
     }
 }
 
-/// Publishes HTTP-01 key authorizations through the data plane's plain listeners.
-struct HTTP01Answerer: ACMEChallengeAnswerer {
+/// Publishes HTTP-01 key authorizations on the data plane's plain listeners
+/// and TLS-ALPN-01 certificates on its `tls auto` listeners.
+struct ChallengeAnswerer: ACMEChallengeAnswerer {
     let dataPlane: any DataPlane
 
     func publish(http01Token token: String, keyAuthorization: String) {
@@ -206,5 +218,17 @@ struct HTTP01Answerer: ACMEChallengeAnswerer {
 
     func withdraw(http01Token token: String) {
         dataPlane.answerHTTP01(token: token, keyAuthorization: nil)
+    }
+
+    func publish(tlsALPN01Name name: String, keyAuthorization: String) throws {
+        try dataPlane.answerTLSALPN01(name: name, keyAuthorization: keyAuthorization)
+    }
+
+    func withdraw(tlsALPN01Name name: String) {
+        do {
+            try dataPlane.answerTLSALPN01(name: name, keyAuthorization: nil)
+        } catch {
+            // Withdrawing makes nothing; it cannot fail.
+        }
     }
 }

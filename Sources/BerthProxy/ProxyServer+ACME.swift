@@ -6,6 +6,10 @@ extension ProxyServer {
         acmeChallenges.set(token, keyAuthorization)
     }
 
+    public func answerTLSALPN01(name: String, keyAuthorization: String?) throws {
+        try acmeChallenges.setALPN(name.lowercased(), keyAuthorization)
+    }
+
     /// The TLS part of a reload: new contexts for the `tls auto` listeners,
     /// the same table and settings, every worker switched (or none).
     public func installCertificates(_ certificates: [String: CertificateFiles]) throws {

@@ -147,7 +147,8 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
                 continue
             }
             do {
-                out[key] = try TLSContextSet(sites: sites, defaultHost: def, minVersion: t.minVersion)
+                out[key] = try TLSContextSet(sites: sites, defaultHost: def, minVersion: t.minVersion,
+                                             challenges: t.auto ? acmeChallenges : nil)
             } catch {
                 guard let previous = old[key] else { throw ProxyError("\(l.location): \(error)") }
                 logger.error("TLS certificates not reloaded: keeping the ones in use", metadata: ["listen": "\(key)", "error": "\(error)"])

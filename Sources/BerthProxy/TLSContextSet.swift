@@ -22,7 +22,12 @@ final class TLSContextSet: @unchecked Sendable {
 
     /// `sites` are (host, cert, key); `defaultHost` picks the context for
     /// clients that send no (or an unknown) server name.
-    init(sites: [(host: String, cert: String, key: String)], defaultHost: String, minVersion: String?) throws(ProxyError) {
+    /// TLS-ALPN-01 challenges (a `tls auto` listener's), switched to by the ClientHello callback.
+    private let challenges: ACMEChallenges?
+
+    init(sites: [(host: String, cert: String, key: String)], defaultHost: String, minVersion: String?,
+         challenges: ACMEChallenges? = nil) throws(ProxyError) {
+        self.challenges = challenges
         var made: [OpaquePointer] = []
         var byHost: [String: OpaquePointer] = [:]
         do {
@@ -36,7 +41,13 @@ final class TLSContextSet: @unchecked Sendable {
             throw error
         }
         if sites.isEmpty {
-            defaultContext = nil
+            // No certificate yet: only a challenge handshake can succeed.
+            if challenges != nil, let empty = cberth_tls_context_new_empty(minVersion == "1.3" ? 13 : 12) {
+                made.append(empty)
+                defaultContext = empty
+            } else {
+                defaultContext = nil
+            }
         } else {
             guard let d = byHost[defaultHost.lowercased()] else {
                 made.forEach { cberth_tls_context_free($0) }
@@ -47,6 +58,16 @@ final class TLSContextSet: @unchecked Sendable {
         self.byHost = byHost
         contexts = made
         fingerprint = Self.fingerprint(sites: sites, defaultHost: defaultHost, minVersion: minVersion)
+        if challenges != nil {
+            // As the SNI picker below: `arg` is this set, unretained.
+            let me = Unmanaged.passUnretained(self).toOpaque()
+            for ctx in made {
+                cberth_tls_context_set_challenge_picker(ctx, { name, arg in
+                    let set = Unmanaged<TLSContextSet>.fromOpaque(arg!).takeUnretainedValue()
+                    return set.challenges?.alpnContext(for: String(cString: name!))
+                }, me)
+            }
+        }
         if made.count > 1 {
             // The callback captures nothing: it finds this set through `arg`
             // (unretained; every context lives exactly as long as this set).

@@ -52,6 +52,11 @@ public protocol DataPlane: AnyObject, Sendable {
     /// `token` on every plain listener.
     func answerHTTP01(token: String, keyAuthorization: String?)
 
+    /// Serves (or, with nil, stops serving) the ACME TLS-ALPN-01 challenge
+    /// certificate for `name` on the `tls auto` listeners, to handshakes that
+    /// offer ALPN `acme-tls/1` (others are not disturbed).
+    func answerTLSALPN01(name: String, keyAuthorization: String?) throws
+
     /// Serves `certificates` (by name) on the `tls auto` listeners, beside
     /// the static ones; open connections keep the certificate they have.
     func installCertificates(_ certificates: [String: CertificateFiles]) throws

@@ -54,9 +54,12 @@ void cberth_tls_context_free(cberth_tls_context *ctx) { SSL_CTX_free(ctx); }
 
 struct cberth_sni { cberth_tls_sni_picker pick; void *arg; };
 
+int cberth_tls_is_challenge_context(const SSL_CTX *ctx); /* acme_alpn.c */
+
 static int cberth_sni_callback(SSL *ssl, int *alert, void *arg) {
     (void)alert;
     struct cberth_sni *sni = arg;
+    if (cberth_tls_is_challenge_context(SSL_get_SSL_CTX(ssl))) return SSL_TLSEXT_ERR_OK;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (!name) return SSL_TLSEXT_ERR_OK;
     SSL_CTX *ctx = sni->pick(name, sni->arg);

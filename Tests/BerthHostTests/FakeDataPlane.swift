@@ -67,6 +67,8 @@ final class FakeDataPlane: DataPlane, @unchecked Sendable {
 
     func answerHTTP01(token: String, keyAuthorization: String?) { log(keyAuthorization == nil ? "withdraw \(token)" : "answer \(token)") }
 
+    func answerTLSALPN01(name: String, keyAuthorization: String?) throws { log("alpn \(name)") }
+
     func installCertificates(_ certificates: [String: CertificateFiles]) throws {
         log("certificates " + certificates.keys.sorted().joined(separator: ","))
     }

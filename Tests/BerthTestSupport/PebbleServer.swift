@@ -25,8 +25,8 @@ public final class PebbleServer: @unchecked Sendable {
         return Int(UInt16(bigEndian: a.sin_port))
     }
 
-    /// `httpPort`: where validation connects for HTTP-01 (a free one when nil).
-    public init(httpPort given: Int? = nil) throws {
+    /// `httpPort`/`tlsPort`: where validation connects for HTTP-01 and TLS-ALPN-01 (free ones when nil).
+    public init(httpPort given: Int? = nil, tlsPort givenTLS: Int? = nil) throws {
         for tool in ["pebble", "pebble-challtestsrv"] where !FileManager.default.fileExists(atPath: "/usr/bin/\(tool)") {
             throw TestError("\(tool) is not installed (scripts/setup.sh installs the pebble package)")
         }
@@ -34,7 +34,7 @@ public final class PebbleServer: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let (api, mgmt, dns) = (Self.freePort(), Self.freePort(), Self.freePort())
         managementPort = mgmt
-        (httpPort, tlsPort) = (given ?? Self.freePort(), Self.freePort())
+        (httpPort, tlsPort) = (given ?? Self.freePort(), givenTLS ?? Self.freePort())
         caFile = dir + "/pebble-cert.pem"
         try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
                                           "-subj", "/CN=pebble", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",

@@ -22,6 +22,7 @@ import Glibc
             email ops@example.test
             directory \(pebble.directory)
             ca-root \(pebble.caFile)
+            challenge http-01
         }
         app web {
             host app.example.test
@@ -52,5 +53,35 @@ import Glibc
         usleep(300_000)
         #expect(!again.lines.contains { $0.contains("[acme]") && $0.contains("requesting") }, "\(again.lines)")
         #expect(again.terminate() == 0)
+    }
+
+    /// TLS-ALPN-01 on the `tls auto` listener itself: no plain listener at all.
+    @Test func tlsALPN01OnTheTLSListenerAlone() throws {
+        let tlsPort = PebbleServer.freePort()
+        let pebble = try PebbleServer(tlsPort: tlsPort)
+        let backend = try FixtureUpstream()
+        let config = """
+        listen 127.0.0.1:\(tlsPort) tls auto
+        workers 2
+        acme {
+            directory \(pebble.directory)
+            ca-root \(pebble.caFile)
+            challenge tls-alpn-01
+        }
+        app web {
+            host alpn.example.test
+            upstream 127.0.0.1:\(backend.port)
+        }
+        """
+        let serve = try ServeProcess(config: config, waitForApps: false)
+        defer { if serve.process.isRunning { _ = serve.terminate() } }
+        // Before the certificate: handshakes fail cleanly (no certificate to offer).
+        let root = pebble.dir + "/root.pem"
+        try pebble.issuingRoot().write(toFile: root, atomically: true, encoding: .utf8)
+        let issued = serve.waitForLine(timeout: 60) { $0.contains("[acme]  alpn.example.test  certificate valid until") }
+        #expect(issued != nil, "\(serve.lines)\n\(serve.stderrText())")
+        let curl = "curl -s --max-time 10 --cacert \(root) --resolve alpn.example.test:\(tlsPort):127.0.0.1 https://alpn.example.test:\(tlsPort)/"
+        #expect(try shell(curl).1.contains("\"method\""))
+        #expect(serve.terminate() == 0)
     }
 }

@@ -17,6 +17,18 @@ void cberth_tls_context_free(cberth_tls_context *ctx);
 typedef cberth_tls_context *(*cberth_tls_sni_picker)(const char *name, void *arg);
 void cberth_tls_context_set_sni(cberth_tls_context *ctx, cberth_tls_sni_picker pick, void *arg);
 
+/* ACME TLS-ALPN-01 (RFC 8737). A context that serves only the challenge
+   certificate for `name`: self-signed, a new P-256 key, subjectAltName
+   dNSName `name`, the critical acmeIdentifier extension holding the 32-byte
+   SHA-256 of the key authorization; it negotiates ALPN "acme-tls/1" alone. */
+cberth_tls_context *cberth_tls_alpn_challenge_context(const char *name, const unsigned char *digest32, char *error, int error_size);
+/* A context with no certificate (a `tls auto` listener before its first
+   one): handshakes fail, except those the challenge picker switches. */
+cberth_tls_context *cberth_tls_context_new_empty(int min_version);
+/* Challenge handshakes: for a ClientHello offering ALPN "acme-tls/1",
+   `pick(server_name, arg)` returns the challenge context to switch to (or NULL). */
+void cberth_tls_context_set_challenge_picker(cberth_tls_context *ctx, cberth_tls_sni_picker pick, void *arg);
+
 /* Results of the calls below: > 0 bytes moved; 0 clean close; then: */
 #define CBERTH_TLS_WANT_READ (-1)
 #define CBERTH_TLS_WANT_WRITE (-2)
