@@ -175,7 +175,8 @@ public final class ACMEClient: @unchecked Sendable {
         return n
     }
 
-    /// A JWS-signed POST (`payload` nil: POST-as-GET). One `badNonce` is retried with the nonce the CA sent.
+    /// A JWS-signed POST (`payload` nil: POST-as-GET). A `badNonce` (a CA may
+    /// reject any nonce, RFC 8555 §6.5) is retried with the nonce it sent, up to 10 times.
     private func post(_ url: String, payload: Any?, useJWK: Bool = false, accept: String? = nil) throws -> ACMEHTTP.Response {
         var attempt = 0
         while true {
@@ -194,7 +195,7 @@ public final class ACMEClient: @unchecked Sendable {
             if let accept { headers.append("Accept: \(accept)") }
             let r = try http.request("POST", url, headers: headers, body: try JSONSerialization.data(withJSONObject: jws))
             nonce = r.headers["replay-nonce"]
-            if r.status == 400, r.json?["type"] as? String == "urn:ietf:params:acme:error:badNonce", attempt < 3 { continue }
+            if r.status == 400, r.json?["type"] as? String == "urn:ietf:params:acme:error:badNonce", attempt < 10 { continue }
             return r
         }
     }

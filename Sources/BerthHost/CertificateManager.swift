@@ -157,14 +157,17 @@ public final class CertificateManager: @unchecked Sendable {
                                         answerer: ChallengeAnswerer(dataPlane: dataPlane))
             let stored = try store.save(cert, for: name)
             let certs = condition.withLock { () -> [String: CertificateFiles] in
-                states[name] = .valid(until: stored.notAfter, renewAt: stored.renewAt, issuer: stored.issuer)
+                // A CA that backdates a short certificate past its two-thirds point must not be asked again at once.
+                let lifetime = stored.notAfter.timeIntervalSince(stored.notBefore)
+                let renewAt = max(stored.renewAt, Date().addingTimeInterval(max(1, lifetime / 10)))
+                states[name] = .valid(until: stored.notAfter, renewAt: renewAt, issuer: stored.issuer)
                 failures[name] = nil
                 installed[name] = CertificateFiles(chain: stored.chain, key: stored.key)
                 return installed
             }
             install(certs)
             writeStatus()
-            output("[acme]  \(name)  certificate valid until \(ISO8601DateFormatter().string(from: stored.notAfter)), renewing from \(ISO8601DateFormatter().string(from: stored.renewAt))")
+            output("[acme]  \(name)  certificate valid until \(ISO8601DateFormatter().string(from: stored.notAfter)), issued by \(stored.issuer)")
         } catch {
             let (n, since) = condition.withLock { () -> (Int, Date) in
                 let n = (failures[name] ?? 0) + 1

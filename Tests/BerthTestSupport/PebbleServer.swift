@@ -11,6 +11,8 @@ public final class PebbleServer: @unchecked Sendable {
     public let httpPort: Int
     public let tlsPort: Int
     public let managementPort: Int
+    /// pebble-challtestsrv's management API (DNS answers).
+    public private(set) var dnsManagementPort = 0
     private var processes: [Process] = []
 
     public static func freePort() -> Int {
@@ -26,7 +28,8 @@ public final class PebbleServer: @unchecked Sendable {
     }
 
     /// `httpPort`/`tlsPort`: where validation connects for HTTP-01 and TLS-ALPN-01 (free ones when nil).
-    public init(httpPort given: Int? = nil, tlsPort givenTLS: Int? = nil) throws {
+    /// `validity`: seconds each certificate is valid (pebble's default is years).
+    public init(httpPort given: Int? = nil, tlsPort givenTLS: Int? = nil, validity: Int? = nil) throws {
         for tool in ["pebble", "pebble-challtestsrv"] where !FileManager.default.fileExists(atPath: "/usr/bin/\(tool)") {
             throw TestError("\(tool) is not installed (scripts/setup.sh installs the pebble package)")
         }
@@ -42,14 +45,16 @@ public final class PebbleServer: @unchecked Sendable {
         let config = """
         {"pebble": {"listenAddress": "127.0.0.1:\(api)", "managementListenAddress": "127.0.0.1:\(mgmt)",
           "certificate": "\(caFile)", "privateKey": "\(dir)/pebble-key.pem",
-          "httpPort": \(httpPort), "tlsPort": \(tlsPort), "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+          "httpPort": \(httpPort), "tlsPort": \(tlsPort), "ocspResponderURL": "", "externalAccountBindingRequired": false
+          \(validity.map { ", \"certificateValidityPeriod\": \($0)" } ?? "")}}
         """
         try config.write(toFile: dir + "/pebble.json", atomically: true, encoding: .utf8)
         directory = "https://127.0.0.1:\(api)/dir"
+        dnsManagementPort = Self.freePort()
         try start("/usr/bin/pebble-challtestsrv", ["-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", "127.0.0.1:\(dns)",
-                                                   "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:\(Self.freePort())"])
+                                                   "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:\(dnsManagementPort)"])
         try start("/usr/bin/pebble", ["-config", dir + "/pebble.json", "-dnsserver", "127.0.0.1:\(dns)"],
-                  env: ["PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"])
+                  env: ["PEBBLE_VA_NOSLEEP": "1", "PEBBLE_AUTHZREUSE": "0"])  // nonce rejection stays on: the retry path runs
         // Ready when the directory answers.
         for _ in 0..<100 {
             if (try? Self.run("/usr/bin/curl", ["-sf", "--cacert", caFile, directory])) != nil { return }
@@ -87,6 +92,18 @@ public final class PebbleServer: @unchecked Sendable {
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw TestError("\(tool) \(args.joined(separator: " ")) exited \(p.terminationStatus)") }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Makes `host` resolve to `address` (a name whose validation must fail: nothing listens there).
+    public func resolve(_ host: String, to address: String) throws {
+        try Self.run("/usr/bin/curl", ["-sf", "-X", "POST", "-d", #"{"host":"\#(host)","addresses":["\#(address)"]}"#,
+                                       "http://127.0.0.1:\(dnsManagementPort)/add-a"])
+    }
+
+    /// How many orders pebble was asked for (its log: one line per new order).
+    public func orderCount() -> Int {
+        let log = (try? String(contentsOfFile: dir + "/pebble.log", encoding: .utf8)) ?? ""
+        return log.components(separatedBy: "POST /order-plz").count - 1
     }
 
     /// The root pebble issues from (it makes a new one each run), as PEM.

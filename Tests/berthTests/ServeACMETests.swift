@@ -84,4 +84,157 @@ import Glibc
         #expect(try shell(curl).1.contains("\"method\""))
         #expect(serve.terminate() == 0)
     }
+
+    /// Three names issued, one that cannot be validated failing (with the CA's
+    /// detail and a retry time) without holding them up, and a reload that
+    /// adds a host getting its certificate; a restart orders nothing.
+    @Test func threeNamesOneFailingAndAReloadAddingOne() throws {
+        let httpPort = PebbleServer.freePort(), tlsPort = PebbleServer.freePort()
+        let pebble = try PebbleServer(httpPort: httpPort)
+        try pebble.resolve("bad.example.test", to: "127.0.0.2")  // nothing answers there
+        let backend = try FixtureUpstream()
+        func config(_ hosts: [String]) -> String {
+            """
+            listen 127.0.0.1:\(httpPort)
+            listen 127.0.0.1:\(tlsPort) tls auto
+            workers 1
+            acme {
+                directory \(pebble.directory)
+                ca-root \(pebble.caFile)
+                challenge http-01
+            }
+            """ + hosts.enumerated().map { "app a\($0.offset) {\n    host \($0.element)\n    upstream 127.0.0.1:\(backend.port)\n}\n" }.joined()
+        }
+        let names = ["one.example.test", "two.example.test", "bad.example.test", "three.example.test"]
+        let serve = try ServeProcess(config: config(names), waitForApps: false)
+        defer { if serve.process.isRunning { _ = serve.terminate() } }
+        let root = pebble.dir + "/root.pem"
+        try pebble.issuingRoot().write(toFile: root, atomically: true, encoding: .utf8)
+        func verified(_ name: String) throws -> Bool {
+            try shell("curl -s --max-time 10 --cacert \(root) --resolve \(name):\(tlsPort):127.0.0.1 https://\(name):\(tlsPort)/").1.contains("\"method\"")
+        }
+        for name in names where name != "bad.example.test" {
+            #expect(serve.waitForLine(timeout: 60) { $0.contains("[acme]  \(name)  certificate valid until") } != nil, "\(name): \(serve.lines)")
+            #expect(try verified(name), "\(name)")
+        }
+        #expect(serve.waitForLine(timeout: 30) { $0.contains("[acme]  bad.example.test  failed (1 in a row") } != nil)
+        let (_, certs, _) = try runBerth(["certs", "--state-dir", serve.stateDir])
+        let bad = certs.split(separator: "\n").first { $0.hasPrefix("bad.example.test") }.map(String.init) ?? ""
+        #expect(bad.contains("failing since") && bad.contains("retry ") && bad.contains("127.0.0.2"), "\(certs)")
+        // The account key and the certificates' keys are the owner's alone.
+        let acme = serve.stateDir + "/acme"
+        let keys = try shell("find \(acme) -name '*.key' -o -name key.pem | xargs stat -c '%a %U'").1.split(separator: "\n")
+        #expect(keys.count == 4 && keys.allSatisfy { $0 == "600 root" }, "\(keys)")
+
+        // A reload that adds a host: it gets a certificate; the others stay.
+        let orders = pebble.orderCount()
+        try config(names + ["four.example.test"]).write(toFile: serve.configPath, atomically: true, encoding: .utf8)
+        let (rc, said, _) = try runBerth(["reload", "--config", serve.configPath, "--state-dir", serve.stateDir])
+        #expect(rc == 0, "\(said)")
+        #expect(serve.waitForLine(timeout: 60) { $0.contains("[acme]  four.example.test  certificate valid until") } != nil)
+        #expect(try verified("four.example.test") && verified("one.example.test"))
+        #expect(pebble.orderCount() >= orders + 1)
+        #expect(serve.terminate() == 0)
+
+        // A restart: the stored ones are served, only the failing name is ordered again.
+        let before = pebble.orderCount()
+        let again = try ServeProcess(config: config(names + ["four.example.test"]), stateDir: serve.stateDir, waitForApps: false)
+        defer { if again.process.isRunning { _ = again.terminate() } }
+        #expect(try verified("two.example.test"))
+        _ = again.waitForLine(timeout: 30) { $0.contains("[acme]  bad.example.test  failed") }
+        #expect(pebble.orderCount() == before + 1, "only bad.example.test: \(again.lines)")
+        #expect(again.terminate() == 0)
+    }
+
+    /// An ACME server that cannot be reached: the name is failing with why, and serving goes on.
+    @Test func anUnreachableDirectoryIsAClearErrorAndServingContinues() throws {
+        let httpPort = PebbleServer.freePort(), tlsPort = PebbleServer.freePort()
+        let backend = try FixtureUpstream()
+        let serve = try ServeProcess(config: """
+        listen 127.0.0.1:\(httpPort)
+        listen 127.0.0.1:\(tlsPort) tls auto
+        workers 1
+        acme {
+            directory https://127.0.0.1:1/dir
+        }
+        app web {
+            host web.example.test
+            upstream 127.0.0.1:\(backend.port)
+        }
+        """, waitForApps: false)
+        defer { if serve.process.isRunning { _ = serve.terminate() } }
+        let failed = serve.waitForLine(timeout: 30) { $0.contains("[acme]  web.example.test  failed") }
+        #expect(failed?.contains("https://127.0.0.1:1/dir") == true, "\(serve.lines)")
+        #expect(try shell("curl -s -H 'Host: web.example.test' http://127.0.0.1:\(httpPort)/").1.contains("\"method\""), "HTTP still serves")
+        // HTTPS is refused cleanly (no certificate yet), and serve is still up.
+        #expect(try shell("curl -sk --max-time 5 https://127.0.0.1:\(tlsPort)/ -o /dev/null -w '%{http_code}'").1 == "000")
+        #expect(serve.process.isRunning)
+        #expect(serve.terminate() == 0)
+    }
+
+    /// A short-lived certificate is renewed two thirds into its life; a
+    /// keep-alive connection made before stays up on the old one, a new
+    /// connection gets the new one.
+    @Test func renewalKeepsOpenConnections() throws {
+        let httpPort = PebbleServer.freePort(), tlsPort = PebbleServer.freePort()
+        let pebble = try PebbleServer(httpPort: httpPort, validity: 15)
+        let backend = try FixtureUpstream()
+        let serve = try ServeProcess(config: """
+        listen 127.0.0.1:\(httpPort)
+        listen 127.0.0.1:\(tlsPort) tls auto
+        workers 1
+        acme {
+            directory \(pebble.directory)
+            ca-root \(pebble.caFile)
+            challenge http-01
+        }
+        app web {
+            host renew.example.test
+            upstream 127.0.0.1:\(backend.port)
+        }
+        """, waitForApps: false)
+        defer { if serve.process.isRunning { _ = serve.terminate() } }
+        #expect(serve.waitForLine(timeout: 60) { $0.contains("[acme]  renew.example.test  certificate valid until") } != nil)
+        // One keep-alive connection: a request now, one after the renewal.
+        let script = try writeTemp("""
+        import socket, ssl, sys
+        ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", \(tlsPort))), server_hostname="renew.example.test")
+        def get():
+            s.sendall(b"GET / HTTP/1.1\\r\\nHost: renew.example.test\\r\\n\\r\\n")
+            head = b""
+            while b"\\r\\n\\r\\n" not in head: head += s.recv(1)
+            n = int([l for l in head.split(b"\\r\\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+            body = b""
+            while len(body) < n: body += s.recv(n - len(body))
+            return head.split(b" ")[1].decode()
+        print(get(), flush=True)
+        sys.stdin.readline()
+        print(get(), flush=True)
+        """, name: "keepalive.py")
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["python3", script]
+        let input = Pipe(), output = Pipe()
+        client.standardInput = input
+        client.standardOutput = output
+        try client.run()
+        let first = output.fileHandleForReading.availableData
+        #expect(String(decoding: first, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "200")
+        let serial = { () throws -> String in
+            try shell("echo | openssl s_client -connect 127.0.0.1:\(tlsPort) -servername renew.example.test 2>/dev/null | openssl x509 -noout -serial").1
+        }
+        let before = try serial()
+        // Renewed two thirds into 15 s.
+        let renewed = serve.waitForLine(timeout: 40) { l in
+            serve.lines.filter { $0.contains("[acme]  renew.example.test  certificate valid until") }.count >= 2
+        }
+        #expect(renewed != nil, "\(serve.lines)")
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        let second = output.fileHandleForReading.availableData
+        #expect(String(decoding: second, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("200"), "the open connection kept its certificate and stayed up")
+        client.waitUntilExit()
+        #expect(try serial() != before, "a new connection gets the renewed certificate")
+        #expect(serve.terminate() == 0)
+    }
 }
