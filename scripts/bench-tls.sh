@@ -4,12 +4,13 @@
 # As ../shared/bench/peers.sh: each proxy one thread on CPU 0, backend and wrk on
 # CPU 1, rounds interleaved; prints median req/s, p99 and proxy CPU per request.
 #
-#   scripts/bench-tls.sh [--berth PATH] [--rounds N] [--seconds S] [--conns C] [--close]
+#   scripts/bench-tls.sh [--berth PATH] [--rounds N] [--seconds S] [--conns C] [--close] [--ecdsa]
 #
 # --close: wrk sends "Connection: close", so every request is a new TLS
 # connection with a full RSA-2048 handshake (no resumption: wrk keeps no sessions).
+# --ecdsa: an ECDSA P-256 certificate instead (what `tls auto` gets by default).
 set -euo pipefail
-BERTH=.build/release/berth ROUNDS=3 SECS=5 CONNS=64 WRK_EXTRA=() MODE="TLS keep-alive"
+BERTH=.build/release/berth ROUNDS=3 SECS=5 CONNS=64 WRK_EXTRA=() MODE="TLS keep-alive" KEYTYPE=(-newkey rsa:2048)
 while [[ $# -gt 0 ]]; do
   case $1 in
     --berth) BERTH=$2; shift 2 ;;
@@ -17,6 +18,7 @@ while [[ $# -gt 0 ]]; do
     --seconds) SECS=$2; shift 2 ;;
     --conns) CONNS=$2; shift 2 ;;
     --close) WRK_EXTRA=(-H "Connection: close"); MODE="TLS close"; shift ;;
+    --ecdsa) KEYTYPE=(-newkey ec -pkeyopt ec_paramgen_curve:P-256); MODE="$MODE ECDSA"; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -29,7 +31,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 BACK=18280 HAP=18281 BRT=18283
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$W/key.pem" -out "$W/cert.pem" -subj /CN=bench.test 2>/dev/null
+openssl req -x509 "${KEYTYPE[@]}" -nodes -days 2 -keyout "$W/key.pem" -out "$W/cert.pem" -subj /CN=bench.test 2>/dev/null
 cat "$W/cert.pem" "$W/key.pem" >"$W/combined.pem"
 
 cat >"$W/back.conf" <<NGINX

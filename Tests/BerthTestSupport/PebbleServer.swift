@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 /// Let's Encrypt's test CA (Debian's `pebble`) with `pebble-challtestsrv` as
@@ -15,7 +16,19 @@ public final class PebbleServer: @unchecked Sendable {
     public private(set) var dnsManagementPort = 0
     private var processes: [Process] = []
 
+    /// Ports handed out already: a port bound and closed can come back from
+    /// the next bind to port 0, and two servers of one test would then clash.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port nothing listens on now and this process has not handed out before.
     public static func freePort() -> Int {
+        while true {
+            let p = anyFreePort()
+            if handedOut.withLock({ $0.insert(p).inserted }) { return p }
+        }
+    }
+
+    private static func anyFreePort() -> Int {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(s) }
         var a = sockaddr_in()
