@@ -58,12 +58,7 @@ enum LocalResponse {
             out.appendString(location)
             out.append("\r\n")
         }
-        if close {
-            out.append("Connection: close\r\n")
-        } else if http10KeepAlive {
-            out.append("Connection: keep-alive\r\n")
-        }
-        out.append("\r\n")
+        appendConnection(close: close, http10KeepAlive: http10KeepAlive, to: out)
         if headOnly { return }
         out.appendDecimal(status)
         out.append(byte: 0x20)
@@ -76,12 +71,17 @@ enum LocalResponse {
         out.append("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ")
         out.appendDecimal(text.utf8.count)
         out.append("\r\n")
+        appendConnection(close: close, http10KeepAlive: http10KeepAlive, to: out)
+        if !headOnly { out.appendString(text) }
+    }
+
+    /// The Connection header a local answer needs, and the end of the head.
+    private static func appendConnection(close: Bool, http10KeepAlive: Bool, to out: ByteBuffer) {
         if close {
             out.append("Connection: close\r\n")
         } else if http10KeepAlive {
             out.append("Connection: keep-alive\r\n")
         }
         out.append("\r\n")
-        if !headOnly { out.appendString(text) }
     }
 }
