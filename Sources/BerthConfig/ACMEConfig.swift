@@ -21,6 +21,11 @@ public struct ACMEConfig: Sendable, Equatable {
     /// Which challenges to try, in order.
     public var challenges: [Challenge] = [.tlsALPN01, .http01]
     public var keyType = KeyType.ecdsa
+    /// `on-demand ask URL [per-hour N]`: names no config names get a
+    /// certificate at their first handshake if URL?domain=NAME answers 2xx.
+    public var onDemandAsk: String?
+    /// At most this many on-demand names are ordered per hour.
+    public var onDemandPerHour = 10
 
     public init() {}
 }

@@ -38,6 +38,23 @@ enum ACMEDirectives {
             }
             a.challenges = list
         },
+        ConfigDirective("on-demand", "ask URL [per-hour N]", "names not in the config get a certificate at their first handshake if URL?domain=NAME answers 2xx (at most N new names an hour, default 10)") {
+            (a: inout ACMEConfig, d: ConfigStatement) throws(ConfigError) in
+            guard d.args.count == 2 || d.args.count == 4, d.args[0].text == "ask" else {
+                throw ConfigError(d.args.first?.location ?? d.afterLast, "on-demand: expected 'ask URL [per-hour N]'")
+            }
+            let url = d.args[1].text
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigError(d.args[1].location, "on-demand: expected an http:// or https:// URL to ask, got \(d.args[1].display)")
+            }
+            a.onDemandAsk = url
+            if d.args.count == 4 {
+                guard d.args[2].text == "per-hour", let n = Int(d.args[3].text), (1...10_000).contains(n) else {
+                    throw ConfigError(d.args[2].location, "on-demand: expected 'per-hour N' with N from 1 to 10000")
+                }
+                a.onDemandPerHour = n
+            }
+        },
         ConfigDirective("key-type", "p256|rsa2048", "the certificates' key type (default p256: ECDSA P-256)") {
             (a: inout ACMEConfig, d: ConfigStatement) throws(ConfigError) in
             a.keyType = try ConfigValues.choice(d, "'p256' or 'rsa2048'", as: ACMEConfig.KeyType.self)

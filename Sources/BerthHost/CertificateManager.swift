@@ -31,6 +31,10 @@ public final class CertificateManager: @unchecked Sendable {
     private var installed: [String: CertificateFiles] = [:]
     private var running = false
     private var stopped = false
+    /// Names a handshake asked for and the ask endpoint allowed.
+    private var onDemandNames: Set<String> = []
+    /// When each on-demand name was ordered (the per-hour cap).
+    private var onDemandOrdered: [Date] = []
 
     public init(root: String, dataPlane: any DataPlane, logger: Logger, output: @escaping @Sendable (String) -> Void) {
         store = CertificateStore(root: root)
@@ -45,7 +49,12 @@ public final class CertificateManager: @unchecked Sendable {
     /// Takes the config's names and CA (at start and after each reload):
     /// stored certificates are installed at once, the rest are issued in the background.
     public func update(_ config: Config) {
-        let wanted = config.acmeNames
+        let wanted = condition.withLock { Array(Set(config.acmeNames).union(config.acme?.onDemandAsk == nil ? [] : onDemandNames)).sorted() }
+        if config.acme?.onDemandAsk != nil {
+            dataPlane.setOnDemandHandler { [weak self] name in self?.onDemand(name) }
+        } else {
+            dataPlane.setOnDemandHandler(nil)
+        }
         var toInstall: [String: CertificateFiles]?
         condition.withLock {
             acme = config.acme ?? ACMEConfig()
@@ -67,6 +76,37 @@ public final class CertificateManager: @unchecked Sendable {
         }
         if let toInstall { install(toInstall) }
         writeStatus()
+        startIfNeeded()
+    }
+
+    /// A handshake asked for `name` (the data plane's handler, off its loops):
+    /// allowed by the ask endpoint and under the hourly cap, it joins the
+    /// names and is ordered next; else the waiting handshake goes on without.
+    func onDemand(_ name: String) {
+        let (ask, perHour, known) = condition.withLock { (acme.onDemandAsk, acme.onDemandPerHour, names.contains(name)) }
+        guard !known else { return }  // already being got: its install resumes the handshake
+        guard let ask, OnDemandAsk.allows(name, url: ask) else {
+            output("[acme]  \(name)  on-demand: refused by the ask endpoint")
+            dataPlane.refuseOnDemand(name)
+            return
+        }
+        let allowed = condition.withLock { () -> Bool in
+            let hourAgo = Date().addingTimeInterval(-3600)
+            onDemandOrdered.removeAll { $0 < hourAgo }
+            guard onDemandOrdered.count < perHour else { return false }
+            onDemandOrdered.append(Date())
+            onDemandNames.insert(name)
+            names = Array(Set(names).union([name])).sorted()
+            states[name] = .pending
+            condition.broadcast()
+            return true
+        }
+        guard allowed else {
+            output("[acme]  \(name)  on-demand: over \(perHour) new names this hour")
+            dataPlane.refuseOnDemand(name)
+            return
+        }
+        output("[acme]  \(name)  on-demand: allowed, ordering")
         startIfNeeded()
     }
 
@@ -179,6 +219,7 @@ public final class CertificateManager: @unchecked Sendable {
                 return (n, since)
             }
             writeStatus()
+            if condition.withLock({ onDemandNames.contains(name) }) { dataPlane.refuseOnDemand(name) }
             output("[acme]  \(name)  failed (\(n) in a row, since \(ISO8601DateFormatter().string(from: since))): \(error)")
             logger.error("certificate not issued", metadata: ["name": "\(name)", "error": "\(error)", "attempts": "\(n)"])
         }

@@ -47,6 +47,53 @@ final class ACMEChallenges: Sendable {
         }
     }
 
+    // MARK: - on-demand names
+
+    /// `acme { on-demand ask ... }`: the control plane's handler, told of names
+    /// a handshake asked for and no certificate covers.
+    private let onDemand = Mutex<(handler: (@Sendable (String) -> Void)?, asked: [String: (at: DispatchTime, refused: Bool)], sets: [TLSContextSet])>((nil, [:], []))
+    private let onDemandOn = Atomic<Bool>(false)
+
+    var onDemandEnabled: Bool { onDemandOn.load(ordering: .relaxed) }
+
+    func setOnDemandHandler(_ handler: (@Sendable (String) -> Void)?) {
+        onDemand.withLock { $0.handler = handler }
+        onDemandOn.store(handler != nil, ordering: .relaxed)
+    }
+
+    /// The `tls auto` listeners' current sets (a suspended handshake resumed
+    /// after an issuance switches to the new set's context for its name).
+    func setCurrentSets(_ sets: [TLSContextSet]) {
+        onDemand.withLock { $0.sets = sets }
+    }
+
+    func issuedContext(for name: String) -> OpaquePointer? {
+        onDemand.withLock { o in o.sets.lazy.compactMap { $0.context(for: name) }.first }
+    }
+
+    /// Tells the handler of `name` once per minute; true while a certificate
+    /// for it is being got (the handshake waits), false when it was refused
+    /// in the last minute (the handshake goes on with the default certificate).
+    func requestCertificate(_ name: String) -> Bool {
+        let (handler, ask) = onDemand.withLock { o -> ((@Sendable (String) -> Void)?, Bool?) in
+            let now = DispatchTime.now()
+            if let a = o.asked[name], now.uptimeNanoseconds < a.at.uptimeNanoseconds + 60_000_000_000 {
+                return (o.handler, a.refused ? nil : false)
+            }
+            o.asked[name] = (now, false)
+            return (o.handler, true)
+        }
+        guard let handler, let ask else { return false }
+        if ask { DispatchQueue.global().async { handler(name) } }
+        return true
+    }
+
+    /// The control plane will not get one for `name` (not allowed, over the
+    /// cap, or the order failed): waiting handshakes for it go on at once.
+    func refuse(_ name: String) {
+        onDemand.withLock { $0.asked[name] = (DispatchTime.now(), true) }
+    }
+
     /// The challenge context for a ClientHello's server name (an OpenSSL callback, any worker).
     func alpnContext(for name: String) -> OpaquePointer? {
         alpn.withLock { $0.live[name.lowercased()]?.ctx }

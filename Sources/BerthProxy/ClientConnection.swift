@@ -110,6 +110,12 @@ final class ClientConnection: IOEventHandler {
 
     /// Drives the TLS handshake (under the header timeout set at accept: a
     /// client that stalls mid-handshake is closed by it like a slow head).
+    /// A parked handshake goes on (a certificate was installed or refused).
+    func resumeHandshake() {
+        guard let tls, !tls.established, phase != .closed else { return }
+        continueHandshake(tls)
+    }
+
     private func continueHandshake(_ tls: TLSSession) {
         switch tls.handshake() {
         case .done:
@@ -119,6 +125,11 @@ final class ClientConnection: IOEventHandler {
             transport.set(read: true, write: false)
         case .wantWrite:
             transport.set(read: false, write: true)
+        case .waitingForCertificate:
+            // Parked (no events) until a certificate is installed or refused;
+            // the header timeout still closes it.
+            transport.set(read: false, write: false)
+            worker.park(self)
         case .failed:
             worker.logger.debug("TLS handshake failed", metadata: ["client": "\(String(decoding: peer, as: UTF8.self))"])
             close()

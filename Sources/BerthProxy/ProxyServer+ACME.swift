@@ -10,6 +10,15 @@ extension ProxyServer {
         try acmeChallenges.setALPN(name.lowercased(), keyAuthorization)
     }
 
+    public func setOnDemandHandler(_ handler: (@Sendable (String) -> Void)?) {
+        acmeChallenges.setOnDemandHandler(handler)
+    }
+
+    public func refuseOnDemand(_ name: String) {
+        acmeChallenges.refuse(name.lowercased())
+        for w in workers { w.send(.resumeHandshakes) }
+    }
+
     /// The TLS part of a reload: new contexts for the `tls auto` listeners,
     /// the same table and settings, every worker switched (or none).
     public func installCertificates(_ certificates: [String: CertificateFiles]) throws {

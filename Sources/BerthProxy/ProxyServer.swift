@@ -93,6 +93,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         ports = config.listens.map { listenPorts[listenAliases[$0.address.description]!]! }
         do {
             tls = try tlsContexts(config, keys: listenAliases, keeping: [:])
+            acmeChallenges.setCurrentSets(tls.values.filter(\.servesACME))
             if let a = config.admin {
                 admin = try AdminServer(address: a, server: self)
             }
@@ -274,9 +275,16 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         let table = published.withLock { $0.table }
         let settings = makeSettings(config)
         let oldTLS = tls
-        try switchWorkers(
-            forward: { _ in TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: newTLS) },
-            back: { _ in TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: oldTLS) })
+        // Before the switch: a parked handshake resumed by it finds its name in the new sets.
+        acmeChallenges.setCurrentSets(newTLS.values.filter(\.servesACME))
+        do {
+            try switchWorkers(
+                forward: { _ in TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: newTLS) },
+                back: { _ in TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: oldTLS) })
+        } catch {
+            acmeChallenges.setCurrentSets(oldTLS.values.filter(\.servesACME))
+            throw error
+        }
         tls = newTLS
     }
 
@@ -340,6 +348,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         let oldTable = published.withLock { $0.table }
         let oldSettings = makeSettings(config)
         let oldTLS = tls
+        acmeChallenges.setCurrentSets(newTLS.values.filter(\.servesACME))
         do throws(DataPlaneError) {
             // Old listeners stay open until every worker switched, so a
             // switch back never needs them reopened.
@@ -349,6 +358,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
                 back: { _ in TableUpdate(table: oldTable, settings: oldSettings, addListeners: [],
                                          removeListeners: opened.map(\.key), tls: oldTLS) })
         } catch {
+            acmeChallenges.setCurrentSets(oldTLS.values.filter(\.servesACME))
             // The workers close the added listeners (those that got them);
             // the rest are the ones no worker took yet.
             for o in opened { listenPorts.removeValue(forKey: o.key) }

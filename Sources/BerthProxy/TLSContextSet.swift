@@ -65,6 +65,9 @@ final class TLSContextSet: @unchecked Sendable {
                 cberth_tls_context_set_challenge_picker(ctx, { name, arg in
                     let set = Unmanaged<TLSContextSet>.fromOpaque(arg!).takeUnretainedValue()
                     return set.challenges?.alpnContext(for: String(cString: name!))
+                }, { name, arg, found in
+                    let set = Unmanaged<TLSContextSet>.fromOpaque(arg!).takeUnretainedValue()
+                    return set.onDemand(String(cString: name!).lowercased(), found)
                 }, me)
             }
         }
@@ -91,6 +94,25 @@ final class TLSContextSet: @unchecked Sendable {
         sites.map { "\($0.host)|\($0.cert)|\($0.key)|\(mtime($0.cert))|\(mtime($0.key))" }.joined(separator: ";")
             + "|\(defaultHost.lowercased())|\(minVersion ?? "1.2")"
     }
+
+    /// A ClientHello's decision for a name (OpenSSL's callback, any worker):
+    /// 0 go on (this set has it, or on-demand is off: the default
+    /// certificate answers), 1 switch to a newer set's certificate for it,
+    /// 2 suspend while the control plane is asked for one.
+    func onDemand(_ name: String, _ found: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+        guard let challenges, byHost[name] == nil, challenges.onDemandEnabled else { return 0 }
+        if let ctx = challenges.issuedContext(for: name) {
+            found?.pointee = ctx
+            return 1
+        }
+        return challenges.requestCertificate(name) ? 2 : 0
+    }
+
+    /// A `tls auto` listener's set (it answers challenges and on-demand names).
+    var servesACME: Bool { challenges != nil }
+
+    /// The context for `name`, if this set has one.
+    func context(for name: String) -> OpaquePointer? { byHost[name] }
 
     /// A session for an accepted connection.
     func session(fd: Int32) -> TLSSession? {

@@ -22,7 +22,8 @@ final class TLSSession {
 
     deinit { cberth_tls_free(ssl) }
 
-    enum HandshakeResult { case done, wantRead, wantWrite, failed }
+    /// `waitingForCertificate`: an on-demand name's certificate is being got; call again once it may be there.
+    enum HandshakeResult { case done, wantRead, wantWrite, waitingForCertificate, failed }
 
     func handshake() -> HandshakeResult {
         let rc = cberth_tls_handshake(ssl)
@@ -33,6 +34,7 @@ final class TLSSession {
             return .done
         case CBERTH_TLS_WANT_READ: return .wantRead
         case CBERTH_TLS_WANT_WRITE: return .wantWrite
+        case CBERTH_TLS_WANT_CERTIFICATE: return .waitingForCertificate
         default: return .failed
         }
     }

@@ -53,6 +53,8 @@ final class Worker: @unchecked Sendable {
     /// `link` listeners this worker serves, by id, and their open connections.
     private var linkListeners: [Int: LinkListener] = [:]
     private var linkPipes: [ObjectIdentifier: LinkPipe] = [:]
+    /// TLS handshakes waiting for an on-demand certificate.
+    private var parked: [ClientConnection] = []
     /// Connections a link refused because no replica of its app was live (metrics, tests).
     private(set) var linksRefused = 0
 
@@ -108,6 +110,8 @@ final class Worker: @unchecked Sendable {
                 idleWatches[id] = nil
             case .openLink(let id, let fd, let app):
                 linkListeners[id] = LinkListener(id: id, fd: fd, app: app, worker: self)
+            case .resumeHandshakes:
+                resumeParked()
             case .closeLink(let id):
                 linkListeners.removeValue(forKey: id).map { l in
                     l.close()
@@ -139,6 +143,7 @@ final class Worker: @unchecked Sendable {
             if !acceptPaused && !draining { l.watcher.set(read: true) }
         }
         retryHeld()
+        resumeParked()
     }
 
     /// Gives every held request another chance at a server.
@@ -230,6 +235,20 @@ final class Worker: @unchecked Sendable {
             for l in listeners.values { l.watcher.set(read: true) }
         }
         stopIfDrained()
+    }
+
+    // MARK: - on-demand certificates
+
+    func park(_ c: ClientConnection) {
+        parked.removeAll { $0.phase == .closed }  // timed out meanwhile
+        if !parked.contains(where: { $0 === c }) { parked.append(c) }
+    }
+
+    private func resumeParked() {
+        guard !parked.isEmpty else { return }
+        let waiting = parked
+        parked.removeAll()
+        for c in waiting { c.resumeHandshake() }
     }
 
     // MARK: - links

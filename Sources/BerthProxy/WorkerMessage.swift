@@ -25,6 +25,8 @@ enum WorkerMessage: Sendable {
     case watchIdle(IdleWatch)
     /// Forget a watch (it completed or timed out).
     case unwatchIdle(id: Int)
+    /// Go on with the TLS handshakes parked for an on-demand certificate.
+    case resumeHandshakes
     /// Serve a `link` listener (made in a consumer's namespace) for `app`.
     case openLink(id: Int, fd: Int32, app: String)
     /// Stop it (its open connections go on until either end closes).

@@ -57,6 +57,16 @@ public protocol DataPlane: AnyObject, Sendable {
     /// offer ALPN `acme-tls/1` (others are not disturbed).
     func answerTLSALPN01(name: String, keyAuthorization: String?) throws
 
+    /// `acme { on-demand ask }`: `handler` hears of each name a TLS handshake
+    /// on a `tls auto` listener asks for that no certificate covers (at most
+    /// once a minute per name); the handshake waits (up to `timeouts header`)
+    /// for `installCertificates` or `refuseOnDemand`. nil turns it off.
+    func setOnDemandHandler(_ handler: (@Sendable (String) -> Void)?)
+
+    /// No certificate will come for `name` now: its waiting handshakes go on
+    /// (with the default certificate) and new ones do not wait for a minute.
+    func refuseOnDemand(_ name: String)
+
     /// Serves `certificates` (by name) on the `tls auto` listeners, beside
     /// the static ones; open connections keep the certificate they have.
     func installCertificates(_ certificates: [String: CertificateFiles]) throws

@@ -100,7 +100,7 @@ cberth_tls_context *cberth_tls_context_new_empty(int min_version) {
     return ctx;
 }
 
-struct picker { cberth_tls_sni_picker pick; void *arg; };
+struct picker { cberth_tls_sni_picker pick; cberth_tls_on_demand on_demand; void *arg; };
 
 /* Whether the ClientHello's ALPN list offers acme-tls/1, and its server name. */
 static int challenge_hello(SSL *ssl, int *alert, void *arg) {
@@ -108,16 +108,16 @@ static int challenge_hello(SSL *ssl, int *alert, void *arg) {
     struct picker *p = arg;
     const unsigned char *ext;
     size_t len;
-    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &ext, &len) != 1 || len < 2)
-        return SSL_CLIENT_HELLO_SUCCESS;
-    size_t list = ((size_t)ext[0] << 8) | ext[1], i = 2;
     int offered = 0;
-    while (i < 2 + list && i < len) {
-        size_t n = ext[i];
-        if (n == 10 && i + 1 + n <= len && memcmp(ext + i + 1, "acme-tls/1", 10) == 0) offered = 1;
-        i += 1 + n;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &ext, &len) == 1 && len >= 2) {
+        size_t list = ((size_t)ext[0] << 8) | ext[1], i = 2;
+        while (i < 2 + list && i < len) {
+            size_t n = ext[i];
+            if (n == 10 && i + 1 + n <= len && memcmp(ext + i + 1, "acme-tls/1", 10) == 0) offered = 1;
+            i += 1 + n;
+        }
     }
-    if (!offered) return SSL_CLIENT_HELLO_SUCCESS;
+    if (!offered && !p->on_demand) return SSL_CLIENT_HELLO_SUCCESS;
     /* server_name: list length (2), type (1) = host_name, name length (2), name. */
     if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &len) != 1 || len < 5 || ext[2] != 0)
         return SSL_CLIENT_HELLO_SUCCESS;
@@ -126,9 +126,17 @@ static int challenge_hello(SSL *ssl, int *alert, void *arg) {
     char name[254];
     memcpy(name, ext + 5, n);
     name[n] = 0;
-    SSL_CTX *challenge = p->pick(name, p->arg);
-    if (challenge) SSL_set_SSL_CTX(ssl, challenge);
-    return SSL_CLIENT_HELLO_SUCCESS;
+    if (offered) {
+        SSL_CTX *challenge = p->pick(name, p->arg);
+        if (challenge) SSL_set_SSL_CTX(ssl, challenge);
+        return SSL_CLIENT_HELLO_SUCCESS;
+    }
+    SSL_CTX *found = NULL;
+    switch (p->on_demand(name, p->arg, &found)) {
+    case 1: if (found) SSL_set_SSL_CTX(ssl, found); return SSL_CLIENT_HELLO_SUCCESS;
+    case 2: return SSL_CLIENT_HELLO_RETRY;
+    default: return SSL_CLIENT_HELLO_SUCCESS;
+    }
 }
 
 static int picker_index = -1;
@@ -137,7 +145,8 @@ static void picker_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lo
     OPENSSL_free(ptr);
 }
 
-void cberth_tls_context_set_challenge_picker(cberth_tls_context *ctx, cberth_tls_sni_picker pick, void *arg) {
+void cberth_tls_context_set_challenge_picker(cberth_tls_context *ctx, cberth_tls_sni_picker pick,
+                                             cberth_tls_on_demand on_demand, void *arg) {
     if (__atomic_load_n(&picker_index, __ATOMIC_ACQUIRE) < 0) {
         int i = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, picker_free);
         int expected = -1;
@@ -145,6 +154,7 @@ void cberth_tls_context_set_challenge_picker(cberth_tls_context *ctx, cberth_tls
     }
     struct picker *p = OPENSSL_malloc(sizeof *p);
     p->pick = pick;
+    p->on_demand = on_demand;
     p->arg = arg;
     SSL_CTX_set_ex_data(ctx, picker_index, p); /* freed with the context */
     SSL_CTX_set_client_hello_cb(ctx, challenge_hello, p);

@@ -101,6 +101,7 @@ static int cberth_tls_code(SSL *ssl, int rc) {
     switch (SSL_get_error(ssl, rc)) {
     case SSL_ERROR_WANT_READ: return CBERTH_TLS_WANT_READ;
     case SSL_ERROR_WANT_WRITE: return CBERTH_TLS_WANT_WRITE;
+    case SSL_ERROR_WANT_CLIENT_HELLO_CB: return CBERTH_TLS_WANT_CERTIFICATE;
     case SSL_ERROR_ZERO_RETURN: ERR_clear_error(); return 0;
     default: ERR_clear_error(); return CBERTH_TLS_ERROR;
     }

@@ -37,7 +37,8 @@ final class ChallengeFiles: ACMEChallengeAnswerer, @unchecked Sendable {
     }
 
     deinit {
-        server.terminate()
+        kill(server.processIdentifier, SIGKILL)  // SIGTERM may be blocked in what the test runner passes on
+        server.waitUntilExit()
         try? FileManager.default.removeItem(atPath: root)
     }
 }

@@ -67,6 +67,9 @@ final class FakeDataPlane: DataPlane, @unchecked Sendable {
 
     func answerHTTP01(token: String, keyAuthorization: String?) { log(keyAuthorization == nil ? "withdraw \(token)" : "answer \(token)") }
 
+    func setOnDemandHandler(_ handler: (@Sendable (String) -> Void)?) {}
+    func refuseOnDemand(_ name: String) { log("refuse \(name)") }
+
     func answerTLSALPN01(name: String, keyAuthorization: String?) throws { log("alpn \(name)") }
 
     func installCertificates(_ certificates: [String: CertificateFiles]) throws {

@@ -125,7 +125,10 @@ public final class PebbleServer: @unchecked Sendable {
     }
 
     deinit {
-        for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
+        for p in processes where p.isRunning {
+            kill(p.processIdentifier, SIGKILL)  // SIGTERM may be blocked in what the test runner passes on
+            p.waitUntilExit()
+        }
         try? FileManager.default.removeItem(atPath: dir)
     }
 }

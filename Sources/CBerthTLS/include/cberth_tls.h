@@ -26,13 +26,20 @@ cberth_tls_context *cberth_tls_alpn_challenge_context(const char *name, const un
    one): handshakes fail, except those the challenge picker switches. */
 cberth_tls_context *cberth_tls_context_new_empty(int min_version);
 /* Challenge handshakes: for a ClientHello offering ALPN "acme-tls/1",
-   `pick(server_name, arg)` returns the challenge context to switch to (or NULL). */
-void cberth_tls_context_set_challenge_picker(cberth_tls_context *ctx, cberth_tls_sni_picker pick, void *arg);
+   `pick(server_name, arg)` returns the challenge context to switch to (or NULL).
+   Other ClientHellos with a server name go to `on_demand(name, arg, &ctx)`
+   (when not NULL): 0 goes on as is, 1 switches to *ctx, 2 suspends the
+   handshake (cberth_tls_handshake then returns CBERTH_TLS_WANT_CERTIFICATE
+   until called again once a certificate may be there). */
+typedef int (*cberth_tls_on_demand)(const char *name, void *arg, cberth_tls_context **ctx);
+void cberth_tls_context_set_challenge_picker(cberth_tls_context *ctx, cberth_tls_sni_picker pick,
+                                             cberth_tls_on_demand on_demand, void *arg);
 
 /* Results of the calls below: > 0 bytes moved; 0 clean close; then: */
 #define CBERTH_TLS_WANT_READ (-1)
 #define CBERTH_TLS_WANT_WRITE (-2)
 #define CBERTH_TLS_ERROR (-3)
+#define CBERTH_TLS_WANT_CERTIFICATE (-4)
 cberth_tls *cberth_tls_new(cberth_tls_context *ctx, int fd);
 void cberth_tls_free(cberth_tls *tls);
 /* 1 when the handshake is complete, else a CBERTH_TLS_* code. */
