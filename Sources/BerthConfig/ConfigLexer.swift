@@ -13,6 +13,13 @@ struct ConfigLexer {
         self.bytes = bytes
     }
 
+    /// Whether `b` ends an unquoted word (the rule `TopLevelSpans` scans by too).
+    @inline(__always)
+    static func endsWord(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n")
+            || b == UInt8(ascii: "{") || b == UInt8(ascii: "}") || b == UInt8(ascii: "\"")
+    }
+
     /// The tokens of the whole file.
     func tokenize() throws(ConfigError) -> [ConfigToken] {
         try tokenize(0..<bytes.count, line: 1, lineStart: 0)
@@ -78,8 +85,7 @@ struct ConfigLexer {
                 let start = i
                 while i < end {
                     let d = bytes[i]
-                    if d == UInt8(ascii: " ") || d == UInt8(ascii: "\t") || d == UInt8(ascii: "\r") || d == UInt8(ascii: "\n")
-                        || d == UInt8(ascii: "{") || d == UInt8(ascii: "}") || d == UInt8(ascii: "\"") { break }
+                    if ConfigLexer.endsWord(d) { break }
                     i += 1
                 }
                 tokens.append(ConfigToken(kind: .word(String(decoding: bytes[start..<i], as: UTF8.self)), location: here(start)))

@@ -71,8 +71,7 @@ struct TopLevelSpans {
                 let start = i
                 while i < n {
                     let d = bytes[i]
-                    if d == UInt8(ascii: " ") || d == UInt8(ascii: "\t") || d == UInt8(ascii: "\r") || d == UInt8(ascii: "\n")
-                        || d == UInt8(ascii: "{") || d == UInt8(ascii: "}") || d == UInt8(ascii: "\"") { break }
+                    if ConfigLexer.endsWord(d) { break }
                     i += 1
                 }
                 if depth == 0 && open == nil {
