@@ -14,5 +14,7 @@ if ((${#missing[@]})); then
 fi
 # The metrics test validates /metrics with the Prometheus project's own parser.
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus_client
+# The tunnel-drain test reads WebSocket close codes with the websockets client.
+python3 -c "import websockets" 2>/dev/null || python3 -m pip install -q websockets
 export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: swift not found (expected at /opt/swift)" >&2; exit 1; }

@@ -23,6 +23,9 @@ public struct AppConfig: Sendable, Equatable {
     public var path = "/"
     public var host: String?
     public var stripPrefix = true
+    /// While an old version drains after a redeploy, a GET the new version
+    /// answers 404 is tried once on the old one (`skew-retry on`).
+    public var skewRetry = false
     public var build: String?
     /// `image NAME`: run a stored image (pulled when missing) instead of building one.
     public var image: String?

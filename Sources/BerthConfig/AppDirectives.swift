@@ -22,6 +22,9 @@ enum AppDirectives {
         Row("strip-prefix", "on|off", "remove the path prefix before forwarding; sets X-Forwarded-Prefix (default on)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.stripPrefix = try ConfigValues.onOff(d)
         },
+        Row("skew-retry", "on|off", "while an old version drains, retry a GET or HEAD the new version answers 404 on the old one, once (default off)") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.skewRetry = try ConfigValues.onOff(d)
+        },
         Row("build", "DIR", "build the app's image from DIR (relative to proxy.conf) and run it in containers") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             a.build = try ConfigValues.one(d, "a build context directory").text
         },

@@ -13,5 +13,7 @@ enum TimeoutDirectives {
         row("upstream", "waiting on an upstream's response, between bytes (default 60s)", \.upstream),
         row("drain", "finishing in-flight requests on SIGTERM, and old versions on a redeploy (default 30s)", \.drain),
         row("start", "holding a request while its app starts (default 30s)", \.start),
+        row("tunnel-drain", "keeping an old version's WebSocket and Upgrade tunnels on a redeploy (default 1h)", \.tunnelDrain),
+        row("tunnel-drain-spread", "the window those still open then are closed over, 1012 for a WebSocket (default 30s)", \.tunnelDrainSpread),
     ])
 }

@@ -12,6 +12,10 @@ public struct Timeouts: Sendable, Equatable {
     public var drain: Double = 30
     /// Holding a request while its app starts.
     public var start: Double = 30
+    /// How long a redeploy keeps an old version's WebSocket and other Upgrade tunnels.
+    public var tunnelDrain: Double = 3600
+    /// The window the closes of those left at `tunnelDrain` are spread over.
+    public var tunnelDrainSpread: Double = 30
 
     public init() {}
 }

@@ -19,8 +19,16 @@ public protocol ContainerEngine: Sendable {
     func makeProcess(_ app: AppConfig, number: Int, version: Int, imageID: String, env: [String],
                      onChange: @escaping @Sendable () -> Void) throws -> any ReplicaProcess
 
-    /// Removes what an earlier serve left behind; returns the container ids.
-    func cleanLeftovers() -> [String]
+    /// What an earlier serve left: the replicas still running under their
+    /// keepers (to adopt or stop), after removing everything else it left
+    /// (containers without a keeper, mounts, directories), whose ids are `removed`.
+    func takeOver() -> (survivors: [Survivor], removed: [String])
+
+    /// A process for `survivor`, adopted as it runs (`start` watches it).
+    func adopt(_ survivor: Survivor, onChange: @escaping @Sendable () -> Void) throws -> any ReplicaProcess
+
+    /// Stops a survivor no app wants and removes its files.
+    func discard(_ survivor: Survivor)
 
     /// The image's own HEALTHCHECK as a `health exec` (nil: none, or NONE),
     /// for apps whose config names no `health`.
@@ -29,6 +37,11 @@ public protocol ContainerEngine: Sendable {
 
 extension ContainerEngine {
     public func imageHealth(_ imageID: String) -> HealthCheck? { nil }
+    public func takeOver() -> (survivors: [Survivor], removed: [String]) { ([], []) }
+    public func adopt(_ survivor: Survivor, onChange: @escaping @Sendable () -> Void) throws -> any ReplicaProcess {
+        throw RuntimeError("this engine adopts no containers")
+    }
+    public func discard(_ survivor: Survivor) {}
 }
 
 /// One replica's supervised container, as the control plane sees it: start
@@ -38,7 +51,7 @@ public protocol ReplicaProcess: AnyObject, Sendable {
     var id: String { get }
     var logPath: String { get }
     var status: SupervisedContainer.Status { get }
-    /// Starts it, restarted with backoff when it exits, until `stop`.
+    /// Starts it (or, adopted, starts watching it), restarted with backoff when it exits, until `stop`.
     func start() throws
     /// The stop signal, SIGKILL after `grace` seconds, then its files removed.
     func stop(grace: Double)
@@ -47,4 +60,14 @@ public protocol ReplicaProcess: AnyObject, Sendable {
     /// Runs `args` inside the running container (`health exec`): its exit
     /// status, nil when it did not finish within `timeout`.
     func exec(_ args: [String], timeout: Double) -> Int32?
+    /// Stops watching it and leaves it running (serve exiting for an
+    /// upgrade, or for a later serve to adopt).
+    func detach()
+    /// Adopted from an earlier serve (not started by this one).
+    var isAdopted: Bool { get }
+}
+
+extension ReplicaProcess {
+    public func detach() {}
+    public var isAdopted: Bool { false }
 }

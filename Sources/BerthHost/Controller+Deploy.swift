@@ -32,15 +32,16 @@ extension Controller {
         do {
             for n in 1...app.replicas {
                 let started = Date()  // the figure includes the overlay mount and the bundle
-                let r = try makeReplica(app, n: n, version: version, imageID: imageID)
+                let survivor = claimSurvivor(app, n: n, imageID: imageID)
+                let r = try makeReplica(app, n: n, version: version, imageID: imageID, adopting: survivor)
                 replicas.append(r)
                 try r.start()
                 guard r.waitReady(timeout: startTimeout) else {
                     throw RuntimeError("\(app.name) replica \(n) did not pass its \(app.health == nil ? "port check" : "health check") within \(startTimeout)s"
                                        + " (last: \(r.lastProbe.isEmpty ? "container not running" : r.lastProbe); log: \(r.process.logPath))")
                 }
-                output(String(format: "[run]   %@  started %d/%d (container %@), healthy in %.0fms", app.name, n, app.replicas,
-                              String(r.process.id.split(separator: "-").last ?? ""), Date().timeIntervalSince(started) * 1000))
+                output(String(format: "[run]   %@  %@ %d/%d (container %@), healthy in %.0fms", app.name, survivor == nil ? "started" : "adopted",
+                              n, app.replicas, String(r.process.id.split(separator: "-").last ?? ""), Date().timeIntervalSince(started) * 1000))
             }
         } catch {
             // Half an app is not started: stop what did start.
@@ -50,7 +51,8 @@ extension Controller {
         return Deployment(config: app, imageID: imageID, replicas: replicas)
     }
 
-    private func makeReplica(_ app: AppConfig, n: Int, version: Int, imageID: String) throws -> Replica {
+    /// Replica `n` of `app`: a new container, or `adopting` an earlier serve's as it runs.
+    private func makeReplica(_ app: AppConfig, n: Int, version: Int, imageID: String, adopting survivor: Survivor?) throws -> Replica {
         // A worker has no port: nothing to probe, nothing to route.
         var port = app.listenPort
         var env: [String] = []
@@ -60,15 +62,16 @@ extension Controller {
             env.append("\(l.environmentPrefix)_PORT=\(l.localPort)")
         }
         if app.network == .host && port != nil {
-            port = LoopbackPort.free()
-            env.append("PORT=\(port)")
+            port = survivor?.port ?? LoopbackPort.free()
+            env.append("PORT=\(port!)")
         }
         let engine = try engine()
         let r = try Replica(app: app.name, number: n, port: port, isolated: app.network != .host,
                             health: app.health ?? engine.imageHealth(imageID),
                             prober: dataPlane, links: app.links.map { LinkListen(app: $0.app, port: $0.localPort) },
                             makeProcess: { changed in
-                                try engine.makeProcess(app, number: n, version: version, imageID: imageID, env: env, onChange: changed)
+                                if let survivor { return try engine.adopt(survivor, onChange: changed) }
+                                return try engine.makeProcess(app, number: n, version: version, imageID: imageID, env: env, onChange: changed)
                             },
                             onChange: { [weak self] r in
                                 self?.noteCrashLoop(r)
@@ -102,20 +105,43 @@ extension Controller {
     }
 
     /// Waits (without blocking) until no request is in flight on `d`'s
-    /// replicas, or `timeout`, then stops them and tells `app`'s model.
-    func retire(_ d: Deployment, of app: String, timeout: Double) {
-        dataPlane.whenIdle(d.replicas.compactMap(\.placement), timeout: timeout) { [self] outcome in
+    /// replicas, or `timeouts.drain`; then until its WebSocket and other
+    /// Upgrade tunnels have closed, or `timeouts.tunnelDrain`, closing those
+    /// left (1012 for a WebSocket) over `timeouts.tunnelDrainSpread`; then
+    /// stops its replicas and tells `app`'s model.
+    func retire(_ d: Deployment, of app: String, timeouts: Timeouts) {
+        let placements = d.replicas.compactMap(\.placement)
+        dataPlane.whenIdle(placements, timeout: timeouts.drain) { [self] outcome in
             if case .timedOut(let busy) = outcome {
                 logger.warning("drain timeout: stopping an old version with requests in flight",
                                metadata: ["app": "\(app)", "busy": "\(busy.map(\.description))"])
             }
-            output("[run]   \(app)  stopping old version \(String(d.imageID.prefix(12)))")
-            stop(d)
-            state.withLock { s in
-                s.apps[app]?.stopped(d)
-                if s.apps[app]?.isGone == true { s.apps[app] = nil }
+            // Never routed: no tunnel can be open to it.
+            guard !placements.isEmpty else { return stopRetired(d, of: app) }
+            dataPlane.whenIdle(placements, includingTunnels: true, timeout: timeouts.tunnelDrain) { [self] tunnels in
+                guard case .timedOut = tunnels else { return stopRetired(d, of: app) }
+                output("[run]   \(app)  closing the old version's tunnels over \(timeouts.tunnelDrainSpread)s (tunnel-drain)")
+                dataPlane.closeTunnels(placements, spread: timeouts.tunnelDrainSpread)
+                dataPlane.whenIdle(placements, includingTunnels: true, timeout: timeouts.tunnelDrainSpread + ClientFrameWait.seconds) { [self] _ in
+                    stopRetired(d, of: app)
+                }
             }
-            writeStatus()
         }
     }
+
+    /// The old version `d` is drained: its replicas stop.
+    private func stopRetired(_ d: Deployment, of app: String) {
+        output("[run]   \(app)  stopping old version \(String(d.imageID.prefix(12)))")
+        stop(d)
+        state.withLock { s in
+            s.apps[app]?.stopped(d)
+            if s.apps[app]?.isGone == true { s.apps[app] = nil }
+        }
+        writeStatus()
+    }
+}
+
+/// How long a retiring WebSocket may take to finish the frame it is sending.
+enum ClientFrameWait {
+    static let seconds = 6.0
 }

@@ -78,8 +78,14 @@ extension Controller {
                 // Serve began to stop while this reload built: switch nothing.
                 guard state.withLock({ $0.lifecycle == .serving }) else { throw DataPlaneError.stopping }
                 var routing = routingNow().filter { wanted.contains($0.key) }
+                // skew-retry: the version being replaced is the one to try a 404 on.
+                var previous = previousNow().filter { wanted.contains($0.key) }
+                for (name, d) in newVersions where d.config.skewRetry {
+                    let old = routing[name]?.placements ?? []
+                    if !old.isEmpty { previous[name] = (previous[name] ?? []) + old }
+                }
                 for (name, d) in newVersions { routing[name] = .ready(d.placements) }
-                let applied = try dataPlane.apply(RoutingInput(config: effective, apps: routing))
+                let applied = try dataPlane.apply(RoutingInput(config: effective, apps: routing, previous: previous))
                 var retiring: [(String, Deployment)] = []
                 state.withLock { s in
                     for (name, d) in newVersions {
@@ -106,14 +112,14 @@ extension Controller {
                 for name in newVersions.keys { _ = s.apps[name]?.rolledBack("\(error)") }
             }
             // Never routed unless a late worker switched for a moment: drain them too.
-            for (name, d) in newVersions { retire(d, of: name, timeout: config.timeouts.drain) }
+            for (name, d) in newVersions { retire(d, of: name, timeouts: config.timeouts) }
             report.outcome = .rejected(reason: "\(error)")
             report.generation = dataPlane.generation
             writeStatus()
             return report
         }
         // Outside the locks: a retired version's stop publishes routing.
-        for (name, d) in retiring { retire(d, of: name, timeout: config.timeouts.drain) }
+        for (name, d) in retiring { retire(d, of: name, timeouts: config.timeouts) }
         report.outcome = .applied(outcome)
         report.generation = outcome.generation
         report.deployed = newVersions.keys.sorted()

@@ -32,4 +32,26 @@ extension Controller {
         }
         writeStatus()
     }
+
+    /// Serve exits leaving its containers running under their keepers (an
+    /// upgrade handed them over): every replica stops being watched, none is stopped.
+    public func detachAll() {
+        let all = state.withLock { s -> [Replica] in
+            s.lifecycle = .stopping
+            return Array(s.replicas.values)
+        }
+        for r in all { r.process.detach() }
+    }
+
+    /// A takeover that failed: the replicas adopted from the serve that goes
+    /// on are left to it; those this one started are stopped.
+    public func abandon() {
+        let all = state.withLock { s -> [Replica] in
+            s.lifecycle = .stopping
+            return Array(s.replicas.values)
+        }
+        for r in all where r.process.isAdopted { r.process.detach() }
+        let own = all.filter { !$0.process.isAdopted }
+        inParallel(own.count) { own[$0].stop(grace: 1) }
+    }
 }

@@ -34,6 +34,9 @@ public final class Controller: @unchecked Sendable {
         var statusWriteError: String?
         /// What the status file holds now (nil: not written yet).
         var statusWritten: [ReplicaStatus]?
+        /// Replicas an earlier serve left running, not yet adopted (the first
+        /// start adopts those that match and stops the rest).
+        var survivors: [Survivor] = []
     }
 
     let state = Mutex(State())
@@ -73,19 +76,43 @@ public final class Controller: @unchecked Sendable {
         config.apps.filter(\.runsContainers)
     }
 
-    /// The engine, made on first use, and an earlier serve's leftovers
-    /// cleaned before anyone gets it (so no new container is mistaken for one).
+    /// The engine, made on first use; what an earlier serve left is taken
+    /// over before anyone gets it (so no new container is mistaken for one):
+    /// its running replicas kept to adopt, the rest removed.
     func engine() throws -> any ContainerEngine {
         try engineLock.withLock {
             if let e = state.withLock({ $0.engine }) { return e }
             let e = try makeEngine()
-            let ids = e.cleanLeftovers()
-            if !ids.isEmpty {
-                output("[run]   removed \(ids.count) container(s) left by an earlier serve: \(ids.joined(separator: " "))")
+            let (survivors, removed) = e.takeOver()
+            if !removed.isEmpty {
+                output("[run]   removed \(removed.count) container(s) left by an earlier serve: \(removed.joined(separator: " "))")
             }
-            state.withLock { $0.engine = e }
+            state.withLock {
+                $0.engine = e
+                $0.survivors = survivors
+                $0.versions = max($0.versions, survivors.map(\.version).max() ?? 0)
+            }
             return e
         }
+    }
+
+    /// Takes the survivor that runs replica `n` of `app` from `imageID`, if any.
+    func claimSurvivor(_ app: AppConfig, n: Int, imageID: String) -> Survivor? {
+        state.withLock { s in
+            guard let i = s.survivors.firstIndex(where: { $0.matches(app, number: n, imageID: imageID) }) else { return nil }
+            return s.survivors.remove(at: i)
+        }
+    }
+
+    /// Stops the survivors no app adopted (after the first start).
+    public func discardSurvivors() {
+        let (left, engine) = state.withLock { s in
+            defer { s.survivors = [] }
+            return (s.survivors, s.engine)
+        }
+        guard let engine, !left.isEmpty else { return }
+        output("[run]   stopping \(left.count) container(s) of an earlier serve that the config no longer runs: \(left.map(\.id).joined(separator: " "))")
+        inParallel(left.count) { engine.discard(left[$0]) }
     }
 
     /// The OCI runtime containers run with, once an engine was needed.
@@ -96,8 +123,11 @@ public final class Controller: @unchecked Sendable {
     /// Builds and starts every container app of the config in parallel; each
     /// is routed as its replicas pass their gates. Returns the apps that
     /// failed (logged; the proxy answers 503 for them).
+    /// An earlier serve's replicas that no app adopted are stopped at the
+    /// end, unless `discardingSurvivors` is false (an upgrade: the old serve
+    /// may still route to them; call `discardSurvivors` once it has exited).
     @discardableResult
-    public func start() -> [String: String] {
+    public func start(discardingSurvivors: Bool = true) -> [String: String] {
         control.lock()
         defer { control.unlock() }
         let config = configInForce.withLock { $0 }
@@ -128,6 +158,7 @@ public final class Controller: @unchecked Sendable {
                 publish()
             }
         }
+        if discardingSurvivors { discardSurvivors() }
         writeStatus()
         return failures.all
     }
@@ -139,6 +170,18 @@ public final class Controller: @unchecked Sendable {
         state.withLock { s in s.apps.mapValues(\.routing) }
     }
 
+    /// The draining old versions' routable replicas of the `skew-retry` apps.
+    func previousNow() -> [String: [Placement]] {
+        state.withLock { s in
+            var out: [String: [Placement]] = [:]
+            for (name, m) in s.apps where m.live?.config.skewRetry == true {
+                let p = m.draining.flatMap(\.placements)
+                if !p.isEmpty { out[name] = p }
+            }
+            return out
+        }
+    }
+
     /// Sends the current routing to the data plane (in order with switches).
     /// One the data plane refuses (a worker late) is tried again in a second,
     /// so a replica that moved is never left unrouted.
@@ -148,7 +191,7 @@ public final class Controller: @unchecked Sendable {
             publishing.withLock {
                 guard serving() else { return }
                 do {
-                    try dataPlane.route(routingNow())
+                    try dataPlane.route(routingNow(), previous: previousNow())
                 } catch {
                     logger.error("routing not updated: trying again in 1s", metadata: ["error": "\(error)"])
                     scheduleRetry()

@@ -9,19 +9,29 @@ import Glibc
 #endif
 
 /// The engine `berth serve` runs apps with: images from BerthImage's
-/// builder and store, containers under runc (or crun where it works),
-/// each supervised with restarts and its log under the state dir.
+/// builder and store, containers under runc (or crun where it works), each
+/// under a keeper process of its own (`berth shim`: restarts, the log under
+/// the state dir) so that it outlives serve.
 public final class RuncEngine: ContainerEngine {
     let store: ImageStore
     let runc: Runc
+    /// The berth executable keepers run as (`berth shim DIR`).
+    let keeperBinary: String
+    let output: @Sendable (String) -> Void
+    /// Where keepers listen (`STATE/keepers`).
+    var keepersDir: String { store.root + "/keepers" }
+    var containersDir: String { store.root + "/containers" }
     /// Registries builds may pull from over plain HTTP (proxy.conf's `registry HOST insecure`).
     let insecureRegistries: Set<String>
 
     /// `runtime` is runc or crun; crun is probed first and replaced by runc
     /// (saying why on `output`) when it cannot start a container here.
-    public init(store: ImageStore, runtime: ContainerRuntime = .runc, insecureRegistries: Set<String> = [], logger: Logger,
-                output: @Sendable (String) -> Void) {
+    public init(store: ImageStore, runtime: ContainerRuntime = .runc, insecureRegistries: Set<String> = [],
+                keeperBinary: String = RuncEngine.ownExecutable, logger: Logger,
+                output: @escaping @Sendable (String) -> Void) {
         self.store = store
+        self.keeperBinary = keeperBinary
+        self.output = output
         self.insecureRegistries = insecureRegistries
         var chosen = runtime
         if runtime != .runc {
@@ -63,18 +73,39 @@ public final class RuncEngine: ContainerEngine {
             + app.mounts.map { ContainerMount(source: .host($0.source), target: $0.target, readOnly: $0.readOnly) }
             + app.secrets.map { ContainerMount(source: .secret($0.source), target: "/run/secrets/" + $0.name, readOnly: true) }
         let logs = store.root + "/logs"
-        if mkdir(logs, 0o755) != 0 && errno != EEXIST {
-            throw RuntimeError("cannot create \(logs): \(String(cString: strerror(errno)))")
+        for (d, mode) in [(logs, 0o755), (keepersDir, 0o700)] where mkdir(d, mode_t(mode)) != 0 && errno != EEXIST {
+            throw RuntimeError("cannot create \(d): \(String(cString: strerror(errno)))")
         }
         let id = "berth-\(app.name)-\(n)-v\(version)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        let container = try Container(id: id, dir: store.root + "/containers/" + id,
+        let container = try Container(id: id, dir: containersDir + "/" + id,
                                       layers: image.layers.map { store.layerPath($0) }, process: process,
                                       hostname: "\(app.name)-\(n)", network: app.network == .host ? .host : .isolated,
                                       limits: ResourceLimits(memory: app.memory, cpus: app.cpus),
                                       security: ContainerSecurity(seccomp: app.seccomp == .unconfined ? .unconfined : .default, noNewPrivileges: true),
                                       mounts: mounts, volumes: VolumeStore(root: store.root + "/volumes"), runc: runc)
-        return SupervisedReplica(SupervisedContainer(container: container, logPath: logs + "/\(app.name)-\(n).log",
-                                                     onChange: { _ in onChange() }))
+        let port = extra.first { $0.hasPrefix("PORT=") }.flatMap { Int($0.dropFirst(5)) } ?? app.listenPort
+        let survivor = Survivor(id: id, app: app.name, number: n, version: version, imageID: imageID,
+                                settings: Survivor.digest(of: app), port: port)
+        let volumes = VolumeStore(root: store.root + "/volumes")
+        let spec = KeeperSpec(run: container.run, logPath: logs + "/\(app.name)-\(n).log", socket: socketPath(id),
+                              volumeLocks: app.volumes.map { volumes.path($0.name) + ".lock" }, labels: survivor.labels)
+        do {
+            try spec.write()
+        } catch {
+            container.remove()
+            throw error
+        }
+        return KeptReplica(spec: spec, container: container, keeperBinary: keeperBinary, output: output, onChange: onChange)
+    }
+
+    /// A socket path that fits sun_path whatever the app's name (a digest of the id).
+    func socketPath(_ id: String) -> String {
+        keepersDir + "/" + String(SHA256.hex(id).prefix(20)) + ".sock"
+    }
+
+    /// This process's executable, for keepers (the path it was started from, as /proc/self/exe says).
+    public static var ownExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// Docker's rules: `CMD` runs its arguments, `CMD-SHELL` runs its string
@@ -94,31 +125,32 @@ public final class RuncEngine: ContainerEngine {
         return check
     }
 
-    public func cleanLeftovers() -> [String] {
-        Leftovers(runc: runc, containersDir: store.root + "/containers", prefix: "berth-").clean()
-    }
-}
-
-/// A replica's container under its supervisor: stopping it also removes its files.
-final class SupervisedReplica: ReplicaProcess {
-    let supervised: SupervisedContainer
-
-    init(_ supervised: SupervisedContainer) { self.supervised = supervised }
-
-    var id: String { supervised.container.id }
-    var logPath: String { supervised.logPath }
-    var status: SupervisedContainer.Status { supervised.status }
-
-    func start() throws { try supervised.start() }
-
-    func stop(grace: Double) {
-        supervised.stop(grace: grace)
-        supervised.container.remove()
+    public func takeOver() -> (survivors: [Survivor], removed: [String]) {
+        var survivors: [Survivor] = []
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: containersDir)) ?? []
+        for id in entries.sorted() where id.hasPrefix("berth-") {
+            guard let spec = try? KeeperSpec.read(dir: containersDir + "/" + id),
+                  let survivor = Survivor(id: spec.id, labels: spec.labels),
+                  let status = KeeperClient.query(spec.socket), status.container.state != .stopped else { continue }
+            survivors.append(survivor)
+        }
+        let removed = Leftovers(runc: runc, containersDir: containersDir, prefix: "berth-").clean(keeping: Set(survivors.map(\.id)))
+        return (survivors, removed)
     }
 
-    func kill() { supervised.container.kill(.kill) }
+    public func adopt(_ survivor: Survivor, onChange: @escaping @Sendable () -> Void) throws -> any ReplicaProcess {
+        let spec = try KeeperSpec.read(dir: containersDir + "/" + survivor.id)
+        return KeptReplica(spec: spec, container: nil, keeperBinary: keeperBinary, output: output, onChange: onChange)
+    }
 
-    func exec(_ args: [String], timeout: Double) -> Int32? {
-        supervised.container.runc.exec(supervised.container.id, args, timeout: timeout)
+    public func discard(_ survivor: Survivor) {
+        do {
+            let r = try adopt(survivor, onChange: {})
+            try r.start()
+            r.stop(grace: 10)
+        } catch {
+            runc.forceDelete(survivor.id)
+            Container.removeFiles(containersDir + "/" + survivor.id)
+        }
     }
 }

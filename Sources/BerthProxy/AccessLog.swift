@@ -20,6 +20,8 @@ final class AccessLog {
         var app: [UInt8]?
         var upstream: [UInt8]?
         var requestID: UnsafeRawBufferPointer?
+        /// Answered by the draining old version after the new one's 404 (`skew-retry`).
+        var skewRetried = false
     }
 
     private let fd: Int32
@@ -66,6 +68,7 @@ final class AccessLog {
         } else {
             buffer.append("null")
         }
+        if e.skewRetried { buffer.append(",\"skew_retry\":true") }
         buffer.append("}\n")
         if buffer.readableBytes > 48 * 1024 { flush() }
     }

@@ -11,19 +11,33 @@ import Synchronization
 /// workers' loops except through their mailboxes.
 final class AdminServer: @unchecked Sendable {
     private let fd: Int32
+    /// Written to wake the accept loop for `stop` (the listening socket may be
+    /// shared with a serve it was handed to, so it is never shut down).
+    private var wake: [Int32] = [-1, -1]
     private unowned let server: ProxyServer
     private let stopped = Atomic<Bool>(false)
     private var thread: pthread_t?
     let port: Int
 
-    init(address: HostPort, server: ProxyServer) throws {
-        do throws(SocketError) {
-            fd = try Socket.listen(try SocketAddress(address, passive: true), reusePort: false, backlog: 64)
-        } catch {
-            throw ProxyError("admin \(address): \(error.description)")
+    /// The listener on `address`, or on `inheritedFD` (handed over by the previous serve).
+    init(address: HostPort, server: ProxyServer, inheritedFD: Int32? = nil) throws {
+        if let inheritedFD {
+            fd = inheritedFD
+        } else {
+            do throws(SocketError) {
+                fd = try Socket.listen(try SocketAddress(address, passive: true), reusePort: false, backlog: 64)
+            } catch {
+                throw ProxyError("admin \(address): \(error.description)")
+            }
         }
-        // Blocking accepts on this thread.
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        guard pipe(&wake) == 0 else {
+            Glibc.close(fd)
+            throw ProxyError("admin \(address): pipe: \(String(cString: strerror(errno)))")
+        }
+        for w in wake { _ = fcntl(w, F_SETFD, FD_CLOEXEC) }
+        // Non-blocking, after poll: a serve it is shared with (during a
+        // handover) may take the connection first. Accepted ones block.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         port = Socket.localPort(fd)
         self.server = server
     }
@@ -34,16 +48,28 @@ final class AdminServer: @unchecked Sendable {
 
     func stop() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
-        shutdown(fd, Int32(SHUT_RDWR))
+        var one: UInt8 = 1
+        _ = write(wake[1], &one, 1)
         if let thread { OSThread.join(thread) }
         Glibc.close(fd)
+        for w in wake { Glibc.close(w) }
     }
+
+    /// The listening socket (to hand over).
+    var socket: Int32 { fd }
 
     private func serve() {
         while !stopped.load(ordering: .relaxed) {
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake[0], events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if fds[1].revents != 0 { return }
+            guard fds[0].revents != 0 else { continue }
             let c = Glibc.accept(fd, nil, nil)
             if c < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == EINTR || errno == ECONNABORTED || errno == EAGAIN { continue }
                 return
             }
             var tv = timeval(tv_sec: 2, tv_usec: 0)

@@ -48,6 +48,12 @@ extension ClientConnection {
         ex.version = head.version
         ex.keepAlive = head.keepAlive
         ex.upgrade = head.isUpgrade
+        if ex.upgrade {
+            let u = head.headers[head.semantics.upgradeIndex]
+            ex.webSocket = inBuf.withReadableBytes { b in
+                Array(b[u.valueStart..<u.valueEnd]).map { $0 | 0x20 } == Array("websocket".utf8)
+            }
+        }
         ex.requestFraming = head.framing
         if worker.accessLog != nil {
             inBuf.withReadableBytes { b in
@@ -341,22 +347,30 @@ extension ClientConnection {
     }
 
     /// Asked to drain: an idle connection closes now, a busy one after its answer.
+    /// How long an idle keep-alive connection stays open once draining.
+    static let drainIdleGrace = 1.0
+
     func drainRequested() {
         switch phase {
         case .head(.fresh), .head(.idle):
-            // The last response is still going out: finish it, then close.
+            // The last response (which promised keep-alive) is still going
+            // out: it finishes, then the quiet second below applies.
             if !outBuf.isEmpty {
-                beginClose()
+                deadline = min(deadline, now + Self.drainIdleGrace)
                 return
             }
             // A request may already be in the socket: answer it (with
-            // Connection: close), else close now.
+            // Connection: close). A new or idle keep-alive connection is
+            // closed only after a quiet second: the client may be sending
+            // its request right now, and closing under it is an error it
+            // sees (the keep-alive race). A request in that second is
+            // answered with Connection: close.
             if tls.map({ !$0.established }) ?? false {
                 close()  // still shaking hands: nothing to answer
             } else if case .bytes(let n) = tls?.read(into: inBuf) ?? transport.read(into: inBuf), n > 0 {
                 processHeads()
             } else {
-                close()
+                deadline = min(deadline, now + Self.drainIdleGrace)
             }
         case .exchange:
             if !ex.responseStarted { ex.keepAlive = false }

@@ -35,7 +35,11 @@ extension ClientConnection {
                 }
                 up.eof = true
             }
-            deadline = now + (phase == .tunnel ? worker.settings.idleTimeout : worker.settings.upstreamTimeout)
+            if phase != .tunnel {
+                deadline = now + worker.settings.upstreamTimeout
+            } else if case .none = tunnelRetirement {
+                deadline = now + worker.settings.idleTimeout  // a retiring one keeps its moment
+            }
             if phase == .tunnel { pumpTunnel() } else { pumpResponse() }
         }
     }
@@ -136,6 +140,7 @@ extension ClientConnection {
             responseParser.reset()
             return true
         }
+        if head.status == 404, retryOnPreviousVersion() { return false }
         ex.status = head.status
         ex.responseHeadDone = true
         if head.status >= 500 {
@@ -165,6 +170,22 @@ extension ClientConnection {
             ResponseRewriter.write(head, $0, chunked: ex.chunkedOut, connection: connection, into: outBuf)
         }
         up.inBuf.consume(n)
+        return true
+    }
+
+    /// `skew-retry`: the new version has no such page, the draining old one
+    /// may (an asset of a page it rendered). A GET or HEAD without a body is
+    /// sent once to the old version, whose answer the client gets; the 404's
+    /// connection is dropped unread. False when the 404 stands.
+    private func retryOnPreviousVersion() -> Bool {
+        guard !ex.skewRetried, !ex.interimSent, ex.retryable, ex.method == .get || ex.method == .head,
+              let route = ex.route, !route.previousServers.isEmpty, let old = worker.choosePreviousPool(route) else { return false }
+        ex.skewRetried = true
+        if worker.accessLog != nil { ex.logUpstream = old.server.nameBytes }
+        dropUpstream()
+        upOut.rewind(to: 0)  // the whole request is still there (no body)
+        responseParser.reset()
+        if attach(old) { flushUpstream() }
         return true
     }
 
@@ -283,7 +304,7 @@ extension ClientConnection {
                         start: ex.start, duration: now - ex.start, client: peer, method: m, path: p,
                         status: ex.status, bytesIn: ex.bytesIn, bytesOut: ex.bytesOut + outBuf.readableBytes,
                         app: ex.route?.nameBytes, upstream: ex.logUpstream,
-                        requestID: ex.logRequestID.isEmpty ? nil : id))
+                        requestID: ex.logRequestID.isEmpty ? nil : id, skewRetried: ex.skewRetried))
                 }
             }
         }

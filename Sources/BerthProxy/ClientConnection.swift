@@ -67,6 +67,11 @@ final class ClientConnection: IOEventHandler {
     var upstream: UpstreamConnection?
     var upstreamPool: UpstreamPool?
     var deadline = 0.0
+    /// A WebSocket tunnel's server-to-client frames, followed so a close
+    /// frame of berth's can go in between two of them.
+    var tunnelFrames: WebSocketFrameBoundary?
+    /// A redeploy retiring this tunnel (its old version is going away).
+    var tunnelRetirement = TunnelRetirement.none
     var registryIndex = -1
     var clientEOF = false
     /// Set for a connection that came in on a TLS listener.
@@ -161,7 +166,7 @@ final class ClientConnection: IOEventHandler {
             deadline = now + worker.settings.upstreamTimeout
             pumpRequest()
         case .tunnel:
-            deadline = now + worker.settings.idleTimeout
+            if case .none = tunnelRetirement { deadline = now + worker.settings.idleTimeout }
             pumpTunnel()
         case .closing:
             inBuf.clear()
@@ -266,7 +271,12 @@ final class ClientConnection: IOEventHandler {
             }
         case .held:
             giveUpHolding()
-        case .tunnel, .closing:
+        case .tunnel:
+            switch tunnelRetirement {
+            case .scheduled: closeRetiredTunnel()
+            case .none, .awaitingFrameEnd: abort()
+            }
+        case .closing:
             abort()
         case .closed:
             break
@@ -369,11 +379,12 @@ final class ClientConnection: IOEventHandler {
         return .relay
     }
 
-    /// → head(idle) under the idle timeout, or → closing when draining.
+    /// → head(idle) under the idle timeout (a quiet second when draining:
+    /// the response promised keep-alive, so the client may send its next
+    /// request at once; that one is answered with Connection: close).
     func enterIdle() -> Step {
-        if worker.draining { return enterClosing() }
         phase = .head(.idle)
-        deadline = now + worker.settings.idleTimeout
+        deadline = now + (worker.draining ? min(Self.drainIdleGrace, worker.settings.idleTimeout) : worker.settings.idleTimeout)
         return .nextHead
     }
 

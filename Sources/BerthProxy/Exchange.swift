@@ -9,6 +9,8 @@ struct Exchange {
     var version: HTTPVersion = .http11
     var keepAlive = true
     var upgrade = false
+    /// An Upgrade to `websocket` (a retired tunnel is closed with a close frame).
+    var webSocket = false
     /// The route this request began on (a reload does not change it).
     var route: Route?
     /// The server that refused a connection, skipped on the retry.
@@ -21,6 +23,8 @@ struct Exchange {
     /// The request could be replayed on a fresh connection (idempotent, no body).
     var retryable = false
     var attempts = 0
+    /// The new version answered 404 and the old one was asked (`skew-retry`).
+    var skewRetried = false
 
     var responseHeadDone = false
     /// A 1xx was relayed: the client has bytes of this exchange's answer.

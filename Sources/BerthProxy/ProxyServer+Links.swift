@@ -50,12 +50,15 @@ extension ProxyServer {
     /// A listening socket on 127.0.0.1:`port` inside `ns` (the host's when nil).
     private static func listen(port: Int, in ns: NetworkNamespace?) throws -> Int32 {
         let address = try SocketAddress(HostPort(host: "127.0.0.1", port: port))
-        guard let ns else { return try Socket.listen(address, reusePort: false, backlog: 511) }
+        // SO_REUSEPORT: the serve taking over (`berth upgrade`) opens the
+        // same links before this one closes them.
+        guard let ns else { return try Socket.listen(address, reusePort: true, backlog: 511) }
         guard let fd = ns.makeSocket(family: address.family) else {
             throw ProxyError("link 127.0.0.1:\(port): cannot make a socket in \(ns.path): \(String(cString: strerror(errno)))")
         }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
         let rc = address.withSockaddr { bind(fd, $0, $1) }
         guard rc == 0, Glibc.listen(fd, 511) == 0 else {
             let e = errno

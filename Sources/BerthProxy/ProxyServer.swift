@@ -37,6 +37,10 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     private let registry: UpstreamRegistry
     /// Bound listeners by resolved address (`127.0.0.1:8080`, never `:0`) → port.
     private var listenPorts: [String: Int] = [:]
+    /// Every worker's socket of each bound listener, by resolved address (to hand over).
+    private var listenFDs: [String: [Int32]] = [:]
+    /// Sockets a previous serve handed over, not yet taken by a listen line.
+    private var inherited: HandedOverSockets
     /// A listen line as written → the resolved address it is bound as.
     private var listenAliases: [String: String] = [:]
     private var checkers: [Int: HealthChecker] = [:]
@@ -45,6 +49,8 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     private var tls: [String: TLSContextSet] = [:]
     /// Where container apps' replicas are (the control plane updates it).
     private var routing: [String: AppRouting]
+    /// Draining old versions of `skew-retry` apps (see `RoutingInput.previous`).
+    private var previousRouting: [String: [Placement]] = [:]
     /// How long a switch waits for every worker to acknowledge it.
     public var acknowledgeDeadline = 10.0
     /// Numbers `whenIdle` watches.
@@ -64,12 +70,16 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         var reloadsRejected = 0
     }
 
-    /// Binds `input.config`'s listeners; workers start with `start()`.
-    public init(_ input: RoutingInput, logger: Logger = Logger(label: "berth.proxy")) throws {
+    /// Binds `input.config`'s listeners (taking those in `inherited` that a
+    /// previous serve handed over instead of binding them again); workers
+    /// start with `start()`.
+    public init(_ input: RoutingInput, inherited: HandedOverSockets = HandedOverSockets(), logger: Logger = Logger(label: "berth.proxy")) throws {
         let config = input.config
         self.config = config
+        self.inherited = inherited
         self.logger = logger
         self.routing = input.apps
+        previousRouting = input.previous
         switch config.workers {
         case .auto: workerCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         case .count(let n): workerCount = n
@@ -95,12 +105,15 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             tls = try tlsContexts(config, keys: listenAliases, keeping: [:])
             acmeChallenges.setCurrentSets(tls.values.filter(\.servesACME))
             if let a = config.admin {
-                admin = try AdminServer(address: a, server: self)
+                admin = try AdminServer(address: a, server: self, inheritedFD: self.inherited.takeAdmin())
             }
         } catch {
             perWorker.flatMap { $0.map(\.fd) }.forEach(Socket.close)
+            self.inherited.closeAll()
             throw error
         }
+        // Handed-over sockets no listen line wants any more.
+        self.inherited.closeAll()
         let settings = makeSettings(config)
         for w in 0..<workerCount {
             workers.append(Worker(id: w, table: table, settings: settings, listenFDs: perWorker[w],
@@ -164,6 +177,9 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     private func openListener(_ l: ListenConfig, closingOnError others: [Int32]) throws -> (key: String, fds: [Int32]) {
         var fds: [Int32] = []
         let key: String
+        if let given = inherited.take(l.address) {
+            return try adoptListener(l, given, closingOnError: others)
+        }
         do throws(SocketError) {
             var address = try SocketAddress(l.address, passive: true)
             let probe = try Socket.listen(address, reusePort: false, backlog: 1)
@@ -174,12 +190,51 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             for _ in 0..<workerCount { fds.append(try Socket.listen(address, reusePort: true, backlog: 4096)) }
             key = resolved.description
             listenPorts[key] = port
+            listenFDs[key] = fds
             listenAliases[l.address.description] = key
         } catch {
             (fds + others).forEach(Socket.close)
             throw ProxyError("\(l.location): \(error.description)")
         }
         return (key, fds)
+    }
+
+    /// `l` on sockets a previous serve handed over: one per worker (more are
+    /// opened beside them in the same SO_REUSEPORT group when this serve has
+    /// more workers; spare ones are closed, losing what waits in their queues).
+    private func adoptListener(_ l: ListenConfig, _ given: [Int32], closingOnError others: [Int32]) throws -> (key: String, fds: [Int32]) {
+        let port = Socket.localPort(given[0])
+        let resolved = HostPort(host: l.address.host, port: port)
+        var fds = Array(given.prefix(workerCount))
+        given.dropFirst(workerCount).forEach(Socket.close)
+        do throws(SocketError) {
+            let address = try SocketAddress(resolved, passive: true)
+            while fds.count < workerCount { fds.append(try Socket.listen(address, reusePort: true, backlog: 4096)) }
+        } catch {
+            (fds + others).forEach(Socket.close)
+            throw ProxyError("\(l.location): \(error.description)")
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        let key = resolved.description
+        listenPorts[key] = port
+        listenFDs[key] = fds
+        listenAliases[l.address.description] = key
+        return (key, fds)
+    }
+
+    /// The listening sockets a new serve takes over (`berth upgrade`): each
+    /// listen line's sockets, under the line as written and its resolved
+    /// address, and the admin listener's. They stay this server's too.
+    public func socketsToHandOver() -> HandedOverSockets {
+        control.withLock { _ in
+            var out = HandedOverSockets()
+            for l in config.listens {
+                guard let key = listenAliases[l.address.description], let fds = listenFDs[key] else { continue }
+                out.add(written: l.address.description, resolved: key, fds: fds)
+            }
+            out.admin = admin?.socket
+            return out
+        }
     }
 
     /// The bound listener a listen line means, if one is bound: the same line
@@ -237,22 +292,22 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// A config alone (no container apps): tests and tools.
     @discardableResult
     public func apply(_ newConfig: Config) throws(DataPlaneError) -> AppliedGeneration {
-        try apply(RoutingInput(config: newConfig, apps: routing))
+        try apply(RoutingInput(config: newConfig, apps: routing, previous: previousRouting))
     }
 
     /// Routes container apps to where their replicas are now (a replica
     /// started, restarted in a new namespace, or stopped); the config and its
     /// generation stay. Returns once every worker has the new table.
-    public func route(_ apps: [String: AppRouting]) throws(DataPlaneError) {
+    public func route(_ apps: [String: AppRouting], previous: [String: [Placement]]) throws(DataPlaneError) {
         if stopping.load(ordering: .relaxed) { throw .stopping }
-        try control.withLock { _ throws(DataPlaneError) in try republish(apps) }
+        try control.withLock { _ throws(DataPlaneError) in try republish(apps, previous: previous) }
     }
 
-    private func republish(_ apps: [String: AppRouting]) throws(DataPlaneError) {
-        guard apps != routing else { return }
+    private func republish(_ apps: [String: AppRouting], previous: [String: [Placement]]) throws(DataPlaneError) {
+        guard apps != routing || previous != previousRouting else { return }
         let table: RouteTable
         do {
-            table = try RouteTable(RoutingInput(config: config, apps: apps), registry: registry, generation: generation,
+            table = try RouteTable(RoutingInput(config: config, apps: apps, previous: previous), registry: registry, generation: generation,
                                    reusing: published.withLock { $0.table })
         } catch {
             throw .rejected("\(error)")
@@ -263,6 +318,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             forward: { _ in TableUpdate(table: table, settings: settings, addListeners: [], removeListeners: [], tls: self.tls) },
             back: { _ in TableUpdate(table: old, settings: settings, addListeners: [], removeListeners: [], tls: self.tls) })
         routing = apps
+        previousRouting = previous
         published.withLock { $0.table = table }
         updateHealthCheckers(table)
         DeferredRelease.later(old)
@@ -316,7 +372,10 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         /// Undoes what this reload did to the listeners (opened sockets, aliases).
         func forgetOpened() {
             opened.flatMap(\.fds).forEach(Socket.close)
-            for o in opened { listenPorts.removeValue(forKey: o.key) }
+            for o in opened {
+                listenPorts.removeValue(forKey: o.key)
+                listenFDs.removeValue(forKey: o.key)
+            }
             listenAliases = oldAliases
         }
         do {
@@ -332,7 +391,10 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             }
         } catch {
             // openListener closed what this reload had opened.
-            for o in opened { listenPorts.removeValue(forKey: o.key) }
+            for o in opened {
+                listenPorts.removeValue(forKey: o.key)
+                listenFDs.removeValue(forKey: o.key)
+            }
             listenAliases = oldAliases
             throw .rejected("\(error)")
         }
@@ -361,16 +423,23 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             acmeChallenges.setCurrentSets(oldTLS.values.filter(\.servesACME))
             // The workers close the added listeners (those that got them);
             // the rest are the ones no worker took yet.
-            for o in opened { listenPorts.removeValue(forKey: o.key) }
+            for o in opened {
+                listenPorts.removeValue(forKey: o.key)
+                listenFDs.removeValue(forKey: o.key)
+            }
             listenAliases = oldAliases
             throw error
         }
         if !removed.isEmpty { closeListeners(removed) }
-        for key in removed { listenPorts.removeValue(forKey: key) }
+        for key in removed {
+            listenPorts.removeValue(forKey: key)
+            listenFDs.removeValue(forKey: key)
+        }
         listenAliases = listenAliases.filter { newKeys.contains($0.value) }
         config = effective
         tls = newTLS
         routing = input.apps
+        previousRouting = input.previous
         ports = config.listens.map { boundKey($0).flatMap { listenPorts[$0] } ?? 0 }
         published.withLock {
             $0.table = table
@@ -456,7 +525,8 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// Calls `completion` once no worker has an exchange in flight on any of
     /// `placements`, or after `timeout` seconds with the ones still busy.
     /// Workers report when a watched server's last exchange ends: no polling.
-    public func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
+    public func whenIdle(_ placements: [Placement], includingTunnels: Bool, timeout: Double,
+                         completion: @escaping @Sendable (DrainOutcome) -> Void) {
         let ids = control.withLock { _ in
             Dictionary(placements.compactMap { p in registry.existingID(p).map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
         }
@@ -476,7 +546,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         })
         for w in workers {
             let wid = w.id
-            w.send(.watchIdle(IdleWatch(id: id, servers: Set(ids.keys),
+            w.send(.watchIdle(IdleWatch(id: id, servers: Set(ids.keys), includesTunnels: includingTunnels,
                                         initial: { watch.initial(worker: wid, busy: $0) },
                                         becameIdle: { watch.idle(worker: wid, server: $0) })))
         }
@@ -484,6 +554,12 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     }
 
     /// One readiness probe of a replica, inside its namespace.
+    public func closeTunnels(_ placements: [Placement], spread: Double) {
+        let ids = control.withLock { _ in Set(placements.compactMap { registry.existingID($0) }) }
+        guard !ids.isEmpty else { return }
+        for w in workers { w.send(.closeTunnels(servers: ids, spread: spread)) }
+    }
+
     public func probe(_ placement: Placement, health: HealthCheck?, timeout: Double) -> ProbeResult {
         SocketReplicaProbe.check(placement, health: health, timeout: timeout)
     }

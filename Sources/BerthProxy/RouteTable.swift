@@ -78,6 +78,7 @@ public final class RouteTable: Sendable {
             // restarting), holds a request that finds no server for a while
             // instead of a 503; a failed one answers 503 at once.
             var holds = false
+            var previous: [UpstreamServer] = []
             if app.runsContainers {
                 let routing = input.routing(of: app.name)
                 for p in routing.placements {
@@ -86,15 +87,23 @@ public final class RouteTable: Sendable {
                     use(s)
                 }
                 if case .failed = routing {} else { holds = true }
+                if app.skewRetry {
+                    for p in input.previous[app.name] ?? [] {
+                        let s = try registry.server(p)
+                        previous.append(s)
+                        use(s)
+                    }
+                }
             }
             let route: Route
             if let old, old.holdsWhileStarting == holds, old.servers.count == members.count,
-               zip(old.servers, members).allSatisfy({ $0.id == $1.id }) {
+               zip(old.servers, members).allSatisfy({ $0.id == $1.id }),
+               old.previousServers.count == previous.count, zip(old.previousServers, previous).allSatisfy({ $0.id == $1.id }) {
                 route = old
                 reused += 1
             } else {
                 route = Route(app: app, servers: members, appID: registry.appID(app.name), holdsWhileStarting: holds,
-                              redirectHTTPS: config.redirectHTTPS)
+                              redirectHTTPS: config.redirectHTTPS, previousServers: previous)
             }
             routes.append(route)
             byPosition[position] = route
@@ -154,6 +163,9 @@ public final class Route: Sendable {
     let host: [UInt8]?
     let stripPrefix: Bool
     public let servers: [UpstreamServer]
+    /// `skew-retry`: the draining old version's replicas, where a GET the
+    /// new version answered 404 is tried once (empty when none drains).
+    let previousServers: [UpstreamServer]
     let balance: AppConfig.Balance
     let health: HealthCheck?
     /// Plain-HTTP requests get a 308 to https (`redirect-https`).
@@ -171,7 +183,9 @@ public final class Route: Sendable {
     /// The path prefix's hash as the route index keys it.
     let pathHash: UInt64
 
-    init(app: AppConfig, servers: [UpstreamServer], appID: Int, holdsWhileStarting: Bool = false, redirectHTTPS: Bool = false) {
+    init(app: AppConfig, servers: [UpstreamServer], appID: Int, holdsWhileStarting: Bool = false, redirectHTTPS: Bool = false,
+         previousServers: [UpstreamServer] = []) {
+        self.previousServers = previousServers
         self.redirectHTTPS = app.redirectHTTPS ?? redirectHTTPS
         defaultRedirectHTTPS = redirectHTTPS
         self.holdsWhileStarting = holdsWhileStarting

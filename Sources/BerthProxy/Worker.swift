@@ -103,7 +103,7 @@ final class Worker: @unchecked Sendable {
             case .snapshot(let reply):
                 reply(WorkerSnapshot(apps: stats, clientConnections: clients.count, upstreamConnections: upstreamConnections))
             case .watchIdle(let w):
-                let busy = w.servers.filter(isBusy)
+                let busy = w.servers.filter { isBusy($0, tunnels: w.includesTunnels) }
                 w.initial(busy)
                 if !busy.isEmpty { idleWatches[w.id] = (w, busy) }
             case .unwatchIdle(let id):
@@ -119,6 +119,10 @@ final class Worker: @unchecked Sendable {
                 }
             case .run(let body):
                 body()
+            case .closeTunnels(let servers, let spread):
+                for c in clients where c.phase == .tunnel {
+                    if let id = c.upstreamPool?.server.id, servers.contains(id) { c.retireTunnel(within: spread) }
+                }
             case .drain:
                 beginDrain()
             case .stop:
@@ -313,18 +317,26 @@ final class Worker: @unchecked Sendable {
 
     // MARK: - idle watches
 
-    /// Whether some exchange on this worker is on server `id`.
-    private func isBusy(_ id: Int) -> Bool {
-        clients.contains { $0.upstreamPool?.server.id == id }
+    /// Whether some exchange (or, with `tunnels`, some tunnel) on this worker is on server `id`.
+    private func isBusy(_ id: Int, tunnels: Bool) -> Bool {
+        clients.contains { $0.upstreamPool?.server.id == id && (tunnels || $0.phase != .tunnel) }
     }
 
-    /// An exchange let go of `pool` (finished, failed or closed): tells the
-    /// watches on its server when that was the server's last one here.
+    /// An exchange let go of `pool` (finished, failed, closed, or became a
+    /// tunnel): tells the watches on its server when that was the server's
+    /// last one here (tunnels count for the watches that include them).
     func exchangeLeft(_ pool: UpstreamPool) {
-        guard !idleWatches.isEmpty, pool.active == 0 else { return }
+        guard !idleWatches.isEmpty else { return }
         let id = pool.server.id
-        guard idleWatches.values.contains(where: { $0.busy.contains(id) }), !isBusy(id) else { return }
+        guard idleWatches.values.contains(where: { $0.busy.contains(id) }) else { return }
+        let idle = pool.active == 0
+        var busyCounting: [Bool: Bool] = [:]
         for (key, var entry) in idleWatches where entry.busy.contains(id) {
+            let tunnels = entry.watch.includesTunnels
+            if !idle {
+                if busyCounting[tunnels] == nil { busyCounting[tunnels] = isBusy(id, tunnels: tunnels) }
+                if busyCounting[tunnels]! { continue }
+            }
             entry.busy.remove(id)
             entry.watch.becameIdle(id)
             idleWatches[key] = entry.busy.isEmpty ? nil : entry
@@ -342,6 +354,20 @@ final class Worker: @unchecked Sendable {
 
     /// The pool for `route`'s next request (roundrobin or leastconn over the
     /// servers that are up and not in `excluded`), or nil when none is.
+    /// A pool of `route`'s draining old version (`skew-retry`), round robin
+    /// over those up; nil when none is.
+    func choosePreviousPool(_ route: Route) -> UpstreamPool? {
+        let servers = route.previousServers
+        guard !servers.isEmpty else { return nil }
+        let nowMs = Int(loop.now * 1000)
+        let start = route.nextServer.add(1, ordering: .relaxed).oldValue
+        for k in 0..<servers.count {
+            let s = servers[(start &+ k) % servers.count]
+            if s.health.isAvailable(nowMs: nowMs), s.id < pools.count, let p = pools[s.id] { return p }
+        }
+        return nil
+    }
+
     func choosePool(_ route: Route, excluding excluded: UpstreamServer? = nil) -> UpstreamPool? {
         let servers = route.servers
         let n = servers.count

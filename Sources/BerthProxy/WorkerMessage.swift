@@ -33,6 +33,9 @@ enum WorkerMessage: Sendable {
     case closeLink(id: Int)
     /// Runs `body` on the worker's loop (tests use it to stall a worker).
     case run(@Sendable () -> Void)
+    /// Close the tunnels to `servers`, each at a random moment within
+    /// `spread` seconds (a WebSocket with a close frame, 1012).
+    case closeTunnels(servers: Set<Int>, spread: Double)
     /// Stop accepting, finish what is in flight, then return from `run()`.
     case drain
     /// Close everything now and return from `run()`.
@@ -60,6 +63,8 @@ final class Mailbox: Sendable {
 struct IdleWatch: Sendable {
     let id: Int
     let servers: Set<Int>
+    /// Open tunnels count as busy too (else only exchanges do).
+    let includesTunnels: Bool
     let initial: @Sendable (Set<Int>) -> Void
     let becameIdle: @Sendable (Int) -> Void
 }

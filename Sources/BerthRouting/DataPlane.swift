@@ -16,9 +16,9 @@ public protocol DataPlane: AnyObject, Sendable {
     func apply(_ input: RoutingInput) throws(DataPlaneError) -> AppliedGeneration
 
     /// New routing for container apps under the config in force (a replica
-    /// passed its gate, restarted elsewhere, or stopped). Returns once every
-    /// worker has it.
-    func route(_ apps: [String: AppRouting]) throws(DataPlaneError)
+    /// passed its gate, restarted elsewhere, or stopped), and the draining
+    /// old versions of `skew-retry` apps. Returns once every worker has it.
+    func route(_ apps: [String: AppRouting], previous: [String: [Placement]]) throws(DataPlaneError)
 
     /// Counts a reload refused before it reached the data plane (a config
     /// file that does not parse), for metrics.
@@ -26,9 +26,16 @@ public protocol DataPlane: AnyObject, Sendable {
 
     /// Calls `completion` once, on a thread that may block (never a worker's
     /// loop), when no worker has an exchange in flight on any of
-    /// `placements`, or when `timeout` seconds pass (saying which were still
-    /// busy). Returns at once.
-    func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void)
+    /// `placements` (nor, with `includingTunnels`, an open WebSocket or other
+    /// Upgrade tunnel), or when `timeout` seconds pass (saying which were
+    /// still busy). Returns at once.
+    func whenIdle(_ placements: [Placement], includingTunnels: Bool, timeout: Double,
+                  completion: @escaping @Sendable (DrainOutcome) -> Void)
+
+    /// Closes every tunnel to `placements`, each at a random moment within
+    /// `spread` seconds: a WebSocket gets a close frame with code 1012
+    /// (Service Restart) between two of the server's frames. Returns at once.
+    func closeTunnels(_ placements: [Placement], spread: Double)
 
     /// One readiness probe of a replica inside its network namespace: the
     /// app's health request when it has one (2xx/3xx passes), else a TCP
@@ -70,6 +77,18 @@ public protocol DataPlane: AnyObject, Sendable {
     /// Serves `certificates` (by name) on the `tls auto` listeners, beside
     /// the static ones; open connections keep the certificate they have.
     func installCertificates(_ certificates: [String: CertificateFiles]) throws
+}
+
+extension DataPlane {
+    /// `route` with no old version to retry on.
+    public func route(_ apps: [String: AppRouting]) throws(DataPlaneError) {
+        try route(apps, previous: [:])
+    }
+
+    /// `whenIdle` counting exchanges alone (a tunnel does not keep it waiting).
+    public func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
+        whenIdle(placements, includingTunnels: false, timeout: timeout, completion: completion)
+    }
 }
 
 /// One `link` of a consumer replica: listen on 127.0.0.1:`port` in its

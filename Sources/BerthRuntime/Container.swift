@@ -43,6 +43,9 @@ public final class Container {
     /// Shared locks on the volumes it mounts (released by `remove()`).
     private var volumeHolds: [Int32] = []
 
+    /// What running it needs (a keeper process gets this alone).
+    public var run: ContainerRun { ContainerRun(id: id, dir: dir, runc: runc, stopSignal: stopSignal) }
+
     /// Prepares the root file system and the bundle (nothing runs yet).
     public init(id: String, dir: String, layers: [String], process: Process, hostname: String,
                 network: Network, limits: ResourceLimits? = nil, security: ContainerSecurity = .hardened,
@@ -140,6 +143,15 @@ public final class Container {
         for fd in volumeHolds { close(fd) }
         volumeHolds = []
         Self.deleteDirectory(dir)
+    }
+
+    /// Removes a container's files when no `Container` value holds them (one
+    /// an earlier serve made): its root file system unmounted, its directory deleted.
+    public static func removeFiles(_ dir: String) {
+        if Leftovers.isMountPoint(dir + "/rootfs") {
+            if umount2(dir + "/rootfs", 0) != 0 { _ = umount2(dir + "/rootfs", Int32(MNT_DETACH)) }
+        }
+        deleteDirectory(dir)
     }
 
     /// `rm -rf --one-file-system`: a mount still inside `path` is left alone

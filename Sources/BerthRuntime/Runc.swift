@@ -2,7 +2,7 @@ import Foundation
 
 /// Drives the OCI runtime binary: `runc run` of a bundle to completion,
 /// handing each output line to the caller as it arrives.
-public struct Runc: Sendable {
+public struct Runc: Sendable, Equatable {
     /// `runc` (default), or `crun` when configured and it works here.
     public var binary: String
     /// runc's state directory (--root).

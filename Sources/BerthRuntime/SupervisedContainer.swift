@@ -11,12 +11,12 @@ import Glibc
 /// with exponential backoff when it exits, stopped with SIGTERM then SIGKILL.
 /// The container's writable layer survives restarts, as with Docker.
 public final class SupervisedContainer: @unchecked Sendable {
-    public enum State: String, Sendable {
+    public enum State: String, Sendable, Codable {
         case starting, running, backingOff = "restarting", stopped
     }
 
     /// What the supervisor knows, read as one value.
-    public struct Status: Sendable {
+    public struct Status: Sendable, Codable, Equatable {
         public var state: State = .starting
         public var restarts = 0
         /// The container's init process, while it runs.
@@ -33,22 +33,32 @@ public final class SupervisedContainer: @unchecked Sendable {
         public init() {}
     }
 
-    public let container: Container
+    /// The container it runs (its id, bundle and runtime).
+    public let run: ContainerRun
     public let logPath: String
     public let maxLogBytes: Int
     /// A run longer than this resets the backoff and the crash-loop count.
     public static let steadyAfter = 10.0
     /// Told (on the supervisor's thread) when the container starts running or exits.
     private let onChange: (@Sendable (SupervisedContainer) -> Void)?
+    private let onLog: (@Sendable (String) -> Void)?
     private let lock = Mutex<(status: Status, stopping: Bool)>((Status(), false))
     private let wake = DispatchSemaphore(value: 0)
     private let exited = DispatchSemaphore(value: 0)
     /// The supervisor thread, once started.
     private var thread: pthread_t?
 
-    public init(container: Container, logPath: String, maxLogBytes: Int = 10 << 20,
-                onChange: (@Sendable (SupervisedContainer) -> Void)? = nil) {
-        self.container = container
+    public convenience init(container: Container, logPath: String, maxLogBytes: Int = 10 << 20,
+                            onChange: (@Sendable (SupervisedContainer) -> Void)? = nil) {
+        self.init(run: container.run, logPath: logPath, maxLogBytes: maxLogBytes, onChange: onChange)
+    }
+
+    /// Each line it logs also goes to `onLog` (a keeper's followers).
+    public init(run: ContainerRun, logPath: String, maxLogBytes: Int = 10 << 20,
+                onChange: (@Sendable (SupervisedContainer) -> Void)? = nil,
+                onLog: (@Sendable (String) -> Void)? = nil) {
+        self.run = run
+        self.onLog = onLog
         self.logPath = logPath
         self.maxLogBytes = maxLogBytes
         self.onChange = onChange
@@ -87,9 +97,9 @@ public final class SupervisedContainer: @unchecked Sendable {
         }
         guard first, let thread else { return }
         wake.signal()
-        container.kill(signal ?? container.stopSignal)
+        run.kill(signal ?? run.stopSignal)
         if exited.wait(timeout: .now() + grace) == .timedOut {
-            container.kill(.kill)
+            run.kill(.kill)
             _ = exited.wait(timeout: .now() + 10)
         }
         OSThread.join(thread)
@@ -128,10 +138,10 @@ public final class SupervisedContainer: @unchecked Sendable {
     }
 
     private func runOnce() -> Int32 {
-        let pidFile = container.dir + "/init.pid"
+        let pidFile = run.dir + "/init.pid"
         unlink(pidFile)
         do {
-            return try container.runc.run(bundle: container.dir + "/bundle", id: container.id, pidFile: pidFile, started: { runc in
+            return try run.runc.run(bundle: run.dir + "/bundle", id: run.id, pidFile: pidFile, started: { runc in
                 DispatchQueue.global().async { [self] in
                     // runc writes the init pid once the container exists (a stat every 5 ms).
                     for _ in 0..<2000 {
@@ -162,7 +172,7 @@ public final class SupervisedContainer: @unchecked Sendable {
     /// kill it, reap it and make runc forget it so the next run can start.
     private func cleanUpAfterRun() {
         let initPID = pid
-        container.runc.forceDelete(container.id)
+        run.runc.forceDelete(run.id)
         if let initPID, Self.parent(of: initPID) == getpid() {
             kill(initPID, SIGKILL)
             var st: Int32 = 0
@@ -195,6 +205,7 @@ public final class SupervisedContainer: @unchecked Sendable {
         guard fd >= 0 else { return }
         defer { close(fd) }
         var text = Self.timestamp() + " " + line + "\n"
+        onLog?(text)
         text.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
     }
 

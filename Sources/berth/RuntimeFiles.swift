@@ -69,9 +69,31 @@ final class PidFileLock: Sendable {
             close(fd)
             throw CLIError("another berth serve\(other) is running with pid file \(path); stop it, or give this one another --state-dir or --pid-file")
         }
+        claim()
+    }
+
+    /// The pid file lock a previous serve handed over (`berth upgrade`): the
+    /// same open file, so the lock was never free. `claim` writes this pid.
+    init(adopting fd: Int32, path: String) {
+        self.path = path
+        self.fd = fd
+    }
+
+    /// The locked descriptor, to hand over.
+    var descriptor: Int32 { fd }
+
+    /// Writes this process's pid into the (adopted) pid file.
+    func claim() {
         ftruncate(fd, 0)
         var text = "\(getpid())\n"
         text.withUTF8 { _ = pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Closes this serve's descriptor and leaves the file (and the lock,
+    /// held by the serve it was handed to) alone.
+    func handedOver() {
+        guard !released.exchange(true, ordering: .relaxed) else { return }
+        close(fd)
     }
 
     /// Removes the pid file and drops the lock (once, from whichever thread exits).

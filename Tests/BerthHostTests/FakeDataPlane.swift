@@ -10,6 +10,8 @@ import Synchronization
 final class FakeDataPlane: DataPlane, @unchecked Sendable {
     struct Recorded {
         var events: [String] = []
+        /// The last `previous` (skew-retry) the data plane got.
+        var previous: [String: [Placement]] = [:]
         var routing: [String: AppRouting] = [:]
         var applied: [RoutingInput] = []
         var generation = 1
@@ -43,15 +45,17 @@ final class FakeDataPlane: DataPlane, @unchecked Sendable {
         return recorded.withLock { r in
             r.generation += 1
             r.routing = input.apps
+            r.previous = input.previous
             r.applied.append(input)
             r.events.append("apply \(r.generation)")
             return AppliedGeneration(generation: r.generation, diff: ConfigDiff(from: input.config, to: input.config))
         }
     }
 
-    func route(_ apps: [String: AppRouting]) throws(DataPlaneError) {
+    func route(_ apps: [String: AppRouting], previous: [String: [Placement]]) throws(DataPlaneError) {
         recorded.withLock { r in
             r.routing = apps
+            r.previous = previous
             r.events.append("route")
         }
     }
@@ -76,7 +80,31 @@ final class FakeDataPlane: DataPlane, @unchecked Sendable {
         log("certificates " + certificates.keys.sorted().joined(separator: ","))
     }
 
-    func whenIdle(_ placements: [Placement], timeout: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
+    /// Tunnels to old versions stay open until `closeTunnels` (when set).
+    let tunnelsOpen = Mutex(false)
+
+    func closeTunnels(_ placements: [Placement], spread: Double) {
+        log("closeTunnels \(placements.count) spread \(spread)")
+        tunnelsOpen.withLock { $0 = false }
+    }
+
+    func whenIdle(_ placements: [Placement], includingTunnels: Bool, timeout: Double,
+                  completion: @escaping @Sendable (DrainOutcome) -> Void) {
+        if includingTunnels {
+            log("whenTunnelsClosed \(placements.count)")
+            if tunnelsOpen.withLock({ $0 }) {
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
+                    log("tunnels timed out")
+                    completion(.timedOut(busy: placements))
+                }
+            } else {
+                DispatchQueue.global().async { [self] in
+                    log("tunnels closed")
+                    completion(.drained)
+                }
+            }
+            return
+        }
         log("whenIdle \(placements.count)")
         if placements.isEmpty {
             // Answered before returning, as a data plane may: the caller

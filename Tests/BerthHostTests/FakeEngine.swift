@@ -13,6 +13,9 @@ final class FakeEngine: ContainerEngine, @unchecked Sendable {
         var failingBuilds: [String: String] = [:]
         var processes: [FakeProcess] = []
         var nextPID: Int32 = 40000
+        /// What `takeOver` answers: an earlier serve's running replicas.
+        var survivors: [Survivor] = []
+        var discarded: [String] = []
     }
 
     let recorded = Mutex(Recorded())
@@ -50,7 +53,25 @@ final class FakeEngine: ContainerEngine, @unchecked Sendable {
         }
     }
 
-    func cleanLeftovers() -> [String] { [] }
+    func takeOver() -> (survivors: [Survivor], removed: [String]) {
+        (recorded.withLock { $0.survivors }, [])
+    }
+
+    /// An adopted process is already running: its start only watches it.
+    func adopt(_ survivor: Survivor, onChange: @escaping @Sendable () -> Void) throws -> any ReplicaProcess {
+        recorded.withLock { r in
+            r.nextPID += 1
+            let p = FakeProcess(name: String(survivor.id.dropFirst(6)), pid: r.nextPID, imageID: survivor.imageID,
+                                events: events, onChange: onChange, adopted: true)
+            r.processes.append(p)
+            return p
+        }
+    }
+
+    func discard(_ survivor: Survivor) {
+        events.log("discard \(survivor.id)")
+        recorded.withLock { $0.discarded.append(survivor.id) }
+    }
 }
 
 /// A replica process that runs as soon as it starts and stops at once.
@@ -64,8 +85,13 @@ final class FakeProcess: ReplicaProcess, @unchecked Sendable {
     private let state = Mutex(SupervisedContainer.Status())
     private let stoppedAtLock = Mutex<Date?>(nil)
 
-    init(name: String, pid: Int32, imageID: String, events: FakeDataPlane, onChange: @escaping @Sendable () -> Void) {
+    let adopted: Bool
+    var isAdopted: Bool { adopted }
+
+    init(name: String, pid: Int32, imageID: String, events: FakeDataPlane, onChange: @escaping @Sendable () -> Void,
+         adopted: Bool = false) {
         id = "berth-\(name)"
+        self.adopted = adopted
         self.pid = pid
         self.imageID = imageID
         self.events = events
@@ -89,7 +115,7 @@ final class FakeProcess: ReplicaProcess, @unchecked Sendable {
             $0.pid = pid
             $0.since = Date()
         }
-        events.log("start \(id)")
+        events.log((adopted ? "watch " : "start ") + id)
         // The real supervisor reports from its own thread.
         DispatchQueue.global().async { self.onChange() }
     }
@@ -105,6 +131,8 @@ final class FakeProcess: ReplicaProcess, @unchecked Sendable {
     }
 
     func kill() { events.log("kill \(id)") }
+
+    func detach() { events.log("detach \(id)") }
 
     /// The container exits (and is not restarted, as if backing off).
     func exit() {

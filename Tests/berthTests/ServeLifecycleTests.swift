@@ -8,8 +8,7 @@ import Glibc
 /// The container side of `berth serve` over time: a SIGHUP redeploys a
 /// changed app blue-green while a client runs, a broken new version is
 /// rolled back, a killed replica comes back and is routed again, ps, logs
-/// and stop work, and a serve that was SIGKILLed leaves nothing behind once
-/// the next one starts.
+/// and stop work (a SIGKILLed serve's apps live on: ServeKeeperTests).
 @Suite(.serialized) struct ServeLifecycleTests {
     func app(_ state: String, body: String) throws -> String {
         let ctx = URL(fileURLWithPath: state).deletingLastPathComponent().path + "/web"
@@ -121,21 +120,5 @@ import Glibc
                 .split(separator: " ", omittingEmptySubsequences: true) ?? []
         }
         #expect(eventually(10) { let r = row(); return r.count == 9 && r[7] == "1" && r[5] == "healthy" }, "\(row())")
-    }
-
-    @Test func nextServeRemovesWhatAKilledOneLeft() throws {
-        let state = try busyboxState()
-        let ctx = try app(state, body: "again\n")
-        let first = try ServeProcess(config: config(ctx, replicas: 1), stateDir: state)
-        #expect(try get(first.port) == "again\n")
-        kill(first.process.processIdentifier, SIGKILL)
-        first.process.waitUntilExit()
-        #expect(try mounts(state) == 1)  // its container lives on
-        let second = try ServeProcess(config: config(ctx, replicas: 1), stateDir: state)
-        #expect(second.startupLines.contains { $0.contains("removed 1 container(s) left by an earlier serve") }, "\(second.startupLines)")
-        #expect(try get(second.port) == "again\n")
-        #expect(try mounts(state) == 1)  // only the new one
-        #expect(second.terminate() == 0)
-        #expect(try mounts(state) == 0)
     }
 }

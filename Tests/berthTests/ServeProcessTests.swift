@@ -87,8 +87,16 @@ final class ServeProcess {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            // Its containers outlive it under their keepers: a test that did not stop it must not leave them.
+            removeKeptContainers(stateDir)
         }
     }
+}
+
+/// Kills the keepers and containers a killed serve left under `state`, and unmounts them.
+func removeKeptContainers(_ state: String) {
+    _ = try? shell("pkill -KILL -f '[b]erth shim \(state)/containers/' ; sleep 0.1; for d in \(state)/containers/berth-*; do [ -d \"$d\" ] || continue; "
+                   + "runc --root \(state)/runc delete --force \"$(basename $d)\" 2>/dev/null; umount -l \"$d/rootfs\" 2>/dev/null; rm -rf --one-file-system \"$d\"; done")
 }
 
 /// The Python upstream the proxy tests use, started as a child.

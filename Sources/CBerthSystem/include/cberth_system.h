@@ -32,4 +32,18 @@ int cberth_pidfd_send_queued(int pidfd, int sig, int value);
 /* malloc_trim(0): give freed heap memory back to the system; 1 if some was. */
 int cberth_malloc_trim(void);
 
+/* Starts `path` with `argv` (NULL-terminated) as a process of its own: forked
+   twice, so it is nobody's child here (init or the nearest subreaper reaps
+   it), in a new session, with `in`/`out`/`err` as its fds 0-2, `pass` (when
+   >= 0) as its fd 3, and nothing else open. Only async-signal-safe calls run
+   between fork and exec. 0 once the middle process has exited, -1 (errno)
+   when a fork failed. An exec that fails exits the new process with 127. */
+int cberth_spawn_detached(const char *path, char *const argv[], int in, int out, int err, int pass);
+
+/* sendmsg(2) of `len` bytes with `nfds` descriptors as SCM_RIGHTS; bytes sent or -1. */
+long cberth_send_fds(int sock, const void *data, size_t len, const int *fds, int nfds);
+/* recvmsg(2) of up to `cap` bytes and up to `maxfds` SCM_RIGHTS descriptors
+   (made close-on-exec); `*nfds` gets how many came. Bytes read, 0 at EOF, -1 on error. */
+long cberth_recv_fds(int sock, void *buf, size_t cap, int *fds, int maxfds, int *nfds);
+
 #endif
