@@ -55,7 +55,7 @@ if [[ $MODE == adopt ]]; then
   start_serve() {
     local t0=$(date +%s.%N)
     "$BERTH" serve --config "$W/berth.conf" --state-dir "$W" >"$W/berth.out" 2>>"$W/berth.log" &
-    spid=$!
+    echo $! >"$W/serve.pid"
     until grep -q '^\[serve\] apps started' "$W/berth.out" 2>/dev/null; do sleep 0.005; done
     curl -fsS "http://127.0.0.1:$BRT/" >/dev/null
     awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
@@ -64,7 +64,8 @@ if [[ $MODE == adopt ]]; then
   id0=$("$BERTH" ps --state-dir "$W" | awk 'NR==2 {print $3}')
   times=()
   for i in 1 2 3 4 5; do
-    kill -KILL "$spid"; wait "$spid" 2>/dev/null || true
+    spid=$(cat "$W/serve.pid"); kill -KILL "$spid"
+    while kill -0 "$spid" 2>/dev/null; do sleep 0.01; done
     times+=("$(start_serve)")
     grep -q 'web  adopted 1/1' "$W/berth.out" || { echo "run $i: not adopted"; cat "$W/berth.out"; exit 1; }
   done

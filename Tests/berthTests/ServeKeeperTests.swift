@@ -107,4 +107,38 @@ import Glibc
         let mounted = try shell("mount | grep '\(state)/containers' || true").1
         #expect(mounted.split(separator: "\n").count == 2, "nothing mounted twice: \(mounted)")
     }
+
+    /// The keeper's socket: `status` answers, `follow` streams the log lines
+    /// the keeper writes (here: the container's exit and restart).
+    @Test func theKeeperSocketAnswersStatusAndFollowsTheLog() throws {
+        let state = try busyboxState()
+        let ctx = try setUp(state)
+        let serve = try ServeProcess(config: config(ctx, tag: "one"), stateDir: state)
+        defer { _ = serve.terminate() }
+        let id = try #require(try ps(state)["a"]?[2])
+        let spec = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/containers/\(id)/keeper.json"))) as? [String: Any]
+        let socket = try #require(spec?["socket"] as? String)
+        let script = try writeTemp("""
+            import json, socket, sys
+            def ask(line):
+                s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(line.encode()); return s
+            st = json.loads(ask("status\\n").makefile().readline()[len("status "):])
+            print(st["container"]["state"], st["keeperPID"] > 0, flush=True)
+            f = ask("follow\\n").makefile()
+            print("following", flush=True)
+            print(f.readline().strip(), flush=True)
+            """, name: "keeper.py")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, socket]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        #expect(nextLine(of: out) == "running True")
+        #expect(nextLine(of: out) == "following")
+        #expect(try shell("runc --root \(state)/runc kill \(id) KILL").0 == 0)
+        let line = nextLine(of: out) ?? ""
+        #expect(line.contains("container exited with status") && line.contains("restarting"), "\(line)")
+    }
 }
