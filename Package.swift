@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "CBerthCurl", linkerSettings: [.linkedLibrary("curl")]),
         // System calls Swift's Glibc module does not reach. No library.
         .target(name: "CBerthSystem"),
+        // libnghttp2's headers (HTTP/2 framing, HPACK, flow control).
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         // libarchive's headers (tar/gzip layers).
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // HTTP/1.1 heads, validation, chunked codec. No I/O.
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "BerthProxy",
             dependencies: [
-                "CBerthEV", "CBerthTLS", "CBerthCrypto", "CBerthSystem", "BerthHTTP", "BerthConfig", "BerthRouting", "BerthThreads",
+                "CBerthEV", "CBerthTLS", "CBerthCrypto", "CBerthSystem", "CNGHTTP2", "BerthHTTP", "BerthConfig", "BerthRouting", "BerthThreads",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: hotPath

@@ -7,6 +7,8 @@ public struct ListenConfig: Sendable, Equatable {
         public var minVersion: String?
         /// `tls auto`: certificates from the `acme` CA for the apps' hosts.
         public var auto = false
+        /// ALPN offers `h2` before `http/1.1` (`h2=off`: HTTP/1.1 only).
+        public var h2 = true
 
         public init(cert: String?, key: String?, minVersion: String? = nil, auto: Bool = false) {
             self.cert = cert
@@ -18,6 +20,9 @@ public struct ListenConfig: Sendable, Equatable {
 
     public var address: HostPort
     public var tls: TLS?
+    /// `listen ADDR h2c`: cleartext HTTP/2 with prior knowledge (gRPC clients
+    /// inside a network), beside HTTP/1.1 on the same port.
+    public var h2c = false
     public var location: SourceLocation
 }
 

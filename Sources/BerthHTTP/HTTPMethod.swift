@@ -10,7 +10,7 @@ public enum HTTPMethod: UInt8, Sendable {
         }
     }
 
-    static func classify(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
+    public static func classify(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
         switch bytes.count {
         case 3:
             if equals(bytes, "GET") { return .get }

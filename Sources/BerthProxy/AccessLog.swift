@@ -22,6 +22,8 @@ final class AccessLog {
         var requestID: UnsafeRawBufferPointer?
         /// Answered by the draining old version after the new one's 404 (`skew-retry`).
         var skewRetried = false
+        /// Came over HTTP/2 (one stream of an h2 connection).
+        var h2 = false
     }
 
     private let fd: Int32
@@ -69,6 +71,7 @@ final class AccessLog {
             buffer.append("null")
         }
         if e.skewRetried { buffer.append(",\"skew_retry\":true") }
+        if e.h2 { buffer.append(",\"proto\":\"h2\"") }
         buffer.append("}\n")
         if buffer.readableBytes > 48 * 1024 { flush() }
     }

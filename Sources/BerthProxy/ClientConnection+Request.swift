@@ -19,6 +19,10 @@ extension ClientConnection {
                 return
             }
             if wait != .started { beginHead() }
+            if acceptsH2c, wait == .fresh, ex.bytesIn == inBuf.readableBytes, startsWithH2Preface() {
+                handOffToH2()
+                return
+            }
             switch inBuf.withReadableBytes({ parser.parse($0) }) {
             case .needMore:
                 if clientEOF { close(); return }
@@ -63,7 +67,7 @@ extension ClientConnection {
         }
         if worker.draining { ex.keepAlive = false }
         // ACME HTTP-01: answered on plain listeners before routing and redirects.
-        if tls == nil, let challenges = worker.acmeChallenges, !challenges.isEmpty,
+        if !overTLS, let challenges = worker.acmeChallenges, !challenges.isEmpty,
            let answer = inBuf.withReadableBytes({ b in challenges.answer(path: UnsafeRawBufferPointer(rebasing: b[head.path.start..<head.path.end])) }) {
             inBuf.consume(headLength)
             respondText(answer, close: head.framing != .none || !ex.keepAlive)
@@ -86,7 +90,7 @@ extension ClientConnection {
             return
         }
         ex.route = route
-        if route.redirectHTTPS && tls == nil, let port = settings.httpsPort {
+        if route.redirectHTTPS && !overTLS, let port = settings.httpsPort {
             redirectToHTTPS(head, port: port, headLength: headLength, hasBody: hasBody)
             return
         }
@@ -103,7 +107,7 @@ extension ClientConnection {
         upOut.clear()
         let idRange = inBuf.withReadableBytes { b in
             RequestRewriter.write(head, b, route: route,
-                                  context: .init(clientAddress: peer, upstreamName: pool.server.authorityBytes, chunked: head.framing == .chunked, tls: tls != nil),
+                                  context: .init(clientAddress: peer, upstreamName: pool.server.authorityBytes, chunked: head.framing == .chunked, tls: overTLS),
                                   ids: &worker.requestIDs, into: upOut)
         }
         if worker.accessLog != nil {
@@ -347,6 +351,15 @@ extension ClientConnection {
     }
 
     /// Asked to drain: an idle connection closes now, a busy one after its answer.
+    /// The first bytes are HTTP/2's client preface (`PRI * HTTP/2.0`), or what came of it so far.
+    private func startsWithH2Preface() -> Bool {
+        let preface: StaticString = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+        return inBuf.withReadableBytes { b in
+            let n = min(b.count, preface.utf8CodeUnitCount)
+            return n >= 3 && memcmp(b.baseAddress!, preface.utf8Start, n) == 0
+        }
+    }
+
     /// How long an idle keep-alive connection stays open once draining.
     static let drainIdleGrace = 1.0
 

@@ -304,7 +304,7 @@ extension ClientConnection {
                         start: ex.start, duration: now - ex.start, client: peer, method: m, path: p,
                         status: ex.status, bytesIn: ex.bytesIn, bytesOut: ex.bytesOut + outBuf.readableBytes,
                         app: ex.route?.nameBytes, upstream: ex.logUpstream,
-                        requestID: ex.logRequestID.isEmpty ? nil : id, skewRetried: ex.skewRetried))
+                        requestID: ex.logRequestID.isEmpty ? nil : id, skewRetried: ex.skewRetried, h2: h2Stream != nil))
                 }
             }
         }

@@ -76,6 +76,12 @@ final class ClientConnection: IOEventHandler {
     var clientEOF = false
     /// Set for a connection that came in on a TLS listener.
     let tls: TLSSession?
+    /// Came in on an `h2c` listener: an HTTP/2 preface switches it to HTTP/2.
+    var acceptsH2c = false
+    /// One stream of an HTTP/2 connection (over TLS or not), not a socket of its own.
+    var h2Stream: H2Origin?
+    /// X-Forwarded-Proto https: TLS here, or on the HTTP/2 connection this stream is on.
+    var overTLS: Bool { tls != nil || h2Stream == .tls }
 
     /// `transport` makes the wire, given this connection to tell of readiness.
     init(peer: [UInt8], worker: Worker, tls: TLSSession? = nil, transport: (IOEventHandler) -> Transport) {
@@ -124,6 +130,10 @@ final class ClientConnection: IOEventHandler {
     private func continueHandshake(_ tls: TLSSession) {
         switch tls.handshake() {
         case .done:
+            if tls.negotiatedH2 {
+                handOffToH2()
+                return
+            }
             transport.set(read: true, write: false)
             readClient()
         case .wantRead:
@@ -386,6 +396,27 @@ final class ClientConnection: IOEventHandler {
         phase = .head(.idle)
         deadline = now + (worker.draining ? min(Self.drainIdleGrace, worker.settings.idleTimeout) : worker.settings.idleTimeout)
         return .nextHead
+    }
+
+    /// → closed without closing the socket: an HTTP/2 connection took it over.
+    private func enterHandedOver() -> Step {
+        phase = .closed
+        worker.forget(self)
+        return .done
+    }
+
+    /// ALPN h2, or an HTTP/2 preface on an `h2c` listener: the socket (and
+    /// its TLS session, and the bytes read so far) go to an `H2Connection`.
+    func handOffToH2() {
+        guard let socket = transport as? SocketTransport else {
+            close()
+            return
+        }
+        let fd = socket.detach()
+        let initial = inBuf.readableArray
+        inBuf.clear()
+        perform(enterHandedOver())
+        worker.adoptH2(fd: fd, peer: peer, tls: tls, initial: initial)
     }
 
     /// → closing: send what is buffered, then half-close and discard input

@@ -19,13 +19,13 @@ final class Listener: IOEventHandler {
         for _ in 0..<64 {
             guard worker.canAccept, let (cfd, peer) = Socket.accept(fd) else { return }
             if let contexts = worker.tls[key] {
-                guard let session = contexts.session(fd: cfd) else {
+                guard let session = contexts.session(fd: cfd, h2: worker.settings.h2Listeners.contains(key)) else {
                     Socket.close(cfd)
                     continue
                 }
                 worker.adopt(fd: cfd, peer: peer, tls: session)
             } else {
-                worker.adopt(fd: cfd, peer: peer)
+                worker.adopt(fd: cfd, peer: peer, h2c: worker.settings.h2cListeners.contains(key))
             }
         }
     }

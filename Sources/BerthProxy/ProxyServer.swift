@@ -126,6 +126,11 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     /// The workers' settings for `config`, with the HTTPS port redirects point to.
     private func makeSettings(_ config: Config) -> ProxySettings {
         var s = ProxySettings(config: config, workers: workerCount)
+        for l in config.listens {
+            guard let key = listenAliases[l.address.description] else { continue }
+            if l.tls?.h2 == true { s.h2Listeners.insert(key) }
+            if l.h2c { s.h2cListeners.insert(key) }
+        }
         if let l = config.listens.first(where: { $0.tls != nil }), let key = listenAliases[l.address.description] {
             s.httpsPort = listenPorts[key]
         }

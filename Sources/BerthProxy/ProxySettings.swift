@@ -24,6 +24,10 @@ struct ProxySettings: Sendable {
     var bufferSize = 64 * 1024
     /// How long a closing connection reads and discards before closing.
     var lingerTimeout = 2.0
+    /// TLS listeners (by key) whose ALPN offers h2.
+    var h2Listeners: Set<String> = []
+    /// Plain listeners (by key) that take the HTTP/2 preface (`h2c`).
+    var h2cListeners: Set<String> = []
 
     init(config: Config, workers: Int) {
         connectTimeout = config.timeouts.connect

@@ -114,9 +114,10 @@ final class TLSContextSet: @unchecked Sendable {
     /// The context for `name`, if this set has one.
     func context(for name: String) -> OpaquePointer? { byHost[name] }
 
-    /// A session for an accepted connection.
-    func session(fd: Int32) -> TLSSession? {
+    /// A session for an accepted connection (offering ALPN h2 with `h2`).
+    func session(fd: Int32, h2: Bool = false) -> TLSSession? {
         guard let defaultContext, let ssl = cberth_tls_new(defaultContext, fd) else { return nil }
+        if h2 { cberth_tls_offer_h2(ssl) }
         return TLSSession(ssl: ssl, contexts: self)
     }
 

@@ -22,6 +22,9 @@ final class TLSSession {
 
     deinit { cberth_tls_free(ssl) }
 
+    /// The handshake settled on ALPN h2 (the connection speaks HTTP/2).
+    var negotiatedH2: Bool { established && cberth_tls_alpn_is_h2(ssl) == 1 }
+
     /// `waitingForCertificate`: an on-demand name's certificate is being got; call again once it may be there.
     enum HandshakeResult { case done, wantRead, wantWrite, waitingForCertificate, failed }
 

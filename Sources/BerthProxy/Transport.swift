@@ -71,4 +71,11 @@ final class SocketTransport: Transport {
         watcher.stop()
         Socket.close(fd)
     }
+
+    /// Stops watching and gives the descriptor up without closing it (another handler takes it).
+    func detach() -> Int32 {
+        closed = true
+        watcher.stop()
+        return fd
+    }
 }

@@ -22,6 +22,10 @@ final class Worker: @unchecked Sendable {
     private var pools: [UpstreamPool?] = []
     private var listeners: [String: Listener] = [:]
     private var clients: [ClientConnection] = []
+    /// HTTP/2 connections (their streams are in `clients`).
+    private var h2Connections: [H2Connection] = []
+    /// HTTP/2 connections with output or stream events to run before the loop blocks.
+    private var h2Dirty: [H2Connection] = []
     private(set) var stats: [AppStats] = []
     private(set) var upstreamConnections = 0
     let accessLog: AccessLog?
@@ -72,6 +76,7 @@ final class Worker: @unchecked Sendable {
         wakeup = AsyncWakeup(loop: loop) { [unowned self] in self.handleMessages() }
         sweepTimer = RepeatingTimer(loop: loop, interval: 0.1) { [unowned self] in self.sweep() }
         beforeBlocking = BeforeBlocking(loop: loop) { [unowned self] in
+            self.pumpH2()
             self.accessLog?.flush()
             if !self.graveyard.isEmpty { self.graveyard.removeAll(keepingCapacity: true) }
         }
@@ -177,6 +182,7 @@ final class Worker: @unchecked Sendable {
         for l in listeners.values { l.close() }
         listeners.removeAll()
         closeLinks()
+        for c in h2Connections { c.close() }
         for c in clients { c.abort() }
         for p in pools { p?.closeAll() }
         sweepTimer = nil
@@ -191,12 +197,13 @@ final class Worker: @unchecked Sendable {
         for l in listeners.values { l.close() }
         listeners.removeAll()
         for c in clients { c.drainRequested() }
+        for c in h2Connections { c.drainRequested() }
         stopIfDrained()
     }
 
     /// Returns from `run()` once the last client is gone.
     func stopIfDrained() {
-        guard draining && clients.isEmpty else { return }
+        guard draining && clients.isEmpty && h2Connections.isEmpty else { return }
         closeLinks()
         for p in pools { p?.closeAll() }
         sweepTimer = nil
@@ -207,14 +214,15 @@ final class Worker: @unchecked Sendable {
 
     var canAccept: Bool { clients.count < settings.connectionsPerWorker && !draining }
 
-    func adopt(fd: Int32, peer: [UInt8], tls session: TLSSession? = nil) {
+    func adopt(fd: Int32, peer: [UInt8], tls session: TLSSession? = nil, h2c: Bool = false) {
         let loop = self.loop
-        adopt(peer: peer, tls: session) { SocketTransport(fd: fd, loop: loop, handler: $0) }
+        adopt(peer: peer, tls: session, h2c: h2c) { SocketTransport(fd: fd, loop: loop, handler: $0) }
     }
 
     /// A client on any transport (tests adopt in-memory ones).
-    func adopt(peer: [UInt8], tls session: TLSSession? = nil, transport: (IOEventHandler) -> Transport) {
+    func adopt(peer: [UInt8], tls session: TLSSession? = nil, h2c: Bool = false, transport: (IOEventHandler) -> Transport) {
         let c = ClientConnection(peer: peer, worker: self, tls: session, transport: transport)
+        c.acceptsH2c = h2c
         c.registryIndex = clients.count
         clients.append(c)
         if !canAccept && !acceptPaused {
@@ -222,6 +230,65 @@ final class Worker: @unchecked Sendable {
             for l in listeners.values { l.watcher.set(read: false) }
         }
         c.start()
+    }
+
+    // MARK: - HTTP/2
+
+    /// A connection that turned out to speak HTTP/2 (ALPN h2, or the h2c preface).
+    func adoptH2(fd: Int32, peer: [UInt8], tls: TLSSession?, initial: [UInt8]) {
+        guard let c = initial.withUnsafeBytes({ H2Connection(fd: fd, peer: peer, tls: tls, worker: self, initial: $0) }) else {
+            Socket.close(fd)
+            return
+        }
+        c.registryIndex = h2Connections.count
+        h2Connections.append(c)
+        if draining { c.drainRequested() }
+        c.start()
+    }
+
+    /// One stream's inner HTTP/1.1 connection.
+    func adoptStream(peer: [UInt8], overTLS: Bool, transport: H2StreamTransport) -> ClientConnection {
+        let c = ClientConnection(peer: peer, worker: self, tls: nil) { h in
+            transport.handler = h
+            return transport
+        }
+        c.h2Stream = overTLS ? .tls : .cleartext
+        c.registryIndex = clients.count
+        clients.append(c)
+        c.start()
+        return c
+    }
+
+    func h2NeedsPump(_ c: H2Connection) {
+        guard !c.dirty else { return }
+        c.dirty = true
+        h2Dirty.append(c)
+    }
+
+    private func pumpH2() {
+        var rounds = 0
+        while !h2Dirty.isEmpty && rounds < 16 {
+            rounds += 1
+            let batch = h2Dirty
+            h2Dirty.removeAll(keepingCapacity: true)
+            for c in batch {
+                c.dirty = false
+                c.pump()
+            }
+        }
+    }
+
+    func forget(_ c: H2Connection) {
+        let i = c.registryIndex
+        guard i >= 0 && i < h2Connections.count && h2Connections[i] === c else { return }
+        let last = h2Connections.removeLast()
+        if i < h2Connections.count {
+            h2Connections[i] = last
+            last.registryIndex = i
+        }
+        c.registryIndex = -1
+        graveyard.append(c)
+        stopIfDrained()
     }
 
     func forget(_ c: ClientConnection) {
@@ -290,6 +357,7 @@ final class Worker: @unchecked Sendable {
     /// second instead of one timer per connection per request.
     func sweep() {
         let now = loop.now
+        for c in h2Connections where c.deadline <= now { c.deadlinePassed() }
         var i = 0
         while i < clients.count {
             let c = clients[i]

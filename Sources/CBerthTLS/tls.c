@@ -5,13 +5,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A session whose app data is this offers h2 (before http/1.1). */
+static const char cberth_h2_marker = 0;
+
 static int cberth_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                               const unsigned char *in, unsigned int inlen, void *arg) {
-    (void)ssl; (void)arg;
+    (void)arg;
+    static const unsigned char h2h11[] = "\x02h2\x08http/1.1";
     static const unsigned char h11[] = "\x08http/1.1";
-    if (SSL_select_next_proto((unsigned char **)out, outlen, h11, sizeof(h11) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
+    int h2 = SSL_get_app_data(ssl) == &cberth_h2_marker;
+    /* The server's list first: h2 is preferred when the client offers it. */
+    if (SSL_select_next_proto((unsigned char **)out, outlen, h2 ? h2h11 : h11, h2 ? sizeof(h2h11) - 1 : sizeof(h11) - 1,
+                              in, inlen) == OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
-    return SSL_TLSEXT_ERR_NOACK; /* no http/1.1 offered: go on without ALPN */
+    return SSL_TLSEXT_ERR_NOACK; /* neither offered: go on without ALPN */
+}
+
+void cberth_tls_offer_h2(cberth_tls *tls) { SSL_set_app_data(tls, (void *)&cberth_h2_marker); }
+
+int cberth_tls_alpn_is_h2(cberth_tls *tls) {
+    const unsigned char *p = NULL;
+    unsigned int n = 0;
+    SSL_get0_alpn_selected(tls, &p, &n);
+    return n == 2 && p[0] == 'h' && p[1] == '2';
 }
 
 static void cberth_ssl_error(char *error, int size, const char *what) {

@@ -49,6 +49,10 @@ int cberth_tls_write(cberth_tls *tls, const void *buf, int count);
 /* Bytes already decrypted and waiting inside OpenSSL. */
 int cberth_tls_pending(cberth_tls *tls);
 void cberth_tls_shutdown(cberth_tls *tls);
+/* This session's ALPN offers h2 before http/1.1 (call before the handshake). */
+void cberth_tls_offer_h2(cberth_tls *tls);
+/* 1 when the handshake settled on ALPN h2. */
+int cberth_tls_alpn_is_h2(cberth_tls *tls);
 /* "TLSv1.3" etc. */
 const char *cberth_tls_version(cberth_tls *tls);
 

@@ -1,0 +1,290 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthHTTP
+import CNGHTTP2
+
+/// One HTTP/2 client connection (ALPN h2 on a TLS listener, or prior
+/// knowledge on an `h2c` listener) on a worker's loop: an nghttp2 session
+/// fed from the socket, and one `H2Stream` per request. Each stream is
+/// served by an ordinary `ClientConnection` over an in-memory transport, so
+/// routing, rewriting, balancing, holds, retries and the access log are the
+/// HTTP/1.1 ones, to the same pooled HTTP/1.1 upstream connections.
+final class H2Connection: IOEventHandler {
+    unowned(unsafe) let worker: Worker
+    let peer: [UInt8]
+    let tls: TLSSession?
+    private var transport: SocketTransport!
+    private var session: H2Session!
+    private let inBuf: ByteBuffer
+    private let outBuf: ByteBuffer
+    private(set) var streams: [Int32: H2Stream] = [:]
+    /// Streams whose inner connection has an event to take (run outside nghttp2's calls).
+    private var ready: [H2Stream] = []
+    var deadline = 0.0
+    var registryIndex = -1
+    private(set) var closed = false
+    private var goingAway = false
+    private var pumping = false
+    /// In the worker's list of connections to pump before the loop blocks.
+    var dirty = false
+
+    /// Takes over `fd` (and its TLS session); `initial` are bytes already read from it.
+    init?(fd: Int32, peer: [UInt8], tls: TLSSession?, worker: Worker, initial: UnsafeRawBufferPointer) {
+        self.worker = worker
+        self.peer = peer
+        self.tls = tls
+        inBuf = ByteBuffer(pool: worker.buffers)
+        outBuf = ByteBuffer(pool: worker.buffers)
+        let s = worker.settings
+        guard let session = H2Session(delegate: self, limits: .init(maxHeaderListSize: UInt32(s.maxHeadSize))) else { return nil }
+        self.session = session
+        transport = SocketTransport(fd: fd, loop: worker.loop, handler: self)
+        deadline = worker.loop.now + s.idleTimeout
+        if initial.count > 0, !session.receive(initial) { goingAway = true }
+    }
+
+    func start() {
+        // Over TLS, the client's first bytes may already sit decrypted inside OpenSSL.
+        if tls != nil { readSocket() }
+        if !closed { pump() }
+    }
+
+    // MARK: - wire
+
+    func ioReady(readable: Bool, writable: Bool) {
+        if lingering {
+            discardUntilEOF()
+            return
+        }
+        if readable { readSocket() }
+        if !closed { pump() }
+    }
+
+    /// Done (GOAWAY sent, no stream left): FIN (and close_notify), then read
+    /// and drop what the client still sends until it closes or the linger
+    /// timeout, so a close never turns into a reset that could drop the last
+    /// response from the client's receive buffer.
+    private var lingering = false
+
+    private func finish() {
+        guard !lingering else { return }
+        lingering = true
+        deadline = worker.loop.now + worker.settings.lingerTimeout
+        tls?.shutdown()
+        transport.shutdownWrite()
+        transport.set(read: true, write: false)
+        discardUntilEOF()
+    }
+
+    private func discardUntilEOF() {
+        while !closed {
+            switch tls?.read(into: inBuf) ?? transport.read(into: inBuf) {
+            case .bytes(let n):
+                inBuf.clear()
+                if n == 0 { return }
+            case .wouldBlock:
+                return
+            case .eof, .failed:
+                close()
+                return
+            }
+        }
+    }
+
+    private func readSocket() {
+        while !closed {
+            let r = tls?.read(into: inBuf) ?? transport.read(into: inBuf)
+            switch r {
+            case .bytes(let n):
+                if n == 0 { return }
+                deadline = worker.loop.now + worker.settings.idleTimeout
+                let ok = inBuf.withReadableBytes { session.receive($0) }
+                inBuf.clear()
+                if !ok {
+                    goingAway = true
+                    return
+                }
+            case .wouldBlock:
+                return
+            case .eof, .failed:
+                close()
+                return
+            }
+        }
+    }
+
+    /// Runs the streams' pending events, then sends what the session has.
+    /// Re-entrant calls (a stream's event producing output) fold into the running one.
+    func pump() {
+        guard !closed, !lingering else { return }
+        if pumping { return }
+        pumping = true
+        defer { pumping = false }
+        var rounds = 0
+        repeat {
+            rounds += 1
+            while !ready.isEmpty {
+                let batch = ready
+                ready.removeAll(keepingCapacity: true)
+                for s in batch { s.deliver() }
+            }
+            guard session.send(into: outBuf, limit: 64 * 1024) else {
+                close()
+                return
+            }
+            flush()
+            if closed { return }
+        } while !ready.isEmpty && rounds < 64
+        // nghttp2 stops wanting to read after a GOAWAY once no stream is left.
+        let wantRead = session.wantsRead
+        let wantWrite = !outBuf.isEmpty
+        if !wantRead && !wantWrite && !session.wantsWrite {
+            finish()
+            return
+        }
+        transport.set(read: wantRead || (tls.map { !$0.established } ?? false), write: wantWrite || (tls?.wantsWrite ?? false))
+    }
+
+    private func flush() {
+        while !outBuf.isEmpty {
+            switch tls?.write(from: outBuf) ?? transport.write(from: outBuf) {
+            case .wrote:
+                continue
+            case .wouldBlock:
+                return
+            case .failed:
+                close()
+                return
+            }
+        }
+        outBuf.clear()
+        outBuf.release()
+    }
+
+    /// A stream's inner connection has something to do (run soon, on this loop).
+    func schedule(_ s: H2Stream) {
+        guard !closed, !s.queued else { return }
+        s.queued = true
+        ready.append(s)
+        worker.h2NeedsPump(self)
+    }
+
+    // MARK: - lifecycle
+
+    /// SIGTERM or `berth upgrade`: GOAWAY, the open streams finish.
+    func drainRequested() {
+        guard !goingAway else { return }
+        goingAway = true
+        session.goAway()
+        pump()
+    }
+
+    func deadlinePassed() {
+        if lingering { return close() }
+        // Idle with no stream (or a preface that never completed): GOAWAY, then close.
+        if streams.isEmpty {
+            session.goAway()
+            goingAway = true
+            if !pumping { pump() }
+            if !lingering { finish() }
+        } else {
+            deadline = worker.loop.now + worker.settings.idleTimeout
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        let open = Array(streams.values)
+        streams.removeAll()
+        for s in open { s.connectionClosed() }
+        if let tls, !lingering { tls.shutdown() }
+        transport.close()
+        inBuf.release()
+        outBuf.release()
+        worker.forget(self)
+    }
+
+    // MARK: - session events (inside nghttp2's calls: no re-entry into it)
+
+    func h2BeginRequest(stream id: Int32) {
+        streams[id] = H2Stream(id: id, connection: self)
+    }
+
+    func h2Header(stream id: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        streams[id]?.header(name: name, value: value) ?? true
+    }
+
+    func h2HeadersDone(stream id: Int32, endStream: Bool) {
+        guard let s = streams[id] else { return }
+        s.headersDone(endStream: endStream)
+    }
+
+    func h2Data(stream id: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard let s = streams[id] else {
+            session.consume(stream: id, bytes.count)
+            return
+        }
+        s.body(bytes)
+    }
+
+    func h2RequestEnded(stream id: Int32) { streams[id]?.requestEnded() }
+
+    func h2StreamReset(stream id: Int32) {
+        streams[id]?.resetByClient()
+        // Rapid reset: more than `resetsPerSecond` in a second ends the connection.
+        let now = worker.loop.now
+        if now - resetWindowStart > 1 {
+            resetWindowStart = now
+            resets = 0
+        }
+        resets += 1
+        if resets > Self.resetsPerSecond && !goingAway {
+            goingAway = true
+            worker.logger.warning("HTTP/2 rapid reset: closing the connection", metadata: ["client": "\(String(decoding: peer, as: UTF8.self))"])
+            session.terminate(error: NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+        }
+    }
+
+    /// Stream resets a client may send in one second (CVE-2023-44487).
+    static let resetsPerSecond = 1000
+    private var resets = 0
+    private var resetWindowStart = 0.0
+
+    func h2StreamClosed(stream id: Int32, error: UInt32) {
+        guard let s = streams.removeValue(forKey: id) else { return }
+        s.closedBySession()
+    }
+
+    func h2ResponseBody(stream id: Int32, into buf: UnsafeMutableRawBufferPointer, eof: inout Bool) -> Int? {
+        // Not `streams[id]?.…`: that would read a deferral (nil) as a missing stream.
+        guard let s = streams[id] else {
+            eof = true
+            return 0
+        }
+        return s.responseBody(into: buf, eof: &eof)
+    }
+
+    // MARK: - what streams ask of the session (outside nghttp2's calls)
+
+    func respond(_ s: H2Stream, status: Int, headers: [(name: [UInt8], value: [UInt8])], body: Bool) {
+        if !session.respond(stream: s.id, status: status, headers: headers, body: body) { session.reset(stream: s.id) }
+        worker.h2NeedsPump(self)
+    }
+
+    func resume(_ s: H2Stream) {
+        session.resume(stream: s.id)
+        worker.h2NeedsPump(self)
+    }
+
+    func consume(_ s: H2Stream, _ n: Int) {
+        session.consume(stream: s.id, n)
+        worker.h2NeedsPump(self)
+    }
+
+    func reset(_ s: H2Stream) {
+        session.reset(stream: s.id)
+        worker.h2NeedsPump(self)
+    }
+}

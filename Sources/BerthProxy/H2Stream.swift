@@ -1,0 +1,320 @@
+import BerthHTTP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One request stream of an `H2Connection`, served by an inner
+/// `ClientConnection` that sees an HTTP/1.1 exchange: the stream's HEADERS
+/// become a request head (`:authority` as Host; a body without a length is
+/// sent chunked), its DATA the body; the inner connection's HTTP/1.1
+/// response is parsed back into the stream's response HEADERS and DATA.
+/// Both directions are bounded: request DATA is credited to the client's
+/// flow-control window only as the inner connection reads it, and the inner
+/// connection may write only while the response buffer has room.
+final class H2Stream {
+    let id: Int32
+    unowned(unsafe) let connection: H2Connection
+    /// Queued in the connection's ready list.
+    var queued = false
+
+    private enum Phase { case headers, open, closed }
+    private var phase = Phase.headers
+    // Request side
+    private var method: [UInt8] = []
+    private var path: [UInt8] = []
+    private var authority: [UInt8] = []
+    private var headerBytes: [UInt8] = []
+    private var headerCount = 0
+    private var hasContentLength = false
+    private var chunked = false
+    /// The HTTP/1.1 bytes for the inner connection (head, then body).
+    let requestBytes: ByteBuffer
+    /// Request body bytes received and not yet credited back.
+    private var uncredited = 0
+    private(set) var requestComplete = false
+    /// The client reset the stream (or the connection went).
+    private(set) var reset = false
+    // Response side
+    private var responseParser: ResponseHeadParser
+    private var responseHead: [UInt8] = []
+    private var responseStarted = false
+    private var responseFraming: BodyFraming = .none
+    private var responseRemaining = 0
+    private var decoder = ChunkedDecoder()
+    let responseBody: ByteBuffer
+    private var responseDone = false {
+        didSet { if responseDone && !oldValue { innerTransport?.readable() } }
+    }
+    /// The whole response went to the inner connection's reader: its request may end now.
+    var responseFinished: Bool { responseStarted && responseDone }
+    private var deferred = false
+    /// The inner connection and its transport.
+    private(set) var inner: ClientConnection?
+    private var innerTransport: H2StreamTransport?
+    private var headerTooLarge = false
+
+    init(id: Int32, connection: H2Connection) {
+        self.id = id
+        self.connection = connection
+        requestBytes = ByteBuffer(pool: connection.worker.buffers)
+        responseBody = ByteBuffer(pool: connection.worker.buffers)
+        responseParser = ResponseHeadParser(maxHeadSize: connection.worker.settings.maxHeadSize)
+    }
+
+    // MARK: - request (from the session's callbacks)
+
+    func header(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        headerCount += name.count + value.count + 32
+        if headerCount > connection.worker.settings.maxHeadSize {
+            headerTooLarge = true
+            return true  // answered 431 once the head is complete
+        }
+        if name.first == UInt8(ascii: ":") {
+            switch String(decoding: name, as: UTF8.self) {
+            case ":method": method = Array(value)
+            case ":path": path = Array(value)
+            case ":authority": authority = Array(value)
+            default: break
+            }
+            return true
+        }
+        let kind = KnownHeader.classify(name)
+        // Connection-specific fields are not HTTP/2's (nghttp2 refuses most); TE only as trailers.
+        if kind == .host {
+            if authority.isEmpty { authority = Array(value) }
+            return true
+        }
+        if kind.isHopByHop && kind != .te { return true }
+        if kind == .te { return true }
+        if kind == .contentLength { hasContentLength = true }
+        headerBytes += name
+        headerBytes += [0x3A, 0x20]
+        headerBytes += value
+        headerBytes += [0x0D, 0x0A]
+        return true
+    }
+
+    func headersDone(endStream: Bool) {
+        guard phase == .headers else { return }
+        phase = .open
+        if endStream { requestComplete = true }
+        if headerTooLarge {
+            connection.respond(self, status: 431, headers: [(Array("content-length".utf8), Array("0".utf8))], body: false)
+            return
+        }
+        chunked = !endStream && !hasContentLength
+        requestBytes.append(method)
+        requestBytes.append(byte: 0x20)
+        requestBytes.append(path.isEmpty ? [UInt8(ascii: "/")] : path)
+        requestBytes.append(" HTTP/1.1\r\nhost: ")
+        requestBytes.append(authority)
+        requestBytes.append("\r\n")
+        requestBytes.append(headerBytes)
+        if chunked { requestBytes.append("transfer-encoding: chunked\r\n") }
+        requestBytes.append("\r\n")
+        headerBytes = []
+        let t = H2StreamTransport(stream: self)
+        innerTransport = t
+        inner = connection.worker.adoptStream(peer: connection.peer, overTLS: connection.tls != nil, transport: t)
+    }
+
+    func body(_ bytes: UnsafeRawBufferPointer) {
+        guard inner != nil, !reset else {
+            connection.consume(self, bytes.count)
+            return
+        }
+        if chunked {
+            requestBytes.appendHex(UInt64(bytes.count))
+            requestBytes.append("\r\n")
+            requestBytes.append(bytes)
+            requestBytes.append("\r\n")
+        } else {
+            requestBytes.append(bytes)
+        }
+        uncredited += bytes.count
+        innerTransport?.readable()
+    }
+
+    func requestEnded() {
+        requestComplete = true
+        if chunked { requestBytes.append("0\r\n\r\n") }
+        innerTransport?.readable()
+    }
+
+    func resetByClient() {
+        reset = true
+        innerTransport?.peerGone()
+    }
+
+    // MARK: - the inner connection's side (its transport)
+
+    /// The inner connection read `n` bytes: credit the body part of them.
+    func innerRead(_ n: Int) {
+        let credit = min(n, uncredited)
+        uncredited -= credit
+        connection.consume(self, credit)
+    }
+
+    /// Takes response bytes written by the inner connection; how many were taken.
+    func innerWrote(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard phase == .open, !reset else { return bytes.count }  // nobody to tell: swallow
+        var used = 0
+        if !responseStarted {
+            let before = responseHead.count
+            responseHead += bytes
+            let result = responseHead.withUnsafeBytes { responseParser.parse($0) }
+            switch result {
+            case .needMore:
+                return bytes.count
+            case .error:
+                connection.reset(self)
+                return bytes.count
+            case .complete(let end):
+                let head = responseParser.head
+                if head.isInformational {
+                    // 100 Continue and friends: not relayed; wait for the final head.
+                    responseHead.removeFirst(end)
+                    responseParser.reset()
+                    return innerWroteRest(bytes, from: end - before)
+                }
+                startResponse(head)
+                used = end - before
+                responseHead = []
+            }
+        }
+        return used + decodeBody(UnsafeRawBufferPointer(rebasing: bytes[used...]))
+    }
+
+    private func innerWroteRest(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
+        if from >= bytes.count { return bytes.count }
+        return from + innerWrote(UnsafeRawBufferPointer(rebasing: bytes[from...]))
+    }
+
+    private func startResponse(_ head: ResponseHead) {
+        responseStarted = true
+        var headers: [(name: [UInt8], value: [UInt8])] = []
+        responseHead.withUnsafeBytes { b in
+            for h in head.headers {
+                if h.kind.isHopByHop || h.kind == .keepAlive { continue }
+                let name = Array(b[h.lineStart..<h.nameEnd]).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+                headers.append((name, Array(b[h.valueStart..<h.valueEnd])))
+            }
+        }
+        responseFraming = head.framing(for: method.withUnsafeBytes { HTTPMethod.classify($0) })
+        switch responseFraming {
+        case .length(let n):
+            responseRemaining = n
+            if n == 0 { responseDone = true }
+        case .chunked:
+            decoder.reset()
+        case .untilClose:
+            break
+        case .none:
+            responseDone = true
+        }
+        connection.respond(self, status: head.status, headers: headers, body: !responseDone || responseFraming != .none)
+    }
+
+    /// Body bytes into `responseBody`, as many as fit; how many input bytes were used.
+    private func decodeBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard !responseDone, bytes.count > 0 else { return bytes.count }
+        var used = 0
+        switch responseFraming {
+        case .length:
+            let n = min(bytes.count, responseRemaining, responseBody.freeBytes)
+            responseBody.append(UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
+            responseRemaining -= n
+            used = n
+            if responseRemaining == 0 { responseDone = true }
+        case .chunked:
+            var pos = 0
+            loop: while pos < bytes.count {
+                let room = responseBody.freeBytes
+                if room == 0 { break }
+                switch decoder.decode(bytes, position: &pos, maxData: room) {
+                case .data(let offset, let count):
+                    responseBody.append(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
+                case .needMore:
+                    break loop
+                case .done:
+                    responseDone = true
+                    break loop
+                case .error:
+                    connection.reset(self)
+                    return bytes.count
+                }
+            }
+            used = pos
+        case .untilClose:
+            let n = min(bytes.count, responseBody.freeBytes)
+            responseBody.append(UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
+            used = n
+        case .none:
+            return bytes.count
+        }
+        if deferred && (!responseBody.isEmpty || responseDone) {
+            deferred = false
+            connection.resume(self)
+        }
+        return used
+    }
+
+    /// The inner connection closed its side (after its response, or on an error).
+    func innerClosed() {
+        if responseFraming == .untilClose && responseStarted { responseDone = true }
+        if !responseStarted || !responseDone {
+            if !reset { connection.reset(self) }
+        } else if deferred {
+            deferred = false
+            connection.resume(self)
+        }
+        inner = nil
+        innerTransport = nil
+    }
+
+    /// Room in the response buffer for the inner connection's writes.
+    var responseRoom: Int { responseStarted ? responseBody.freeBytes : Int.max }
+
+    // MARK: - the session's side
+
+    func responseBody(into buf: UnsafeMutableRawBufferPointer, eof: inout Bool) -> Int? {
+        let n = min(buf.count, responseBody.readableBytes)
+        if n > 0 {
+            responseBody.withReadableBytes { buf.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            responseBody.consume(n)
+            if responseBody.isEmpty { responseBody.clear() }
+            innerTransport?.writable()
+        }
+        if responseBody.isEmpty && responseDone {
+            eof = true
+            responseBody.release()
+            return n
+        }
+        if n == 0 {
+            deferred = true
+            return nil
+        }
+        return n
+    }
+
+    /// The session closed the stream (done, or reset either way).
+    func closedBySession() {
+        phase = .closed
+        reset = true
+        innerTransport?.peerGone()
+        requestBytes.release()
+        responseBody.release()
+    }
+
+    /// The HTTP/2 connection closed: the inner connection ends now (nothing can reach its client).
+    func connectionClosed() {
+        closedBySession()
+        inner?.abort()
+    }
+
+    /// Runs the inner connection's pending event (from the connection's ready list).
+    func deliver() {
+        queued = false
+        innerTransport?.deliver()
+    }
+}

@@ -1,0 +1,2 @@
+/* libnghttp2 (HTTP/2 sessions: framing, HPACK, flow control) for Swift: its API is plain functions and callbacks. */
+#include <nghttp2/nghttp2.h>

@@ -1,0 +1,183 @@
+import Testing
+import Foundation
+import BerthConfig
+@testable import BerthProxy
+
+/// HTTP/2 to clients: ALPN h2 on TLS listeners (h2=off keeps HTTP/1.1),
+/// prior-knowledge h2c on `h2c` listeners, each stream proxied to the
+/// HTTP/1.1 upstream as a request of its own; curl, nghttp, h2load and
+/// Python's h2 (Debian's python3-h2) as clients.
+@Suite struct H2IntegrationTests {
+    let certs = TestCertificates.shared
+    var apps: String { app("u", "/u", [UpstreamProcess.shared.port]) }
+
+    func withH2(_ listen: String, _ body: (ProxyServer, Int) throws -> Void) throws {
+        let text = "listen 127.0.0.1:0 \(listen)\nworkers 1\n\(apps)"
+        let server = try ProxyServer(config: try Config.parse(text, file: "h2.conf"))
+        try server.start()
+        defer { server.stop() }
+        try body(server, server.ports[0])
+    }
+
+    @Test func tlsListenersNegotiateH2AndProxyEachStream() throws {
+        try withH2("tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test"))") { _, port in
+            let (status, out) = try run(["curl", "-s", "--http2", "--cacert", certs.cert("a.test"), "--resolve", "a.test:\(port):127.0.0.1",
+                                         "-w", "\\n%{http_version}", "https://a.test:\(port)/u/echo"])
+            #expect(status == 0)
+            #expect(out.hasSuffix("\n2"), "ALPN h2: \(out)")
+            #expect(out.contains("\"x-forwarded-proto\": \"https\"") || out.contains("X-Forwarded-Proto"), "\(out)")
+            // A 1 MiB upload and download on one stream each.
+            let blob = FileManager.default.temporaryDirectory.appendingPathComponent("h2-\(UUID().uuidString)").path
+            try Data((0..<(1 << 20)).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: blob))
+            let (_, up) = try run(["curl", "-s", "--http2", "--cacert", certs.cert("a.test"), "--resolve", "a.test:\(port):127.0.0.1",
+                                   "--data-binary", "@\(blob)", "https://a.test:\(port)/u/echo"])
+            #expect(up.contains("1048576"), "\(up.prefix(400))")
+            let (_, down) = try run(["sh", "-c", "curl -s --http2 --cacert \(certs.cert("a.test")) --resolve a.test:\(port):127.0.0.1 'https://a.test:\(port)/u/bytes?n=1048576&mode=chunked' | wc -c"])
+            #expect(down.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576")
+        }
+    }
+
+    @Test func h2OffKeepsHTTP11() throws {
+        try withH2("tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test")) h2=off") { _, port in
+            let (_, out) = try run(["curl", "-s", "--http2", "--cacert", certs.cert("a.test"), "--resolve", "a.test:\(port):127.0.0.1",
+                                    "-o", "/dev/null", "-w", "%{http_version}", "https://a.test:\(port)/u/echo"])
+            #expect(out == "1.1")
+        }
+    }
+
+    @Test func h2cPriorKnowledgeAndHTTP11OnOnePort() throws {
+        try withH2("h2c") { _, port in
+            let (_, h2) = try run(["curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "http://127.0.0.1:\(port)/u/echo"])
+            #expect(h2 == "2 200")
+            let (_, h1) = try run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "http://127.0.0.1:\(port)/u/echo"])
+            #expect(h1 == "1.1 200")
+            let (_, nv) = try run(["nghttp", "-nv", "http://127.0.0.1:\(port)/u/status?code=204"])
+            #expect(nv.contains(":status: 204"), "\(nv)")
+            // Many streams on few connections: nothing lost.
+            let (_, load) = try run(["h2load", "-n", "20000", "-c", "10", "-m", "16", "http://127.0.0.1:\(port)/u/status?code=200"])
+            #expect(load.contains("20000 succeeded, 0 failed, 0 errored"), "\(load)")
+        }
+    }
+
+    @Test func aPlainListenerRefusesThePreface() throws {
+        try withH2("") { _, port in
+            let c = try RawClient(port: port)
+            c.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            #expect(try c.readResponse().status == 505)
+        }
+    }
+
+    /// Python's h2: a body whose length matches what the upstream said, a
+    /// request reset mid-upload leaves the connection serving others, and an
+    /// oversize header list is refused (431) without ending the connection.
+    @Test func edgeCasesWithPythonH2() throws {
+        try withH2("h2c") { _, port in
+            let script = """
+            import socket, sys, h2.connection, h2.events, h2.config
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            c.initiate_connection(); s.sendall(c.data_to_send())
+            def run(until):
+                got = {}
+                while not until(got):
+                    d = s.recv(65535)
+                    if not d: raise SystemExit("eof")
+                    for e in c.receive_data(d):
+                        if isinstance(e, h2.events.ResponseReceived): got.setdefault(e.stream_id, {})["status"] = dict(e.headers)[b":status"].decode()
+                        if isinstance(e, h2.events.DataReceived):
+                            got.setdefault(e.stream_id, {}).setdefault("len", 0); got[e.stream_id]["len"] += len(e.data)
+                            c.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+                        if isinstance(e, h2.events.StreamEnded): got.setdefault(e.stream_id, {})["ended"] = True
+                        if isinstance(e, h2.events.StreamReset): got.setdefault(e.stream_id, {})["reset"] = True
+                    s.sendall(c.data_to_send())
+                return got
+            h = lambda p, m="GET": [(":method", m), (":path", p), (":scheme", "http"), (":authority", "x")]
+            # 1: an upload reset halfway
+            c.send_headers(1, h("/u/echo", "POST"))
+            c.send_data(1, b"x" * 1000)
+            c.reset_stream(1)
+            # 3: an oversize header list
+            c.send_headers(3, h("/u/echo") + [("x-big", "y" * 40000)], end_stream=True)
+            # 5: a normal request after both
+            c.send_headers(5, h("/u/bytes?n=100000"), end_stream=True)
+            s.sendall(c.data_to_send())
+            got = run(lambda g: g.get(5, {}).get("ended") and (g.get(3, {}).get("ended") or g.get(3, {}).get("reset")))
+            print(got.get(3, {}).get("status", "reset"), got[5]["status"], got[5]["len"])
+            """
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("h2edge-\(UUID().uuidString).py").path
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            let (status, out) = try run(["/usr/bin/python3", path, "\(port)"])
+            #expect(status == 0, "\(out)")
+            #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "431 200 100000", "\(out)")
+        }
+    }
+
+    /// Runs a Python h2 client script (Debian's python3 has python3-h2) against `port`; its output.
+    func python(_ script: String, _ port: Int) throws -> (Int32, String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("h2py-\(UUID().uuidString).py").path
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        return try run(["/usr/bin/python3", path, "\(port)"])
+    }
+
+    /// Rapid reset (CVE-2023-44487): 10,000 streams opened and reset at once
+    /// end with GOAWAY ENHANCE_YOUR_CALM, and the worker goes on serving.
+    @Test func rapidResetIsCutOffAndTheWorkerStaysHealthy() throws {
+        try withH2("h2c") { _, port in
+            let (status, out) = try python("""
+                import socket, sys, h2.connection, h2.events, h2.config
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+                c.initiate_connection(); s.sendall(c.data_to_send())
+                h = [(":method", "GET"), (":path", "/u/echo"), (":scheme", "http"), (":authority", "x")]
+                for i in range(10000):
+                    sid = 1 + 2 * i
+                    c.send_headers(sid, h, end_stream=True)
+                    c.reset_stream(sid)
+                try:
+                    s.sendall(c.data_to_send())
+                except OSError:
+                    pass
+                code = None
+                try:
+                    while code is None:
+                        d = s.recv(65535)
+                        if not d: break
+                        for e in c.receive_data(d):
+                            if isinstance(e, h2.events.ConnectionTerminated): code = int(e.error_code)
+                except Exception as ex:
+                    pass
+                print(code)
+                """, port)
+            #expect(status == 0, "\(out)")
+            #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "11", "GOAWAY ENHANCE_YOUR_CALM (0xb): \(out)")
+            let (_, after) = try run(["curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/u/echo"])
+            #expect(after == "200")
+        }
+    }
+
+    /// A drain (SIGTERM, or the old serve of an upgrade): GOAWAY, and the
+    /// stream in flight finishes (curl; Python's h2 drops a connection's
+    /// streams at GOAWAY, against RFC 9113 §6.8).
+    @Test func drainSendsGoAwayAndTheOpenStreamFinishes() throws {
+        let text = "listen 127.0.0.1:0 h2c\nworkers 1\n\(apps)"
+        let server = try ProxyServer(config: try Config.parse(text, file: "h2.conf"))
+        try server.start()
+        let port = server.ports[0]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["curl", "-sv", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version} %{http_code}\n", "http://127.0.0.1:\(port)/u/slow?delay=1"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Wait until the stream is on its upstream.
+        let deadline = Date().addingTimeInterval(5)
+        while server.snapshot().reduce(0, { $0 + $1.upstreamConnections }) == 0 && Date() < deadline { usleep(5_000) }
+        #expect(server.drainAll(timeout: 10), "drained in time")
+        p.waitUntilExit()
+        let result = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(result == "2 200\n", "\(result) \(log.suffix(600))")
+        #expect(log.contains("GOAWAY") || log.contains("goaway"), "curl saw the GOAWAY: \(log.suffix(600))")
+    }
+}
