@@ -40,7 +40,8 @@ final class H2Connection: IOEventHandler {
         guard let session = H2Session(delegate: self, limits: .init(maxHeaderListSize: UInt32(s.maxHeadSize))) else { return nil }
         self.session = session
         transport = SocketTransport(fd: fd, loop: worker.loop, handler: self)
-        deadline = worker.loop.now + s.idleTimeout
+        // The preface and the first request's HEADERS come within the header timeout.
+        deadline = worker.loop.now + s.headerTimeout
         if initial.count > 0, !session.receive(initial) { goingAway = true }
     }
 
@@ -98,7 +99,7 @@ final class H2Connection: IOEventHandler {
             switch r {
             case .bytes(let n):
                 if n == 0 { return }
-                deadline = worker.loop.now + worker.settings.idleTimeout
+                if sawRequest { deadline = worker.loop.now + worker.settings.idleTimeout }
                 let ok = inBuf.withReadableBytes { session.receive($0) }
                 inBuf.clear()
                 if !ok {
@@ -216,7 +217,14 @@ final class H2Connection: IOEventHandler {
         streams[id]?.header(name: name, value: value) ?? true
     }
 
+    /// A request's HEADERS came: from now on the idle timeout applies.
+    private var sawRequest = false
+
     func h2HeadersDone(stream id: Int32, endStream: Bool) {
+        if !sawRequest {
+            sawRequest = true
+            deadline = worker.loop.now + worker.settings.idleTimeout
+        }
         guard let s = streams[id] else { return }
         s.headersDone(endStream: endStream)
     }

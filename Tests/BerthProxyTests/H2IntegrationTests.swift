@@ -180,4 +180,22 @@ import BerthConfig
         #expect(result == "2 200\n", "\(result) \(log.suffix(600))")
         #expect(log.contains("GOAWAY") || log.contains("goaway"), "curl saw the GOAWAY: \(log.suffix(600))")
     }
+
+    /// A preface that never completes is closed at the header timeout; the
+    /// worker serves others meanwhile.
+    @Test func aPrefaceThatNeverCompletesIsClosedAtTheHeaderTimeout() throws {
+        let text = "listen 127.0.0.1:0 h2c\nworkers 1\ntimeouts {\n header 1s\n}\n\(apps)"
+        let server = try ProxyServer(config: try Config.parse(text, file: "h2.conf"))
+        try server.start()
+        defer { server.stop() }
+        let port = server.ports[0]
+        let c = try RawClient(port: port)
+        let start = Date()
+        c.send("PRI * HTTP/2.0\r\n")  // and nothing more
+        let (_, other) = try run(["curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/u/echo"])
+        #expect(other == "200")
+        _ = c.readToEOF()
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited > 0.8 && waited < 5, "closed after \(waited) s")
+    }
 }

@@ -104,8 +104,9 @@ import Glibc
         #expect(newInit != oldInit)
         #expect(kill(Int32(oldInit.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 0) != 0, "the old run was killed")
         #expect(eventually(10) { (try? ps(state)["a"]?[7]) == "1" })
-        let mounted = try shell("mount | grep '\(state)/containers' || true").1
-        #expect(mounted.split(separator: "\n").count == 2, "nothing mounted twice: \(mounted)")
+        // Its root file system is mounted once, as before (not again per keeper).
+        let mounted = try shell("mount | grep '\(state)/containers/\(id)/' || true").1
+        #expect(mounted.split(separator: "\n").count == 1, "mounted once: \(mounted)")
     }
 
     /// The keeper's socket: `status` answers, `follow` streams the log lines
