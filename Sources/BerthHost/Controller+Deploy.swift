@@ -121,8 +121,7 @@ extension Controller {
             dataPlane.whenIdle(placements, includingTunnels: true, timeout: timeouts.tunnelDrain) { [self] tunnels in
                 guard case .timedOut = tunnels else { return stopRetired(d, of: app) }
                 output("[run]   \(app)  closing the old version's tunnels over \(timeouts.tunnelDrainSpread)s (tunnel-drain)")
-                dataPlane.closeTunnels(placements, spread: timeouts.tunnelDrainSpread)
-                dataPlane.whenIdle(placements, includingTunnels: true, timeout: timeouts.tunnelDrainSpread + ClientFrameWait.seconds) { [self] _ in
+                dataPlane.closeTunnels(placements, spread: timeouts.tunnelDrainSpread) { [self] _ in
                     stopRetired(d, of: app)
                 }
             }
@@ -139,9 +138,4 @@ extension Controller {
         }
         writeStatus()
     }
-}
-
-/// How long a retiring WebSocket may take to finish the frame it is sending.
-enum ClientFrameWait {
-    static let seconds = 6.0
 }

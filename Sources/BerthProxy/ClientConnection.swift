@@ -3,7 +3,7 @@ import BerthHTTP
 /// One client TCP connection and the exchange it is in. Requests are served
 /// one at a time in arrival order (pipelined ones wait in `inBuf`), and every
 /// buffer is bounded: a side whose destination buffer is full stops being read.
-final class ClientConnection: IOEventHandler {
+final class ClientConnection: IOEventHandler, RegistryMember {
     /// Where the connection is; each case carries what only it needs.
     enum Phase: Equatable {
         /// Waiting for or parsing a request head.

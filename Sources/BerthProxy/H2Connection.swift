@@ -10,7 +10,7 @@ import CNGHTTP2
 /// served by an ordinary `ClientConnection` over an in-memory transport, so
 /// routing, rewriting, balancing, holds, retries and the access log are the
 /// HTTP/1.1 ones, to the same pooled HTTP/1.1 upstream connections.
-final class H2Connection: IOEventHandler {
+final class H2Connection: IOEventHandler, RegistryMember {
     unowned(unsafe) let worker: Worker
     let peer: [UInt8]
     let tls: TLSSession?

@@ -19,16 +19,20 @@ final class Listener: IOEventHandler {
         for _ in 0..<64 {
             guard worker.canAccept, let (cfd, peer) = Socket.accept(fd) else { return }
             if let contexts = worker.tls[key] {
-                guard let session = contexts.session(fd: cfd, h2: worker.settings.h2Listeners.contains(key)) else {
+                guard let session = contexts.session(fd: cfd, h2: offersH2) else {
                     Socket.close(cfd)
                     continue
                 }
                 worker.adopt(fd: cfd, peer: peer, tls: session)
             } else {
-                worker.adopt(fd: cfd, peer: peer, h2c: worker.settings.h2cListeners.contains(key))
+                worker.adopt(fd: cfd, peer: peer, h2c: acceptsH2c)
             }
         }
     }
+
+    /// No set lookup per accept when no listener has HTTP/2 (the usual case).
+    private var offersH2: Bool { !worker.settings.h2Listeners.isEmpty && worker.settings.h2Listeners.contains(key) }
+    private var acceptsH2c: Bool { !worker.settings.h2cListeners.isEmpty && worker.settings.h2cListeners.contains(key) }
 
     private var closed = false
 

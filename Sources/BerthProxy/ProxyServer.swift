@@ -559,10 +559,11 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     }
 
     /// One readiness probe of a replica, inside its namespace.
-    public func closeTunnels(_ placements: [Placement], spread: Double) {
+    public func closeTunnels(_ placements: [Placement], spread: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
         let ids = control.withLock { _ in Set(placements.compactMap { registry.existingID($0) }) }
-        guard !ids.isEmpty else { return }
-        for w in workers { w.send(.closeTunnels(servers: ids, spread: spread)) }
+        for w in workers where !ids.isEmpty { w.send(.closeTunnels(servers: ids, spread: spread)) }
+        // Each closes within the spread, plus the wait for a server's frame to end.
+        whenIdle(placements, includingTunnels: true, timeout: spread + ClientConnection.frameEndWait + 1, completion: completion)
     }
 
     public func probe(_ placement: Placement, health: HealthCheck?, timeout: Double) -> ProbeResult {

@@ -223,8 +223,7 @@ final class Worker: @unchecked Sendable {
     func adopt(peer: [UInt8], tls session: TLSSession? = nil, h2c: Bool = false, transport: (IOEventHandler) -> Transport) {
         let c = ClientConnection(peer: peer, worker: self, tls: session, transport: transport)
         c.acceptsH2c = h2c
-        c.registryIndex = clients.count
-        clients.append(c)
+        clients.register(c)
         if !canAccept && !acceptPaused {
             acceptPaused = true
             for l in listeners.values { l.watcher.set(read: false) }
@@ -240,8 +239,7 @@ final class Worker: @unchecked Sendable {
             Socket.close(fd)
             return
         }
-        c.registryIndex = h2Connections.count
-        h2Connections.append(c)
+        h2Connections.register(c)
         if draining { c.drainRequested() }
         c.start()
     }
@@ -253,8 +251,7 @@ final class Worker: @unchecked Sendable {
             return transport
         }
         c.h2Stream = overTLS ? .tls : .cleartext
-        c.registryIndex = clients.count
-        clients.append(c)
+        clients.register(c)
         c.start()
         return c
     }
@@ -279,27 +276,13 @@ final class Worker: @unchecked Sendable {
     }
 
     func forget(_ c: H2Connection) {
-        let i = c.registryIndex
-        guard i >= 0 && i < h2Connections.count && h2Connections[i] === c else { return }
-        let last = h2Connections.removeLast()
-        if i < h2Connections.count {
-            h2Connections[i] = last
-            last.registryIndex = i
-        }
-        c.registryIndex = -1
+        guard h2Connections.unregister(c) else { return }
         graveyard.append(c)
         stopIfDrained()
     }
 
     func forget(_ c: ClientConnection) {
-        let i = c.registryIndex
-        guard i >= 0 && i < clients.count && clients[i] === c else { return }
-        let last = clients.removeLast()
-        if i < clients.count {
-            clients[i] = last
-            last.registryIndex = i
-        }
-        c.registryIndex = -1
+        guard clients.unregister(c) else { return }
         graveyard.append(c)
         if acceptPaused && canAccept {
             acceptPaused = false

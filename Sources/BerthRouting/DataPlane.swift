@@ -34,8 +34,10 @@ public protocol DataPlane: AnyObject, Sendable {
 
     /// Closes every tunnel to `placements`, each at a random moment within
     /// `spread` seconds: a WebSocket gets a close frame with code 1012
-    /// (Service Restart) between two of the server's frames. Returns at once.
-    func closeTunnels(_ placements: [Placement], spread: Double)
+    /// (Service Restart) between two of the server's frames. Returns at once;
+    /// `completion` runs (as `whenIdle`'s) once they are all closed, or when
+    /// the last could not finish the frame it was sending in time.
+    func closeTunnels(_ placements: [Placement], spread: Double, completion: @escaping @Sendable (DrainOutcome) -> Void)
 
     /// One readiness probe of a replica inside its network namespace: the
     /// app's health request when it has one (2xx/3xx passes), else a TCP

@@ -37,8 +37,7 @@ public struct Leftovers {
         ids.subtract(keeping)
         for id in ids.sorted() {
             // A keeper still alive for it (one that was stopping) goes first.
-            if let text = try? String(contentsOfFile: containersDir + "/" + id + "/keeper.pid", encoding: .utf8),
-               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
+            if let pid = SupervisedContainer.readPID(containersDir + "/" + id + "/keeper.pid"), pid > 1,
                let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8), cmd.contains("\0shim\0") {
                 Glibc.kill(pid, SIGKILL)
             }

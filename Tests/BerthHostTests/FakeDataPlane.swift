@@ -83,9 +83,10 @@ final class FakeDataPlane: DataPlane, @unchecked Sendable {
     /// Tunnels to old versions stay open until `closeTunnels` (when set).
     let tunnelsOpen = Mutex(false)
 
-    func closeTunnels(_ placements: [Placement], spread: Double) {
+    func closeTunnels(_ placements: [Placement], spread: Double, completion: @escaping @Sendable (DrainOutcome) -> Void) {
         log("closeTunnels \(placements.count) spread \(spread)")
         tunnelsOpen.withLock { $0 = false }
+        whenIdle(placements, includingTunnels: true, timeout: spread, completion: completion)
     }
 
     func whenIdle(_ placements: [Placement], includingTunnels: Bool, timeout: Double,

@@ -83,7 +83,7 @@ import Synchronization
         server.whenIdle([replica], includingTunnels: true, timeout: 10) { o in
             if o == .drained { closed.signal() }
         }
-        server.closeTunnels([replica], spread: 2)
+        server.closeTunnels([replica], spread: 2) { _ in }
         var times: [Double] = []
         for _ in 0..<8 {
             guard let line = reader.next(timeout: 10) else { break }
