@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages berth builds and tests with (skipping what is there).
 set -euo pipefail
-pkgs=(libev-dev libssl-dev libcurl4-openssl-dev libarchive-dev curl python3 wrk haproxy nginx-light runc crun busybox-static mmdebstrap docker-registry skopeo pebble libnghttp2-dev nghttp2-client python3-h2)
+pkgs=(libev-dev libssl-dev libcurl4-openssl-dev libarchive-dev curl python3 wrk haproxy nginx-light runc crun busybox-static mmdebstrap docker-registry skopeo pebble libnghttp2-dev nghttp2-client python3-h2 python3-grpcio)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,14 @@ public struct AppConfig: Sendable, Equatable {
         case unconfined
     }
 
+    /// What berth speaks to the app's servers.
+    public enum UpstreamProtocol: String, Sendable, Equatable {
+        /// HTTP/1.1 on pooled keep-alive connections.
+        case http1
+        /// HTTP/2 with prior knowledge (gRPC): one multiplexed connection per server and worker.
+        case h2c
+    }
+
     public enum Balance: String, Sendable, Equatable {
         case roundRobin = "roundrobin"
         case leastConn = "leastconn"
@@ -50,6 +58,8 @@ public struct AppConfig: Sendable, Equatable {
     /// `secret NAME FILE`: mounted read-only at /run/secrets/NAME (FILE absolute).
     public var secrets: [SecretFile] = []
     public var upstreams: [HostPort] = []
+    /// `proto h2c` or `upstream h2c://ADDR`: HTTP/2 to the servers.
+    public var proto: UpstreamProtocol = .http1
     public var balance: Balance = .roundRobin
     /// nil: the global `redirect-https`.
     public var redirectHTTPS: Bool?

@@ -133,7 +133,31 @@ enum AppDirectives {
         },
         Row("upstream", "ADDR...", "plain upstream servers instead of containers", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             if d.args.isEmpty { throw ConfigError(d.afterLast, "upstream: expected one or more addresses like 127.0.0.1:9000") }
-            for w in d.args { a.upstreams.append(try ConfigValues.address(w, directive: "upstream", defaultPort: 80)) }
+            for w in d.args {
+                // `h2c://ADDR` (HTTP/2, prior knowledge) or `http://ADDR`; a bare
+                // address speaks what the app does (`proto`, default HTTP/1.1).
+                var word = w
+                var scheme: AppConfig.UpstreamProtocol?
+                if word.text.hasPrefix("h2c://") {
+                    scheme = .h2c
+                    word.text.removeFirst(6)
+                } else if word.text.hasPrefix("http://") {
+                    scheme = .http1
+                    word.text.removeFirst(7)
+                } else if word.text.contains("://") {
+                    throw ConfigError(w.location, "upstream: \(w.display): the scheme is http:// (HTTP/1.1) or h2c:// (HTTP/2 with prior knowledge)")
+                }
+                if let scheme {
+                    if !a.upstreams.isEmpty && scheme != a.proto {
+                        throw ConfigError(w.location, "upstream: \(w.display): every upstream of an app speaks the same protocol (the others: \(a.proto.rawValue))")
+                    }
+                    a.proto = scheme
+                }
+                a.upstreams.append(try ConfigValues.address(word, directive: "upstream", defaultPort: 80))
+            }
+        },
+        Row("proto", "http1|h2c", "what berth speaks to the app's servers: HTTP/1.1 (default) or HTTP/2 with prior knowledge, for gRPC") { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
+            a.proto = try ConfigValues.choice(d, "'http1' or 'h2c'", as: AppConfig.UpstreamProtocol.self)
         },
         Row("link", "APP [PORT]", "APP at 127.0.0.1:PORT (default: APP's port) inside this app's containers; sets APP_HOST and APP_PORT", repeatable: true) { (a: inout AppConfig, d: ConfigStatement) throws(ConfigError) in
             guard (1...2).contains(d.args.count) else {
@@ -214,6 +238,9 @@ enum AppDirectives {
         }
         if app.isWorker, app.health?.command == nil, let h = body.first(where: { $0.nameText == "health" }) {
             throw ConfigError(h.name.location, "app '\(name)' is a worker (no path, host or port): it has no HTTP for 'health' to check; give it a 'port', or use 'health exec CMD'")
+        }
+        if app.proto == .h2c, app.health != nil, app.health?.command == nil, let h = body.first(where: { $0.nameText == "health" }) {
+            throw ConfigError(h.name.location, "app '\(name)' speaks h2c: 'health PATH' probes with HTTP/1.1, which an HTTP/2-only server refuses; use 'health exec CMD' (grpc_health_probe and the like), or no health line (a connect check)")
         }
         return app
     }

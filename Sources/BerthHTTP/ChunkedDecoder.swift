@@ -1,6 +1,7 @@
 /// An incremental decoder of the chunked transfer coding (RFC 9112 §7.1).
-/// It yields data ranges and swallows framing, extensions and trailers,
-/// refusing every malformed size or overrun rather than resynchronising.
+/// It yields data ranges and swallows framing and extensions, keeping the
+/// trailer section's lines (validated, bounded) for a caller that forwards
+/// them, and refuses every malformed size or overrun rather than resynchronising.
 public struct ChunkedDecoder: Sendable {
     public enum Step: Equatable, Sendable {
         /// `count` body bytes start at `offset` of the input.
@@ -25,6 +26,9 @@ public struct ChunkedDecoder: Sendable {
     private var extensionBytes = 0
     private var trailerBytes = 0
     private var trailerLine: [UInt8] = []
+    /// The trailer section's field lines, each ending in CRLF, once `done`
+    /// (empty for a body without trailers, the usual case: no allocation).
+    public private(set) var trailers: [UInt8] = []
     public let maxTrailerSize: Int
 
     public init(maxTrailerSize: Int = 32 * 1024) {
@@ -40,6 +44,7 @@ public struct ChunkedDecoder: Sendable {
         extensionBytes = 0
         trailerBytes = 0
         trailerLine.removeAll(keepingCapacity: true)
+        if !trailers.isEmpty { trailers = [] }
     }
 
     /// Decodes from `input[position...]`, advancing `position` past what it used.
@@ -123,6 +128,8 @@ public struct ChunkedDecoder: Sendable {
                     (try? HeaderLine.parse(line, start: 0, end: line.count, lineEnd: line.count)) != nil
                 }
                 if !ok { return fail(.invalidTrailer) }
+                trailers += trailerLine
+                trailers += [0x0D, 0x0A]
                 state = .trailerLineStart
             case .finalLF:
                 guard c == 0x0A else { return fail(.bareCR) }

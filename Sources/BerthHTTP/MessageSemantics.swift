@@ -13,6 +13,8 @@ public struct MessageSemantics: Sendable {
     public var hostCount = 0
     public var upgradeIndex = -1
     public var expectContinue = false
+    /// `TE: trailers`: the client takes a chunked response's trailer section.
+    public var acceptsTrailers = false
     var expectOther = false
     var lastCodingIsChunked = false
     var chunkedCount = 0
@@ -31,6 +33,7 @@ public struct MessageSemantics: Sendable {
         hostCount = 0
         upgradeIndex = -1
         expectContinue = false
+        acceptsTrailers = false
         expectOther = false
         lastCodingIsChunked = false
         chunkedCount = 0
@@ -70,6 +73,10 @@ public struct MessageSemantics: Sendable {
             hostIndex = index
         case .upgrade:
             upgradeIndex = index
+        case .te:
+            try HeaderLine.forEachElement(buf, f.valueStart, f.valueEnd) { (s: Int, e: Int) throws(HTTPParseError) in
+                if ByteClass.equalsLowercase(UnsafeRawBufferPointer(rebasing: buf[s..<e]), "trailers") { acceptsTrailers = true }
+            }
         case .expect:
             if ByteClass.equalsLowercase(UnsafeRawBufferPointer(rebasing: buf[f.valueStart..<f.valueEnd]), "100-continue") {
                 expectContinue = true

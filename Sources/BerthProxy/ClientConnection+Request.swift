@@ -52,6 +52,7 @@ extension ClientConnection {
         ex.version = head.version
         ex.keepAlive = head.keepAlive
         ex.upgrade = head.isUpgrade
+        ex.forwardTrailers = head.semantics.acceptsTrailers || h2Stream != nil
         if ex.upgrade {
             let u = head.headers[head.semantics.upgradeIndex]
             ex.webSocket = inBuf.withReadableBytes { b in
@@ -189,7 +190,7 @@ extension ClientConnection {
     /// connect that fails at once moves on to another server; false when the
     /// exchange was answered instead (502 or 503).
     func attach(_ pool: UpstreamPool) -> Bool {
-        guard let up = worker.connect(pool) else {
+        guard let up = ex.route?.h2c == true ? worker.connectH2(pool) : worker.connect(pool) else {
             return connectFailed(pool.server, "connect: errno \(errno)")
         }
         up.owner = self
@@ -245,7 +246,8 @@ extension ClientConnection {
                     inBuf.consume(pos)
                 case .done:
                     inBuf.consume(pos)
-                    ChunkedEncoder.appendLastChunk(to: upOut)
+                    // A request's trailers go on too (a chunked upstream request always takes them).
+                    TrailerFields.appendLastChunk(requestDecoder.trailers, to: upOut)
                     ex.requestDone = true
                 case .needMore:
                     inBuf.consume(pos)

@@ -216,7 +216,13 @@ extension ClientConnection {
                     up.inBuf.consume(pos)
                 case .done:
                     up.inBuf.consume(pos)
-                    if ex.chunkedOut { ChunkedEncoder.appendLastChunk(to: outBuf) }
+                    if ex.chunkedOut {
+                        if ex.forwardTrailers && !responseDecoder.trailers.isEmpty {
+                            TrailerFields.appendLastChunk(responseDecoder.trailers, to: outBuf)
+                        } else {
+                            ChunkedEncoder.appendLastChunk(to: outBuf)
+                        }
+                    }
                     ex.responseDone = true
                 case .needMore:
                     up.inBuf.consume(pos)

@@ -33,6 +33,9 @@ struct Exchange {
     var responseRemaining = 0
     /// Re-encode the body as chunked toward the client.
     var chunkedOut = false
+    /// The client takes trailers (`TE: trailers`, or an HTTP/2 stream): a
+    /// chunked response's trailer section is forwarded, not dropped.
+    var forwardTrailers = false
     var responseDone = false
     var upstreamReusable = false
     var status = 0

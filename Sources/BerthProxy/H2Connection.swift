@@ -10,7 +10,7 @@ import CNGHTTP2
 /// served by an ordinary `ClientConnection` over an in-memory transport, so
 /// routing, rewriting, balancing, holds, retries and the access log are the
 /// HTTP/1.1 ones, to the same pooled HTTP/1.1 upstream connections.
-final class H2Connection: IOEventHandler, RegistryMember {
+final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     unowned(unsafe) let worker: Worker
     let peer: [UInt8]
     let tls: TLSSession?
@@ -136,11 +136,12 @@ final class H2Connection: IOEventHandler, RegistryMember {
             }
             flush()
             if closed { return }
-        } while !ready.isEmpty && rounds < 64
+            // The session may hold more than one send's limit: on while the socket takes it all.
+        } while (!ready.isEmpty || (outBuf.isEmpty && session.wantsWrite)) && rounds < 64
         // nghttp2 stops wanting to read after a GOAWAY once no stream is left.
         let wantRead = session.wantsRead
-        let wantWrite = !outBuf.isEmpty
-        if !wantRead && !wantWrite && !session.wantsWrite {
+        let wantWrite = !outBuf.isEmpty || session.wantsWrite
+        if !wantRead && !wantWrite {
             finish()
             return
         }
@@ -272,6 +273,10 @@ final class H2Connection: IOEventHandler, RegistryMember {
             return 0
         }
         return s.responseBody(into: buf, eof: &eof)
+    }
+
+    func h2Trailers(stream id: Int32) -> [(name: [UInt8], value: [UInt8])] {
+        streams[id]?.responseTrailers ?? []
     }
 
     // MARK: - what streams ask of the session (outside nghttp2's calls)

@@ -17,6 +17,8 @@ protocol H2SessionDelegate: AnyObject {
     /// Copies up to `into.count` response body bytes; `eof` when they are the last.
     /// nil: none yet (the stream is deferred until `resume`).
     func h2ResponseBody(stream: Int32, into: UnsafeMutableRawBufferPointer, eof: inout Bool) -> Int?
+    /// The response's trailer fields, asked once its last body byte went (usually none).
+    func h2Trailers(stream: Int32) -> [(name: [UInt8], value: [UInt8])]
 }
 
 /// One nghttp2 server session (the framing, HPACK and flow control of one
@@ -134,32 +136,31 @@ final class H2Session {
         if n > 0 { _ = nghttp2_session_consume(raw, stream, n) }
     }
 
-    /// The response's head; with `body`, DATA follows through the delegate's `h2ResponseBody`.
+    /// The response's head; with `body`, DATA follows through the delegate's
+    /// `h2ResponseBody`, and trailers (if the delegate has any) after it.
     func respond(stream: Int32, status: Int, headers: [(name: [UInt8], value: [UInt8])], body: Bool) -> Bool {
-        var storage: [UInt8] = Array(":status".utf8) + Array(String(status).utf8)
-        var spans: [(Int, Int, Int, Int)] = [(0, 7, 7, storage.count - 7)]
-        for h in headers {
-            let n = storage.count
-            storage += h.name
-            storage += h.value
-            spans.append((n, h.name.count, n + h.name.count, h.value.count))
-        }
-        return storage.withUnsafeMutableBufferPointer { b -> Bool in
-            var nva = spans.map { s in
-                nghttp2_nv(name: b.baseAddress! + s.0, value: b.baseAddress! + s.2, namelen: s.1, valuelen: s.3,
-                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
-            }
-            guard body else { return nghttp2_submit_response(raw, stream, &nva, nva.count, nil) == 0 }
+        H2HeaderList.with([(Array(":status".utf8), Array(String(status).utf8))] + headers) { nva, count -> Bool in
+            guard body else { return nghttp2_submit_response(raw, stream, nva, count, nil) == 0 }
             var provider = nghttp2_data_provider()
-            provider.read_callback = { _, stream, buf, length, flags, _, user in
+            provider.read_callback = { session, stream, buf, length, flags, _, user in
                 var eof = false
-                guard let n = H2Session.delegate(user).h2ResponseBody(stream: stream, into: UnsafeMutableRawBufferPointer(start: buf, count: length), eof: &eof) else {
+                let d = H2Session.delegate(user)
+                guard let n = d.h2ResponseBody(stream: stream, into: UnsafeMutableRawBufferPointer(start: buf, count: length), eof: &eof) else {
                     return Int(NGHTTP2_ERR_DEFERRED.rawValue)
                 }
-                if eof { flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue) }
+                if eof {
+                    flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
+                    let trailers = d.h2Trailers(stream: stream)
+                    if !trailers.isEmpty {
+                        // The stream ends with the trailers' HEADERS, not this DATA.
+                        flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue)
+                        let ok = H2HeaderList.with(trailers) { nva, count in nghttp2_submit_trailer(session, stream, nva, count) == 0 }
+                        if !ok { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
+                    }
+                }
                 return n
             }
-            return nghttp2_submit_response(raw, stream, &nva, nva.count, &provider) == 0
+            return nghttp2_submit_response(raw, stream, nva, count, &provider) == 0
         }
     }
 

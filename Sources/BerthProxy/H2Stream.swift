@@ -42,6 +42,8 @@ final class H2Stream {
     private var responseRemaining = 0
     private var decoder = ChunkedDecoder()
     let responseBody: ByteBuffer
+    /// A chunked response's trailer fields, sent as a trailing HEADERS frame (gRPC's grpc-status).
+    private(set) var responseTrailers: [(name: [UInt8], value: [UInt8])] = []
     private var responseDone = false {
         didSet { if responseDone && !oldValue { innerTransport?.readable() } }
     }
@@ -84,8 +86,12 @@ final class H2Stream {
             if authority.isEmpty { authority = Array(value) }
             return true
         }
-        if kind.isHopByHop && kind != .te { return true }
-        if kind == .te { return true }
+        if kind == .te {
+            // The only TE HTTP/2 allows (nghttp2 checks it): gRPC servers want it.
+            if ByteClass.equalsLowercase(value, "trailers") { headerBytes += Array("te: trailers\r\n".utf8) }
+            return true
+        }
+        if kind.isHopByHop { return true }
         if kind == .contentLength { hasContentLength = true }
         headerBytes += name
         headerBytes += [0x3A, 0x20]
@@ -237,6 +243,9 @@ final class H2Stream {
                 case .needMore:
                     break loop
                 case .done:
+                    TrailerFields.forEach(decoder.trailers) { name, value in
+                        responseTrailers.append((name.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, Array(value)))
+                    }
                     responseDone = true
                     break loop
                 case .error:

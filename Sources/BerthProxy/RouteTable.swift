@@ -167,6 +167,8 @@ public final class Route: Sendable {
     /// new version answered 404 is tried once (empty when none drains).
     let previousServers: [UpstreamServer]
     let balance: AppConfig.Balance
+    /// `proto h2c`: exchanges are streams on one HTTP/2 connection per server and worker.
+    let h2c: Bool
     let health: HealthCheck?
     /// Plain-HTTP requests get a 308 to https (`redirect-https`).
     let redirectHTTPS: Bool
@@ -197,6 +199,7 @@ public final class Route: Sendable {
         stripPrefix = app.stripPrefix && app.path != "/"
         self.servers = servers
         balance = app.balance
+        h2c = app.proto == .h2c
         health = app.health?.command == nil ? app.health : nil  // health exec runs in the host, not the proxy
         self.appID = appID
     }

@@ -25,7 +25,8 @@ final class Worker: @unchecked Sendable {
     /// HTTP/2 connections (their streams are in `clients`).
     private var h2Connections: [H2Connection] = []
     /// HTTP/2 connections with output or stream events to run before the loop blocks.
-    private var h2Dirty: [H2Connection] = []
+    /// HTTP/2 connections (client and upstream) that owe a pump before the loop blocks.
+    private var h2Dirty: [any LoopPumped] = []
     private(set) var stats: [AppStats] = []
     private(set) var upstreamConnections = 0
     let accessLog: AccessLog?
@@ -174,6 +175,7 @@ final class Worker: @unchecked Sendable {
         }
         for i in 0..<pools.count where !routed[i] && pools[i] != nil {
             pools[i]?.closeAll()  // connections in use finish on their own
+            pools[i]?.retireSessions()
             pools[i] = nil
         }
     }
@@ -184,7 +186,10 @@ final class Worker: @unchecked Sendable {
         closeLinks()
         for c in h2Connections { c.close() }
         for c in clients { c.abort() }
-        for p in pools { p?.closeAll() }
+        for p in pools {
+            p?.closeAll()
+            p?.closeSessions()
+        }
         sweepTimer = nil
         loop.stop()
     }
@@ -205,7 +210,10 @@ final class Worker: @unchecked Sendable {
     func stopIfDrained() {
         guard draining && clients.isEmpty && h2Connections.isEmpty else { return }
         closeLinks()
-        for p in pools { p?.closeAll() }
+        for p in pools {
+            p?.closeAll()
+            p?.closeSessions()
+        }
         sweepTimer = nil
         loop.stop()
     }
@@ -256,7 +264,7 @@ final class Worker: @unchecked Sendable {
         return c
     }
 
-    func h2NeedsPump(_ c: H2Connection) {
+    func h2NeedsPump(_ c: any LoopPumped) {
         guard !c.dirty else { return }
         c.dirty = true
         h2Dirty.append(c)
@@ -458,6 +466,17 @@ final class Worker: @unchecked Sendable {
         let loop = self.loop
         return UpstreamConnection(connecting: inProgress, pool: pool, worker: self) {
             SocketTransport(fd: fd, loop: loop, handler: $0)
+        }
+    }
+
+    /// A stream on `pool`'s HTTP/2 session (an h2c route), the session opened first if needed.
+    func connectH2(_ pool: UpstreamPool) -> UpstreamConnection? {
+        guard let session = pool.h2Session(worker: self) else { return nil }
+        upstreamConnections += 1
+        return UpstreamConnection(connecting: false, pool: pool, worker: self) { handler in
+            let s = session.makeStream()
+            s.handler = handler
+            return s
         }
     }
 

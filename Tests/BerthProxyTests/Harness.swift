@@ -85,6 +85,8 @@ struct HTTPResponse {
     var status: Int
     var headers: [(String, String)]
     var body: [UInt8]
+    /// A chunked body's trailer lines, as received.
+    var trailers: [String] = []
 
     func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
@@ -202,7 +204,7 @@ extension ResponseReading {
                 while true {
                     let size = Int(try line().split(separator: ";")[0], radix: 16)!
                     if size == 0 {
-                        while try !line().isEmpty {}
+                        while case let t = try line(), !t.isEmpty { r.trailers.append(t) }
                         break
                     }
                     r.body += try exactly(size)

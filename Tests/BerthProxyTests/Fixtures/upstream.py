@@ -10,6 +10,7 @@
   /close-mid          promises 1000 bytes, sends 10, closes
   /close-now          closes without answering
   /bad-chunked        a chunked body with an invalid chunk size
+  /trailers           a chunked body "hello" with trailers X-Checksum and (never forwarded) Content-Length
   /stale              answers the first request of a connection, drops the second
   /ws                 WebSocket echo (RFC 6455, text/binary frames, close)
 """
@@ -50,6 +51,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def read_body(self):
+        self.trailers = []
         h = hashlib.sha256()
         total = 0
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -57,8 +59,11 @@ class Handler(BaseHTTPRequestHandler):
                 line = self.rfile.readline()
                 size = int(line.split(b";")[0].strip(), 16)
                 if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
+                    while True:
+                        t = self.rfile.readline()
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                        self.trailers.append(t.decode().strip())
                     break
                 left = size
                 while left:
@@ -111,6 +116,7 @@ class Handler(BaseHTTPRequestHandler):
                 "headers": [[k, v] for k, v in self.headers.items()],
                 "body_length": length,
                 "body_sha256": sha,
+                "trailers": self.trailers,
                 "conn": self.client_address[1],
                 "server_port": self.server.server_address[1],
             }).encode()
@@ -180,6 +186,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0x5\r\nhello\r\n0\r\n\r\n")
             self.wfile.flush()
             self.close_connection = True
+        elif path == "/trailers":
+            self.read_body()
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+                             b"5\r\nhello\r\n0\r\nX-Checksum: abc123\r\nContent-Length: 99\r\n\r\n")
+            self.wfile.flush()
         elif path == "/ws":
             self.websocket()
         else:
