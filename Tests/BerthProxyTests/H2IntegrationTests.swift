@@ -113,10 +113,10 @@ import BerthConfig
     }
 
     /// Runs a Python h2 client script (Debian's python3 has python3-h2) against `port`; its output.
-    func python(_ script: String, _ port: Int) throws -> (Int32, String) {
+    func python(_ script: String, _ port: Int, _ more: String...) throws -> (Int32, String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("h2py-\(UUID().uuidString).py").path
         try script.write(toFile: path, atomically: true, encoding: .utf8)
-        return try run(["/usr/bin/python3", path, "\(port)"])
+        return try run(["/usr/bin/python3", path, "\(port)"] + more)
     }
 
     /// Rapid reset (CVE-2023-44487): 10,000 streams opened and reset at once
@@ -240,9 +240,10 @@ import BerthConfig
         }
     }
 
-    /// A PING flood from a client that never reads its ACKs: the connection
-    /// is closed (nghttp2's outbound-ACK limit), the worker serves others.
-    @Test func aPingFloodIsCutOff() throws {
+    /// A PING or SETTINGS flood from a client that never reads its ACKs
+    /// (CVE-2019-9512, CVE-2019-9515): the connection is closed (nghttp2's
+    /// outbound-ACK limit), the worker serves others.
+    @Test(arguments: ["ping", "settings"]) func aFloodOfFramesToAcknowledgeIsCutOff(_ frame: String) throws {
         try withH2("h2c") { _, port in
             let (status, out) = try python("""
                 import socket, sys, h2.connection, h2.config
@@ -250,11 +251,14 @@ import BerthConfig
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
                 c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
                 c.initiate_connection(); s.sendall(c.data_to_send())
+                empty_settings = bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
                 closed = False
                 try:
                     for i in range(200000):
-                        c.ping(i.to_bytes(8, "big"))
-                        if i % 1000 == 999: s.sendall(c.data_to_send())
+                        if sys.argv[2] == "ping":
+                            c.ping(i.to_bytes(8, "big"))
+                        if i % 1000 == 999:
+                            s.sendall(c.data_to_send() if sys.argv[2] == "ping" else empty_settings * 1000)
                 except OSError:
                     closed = True
                 if not closed:
@@ -267,11 +271,38 @@ import BerthConfig
                     except OSError:
                         closed = True  # reset
                 print("closed" if closed else "open")
-                """, port)
+                """, port, frame)
             #expect(status == 0, "\(out)")
             #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "closed", "\(out)")
             let (_, after) = try run(["curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/u/echo"])
             #expect(after == "200")
+        }
+    }
+
+    /// The last stream id a client may use (2^31-1) is served; a client
+    /// needs a new connection after it, and berth's own upstream sessions
+    /// open a new one when nghttp2 says the ids are used up.
+    @Test func theLastStreamIDIsServed() throws {
+        try withH2("h2c") { _, port in
+            let (status, out) = try python("""
+                import socket, sys, h2.connection, h2.events, h2.config
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+                c.initiate_connection(); s.sendall(c.data_to_send())
+                sid = 2**31 - 1
+                c.send_headers(sid, [(":method", "GET"), (":path", "/u/status?code=204"), (":scheme", "http"), (":authority", "x")], end_stream=True)
+                s.sendall(c.data_to_send())
+                s.settimeout(5)
+                while True:
+                    data = s.recv(65535)
+                    if not data: raise SystemExit("closed")
+                    for e in c.receive_data(data):
+                        if isinstance(e, h2.events.ResponseReceived):
+                            print(dict(e.headers)[b":status"].decode()); raise SystemExit(0)
+                    s.sendall(c.data_to_send())
+                """, port)
+            #expect(status == 0, "\(out)")
+            #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "204")
         }
     }
 }
