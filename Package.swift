@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "BerthImage", dependencies: ["CBerthCurl", "CBerthCrypto", "CBerthSystem", "CArchive", "BerthRuntime"]),
         // An ACME (RFC 8555) client: accounts, orders, challenges, certificates.
         .target(name: "BerthACME", dependencies: ["CBerthCrypto", "CBerthCurl"]),
+        // `berth export kubernetes`: proxy.conf as Kubernetes and Gateway API manifests.
+        .target(name: "BerthKubernetes", dependencies: ["BerthConfig"]),
         // Event loops, connections, routing, balancing, access log.
         .target(
             name: "BerthProxy",
@@ -69,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "berth",
             dependencies: [
-                "CBerthSystem", "BerthConfig", "BerthRouting", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost", "BerthACME",
+                "CBerthSystem", "BerthConfig", "BerthRouting", "BerthProxy", "BerthImage", "BerthRuntime", "BerthHost", "BerthACME", "BerthKubernetes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "CBerthTests", dependencies: ["CBerthEV", "CBerthCrypto"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
+        .testTarget(name: "BerthKubernetesTests", dependencies: ["BerthKubernetes", "BerthConfig"]),
         .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerthSystem"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"], exclude: ["Fixtures"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthRouting", "BerthImage", "BerthConfig", "BerthRuntime"]),
