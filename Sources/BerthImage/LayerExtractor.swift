@@ -115,7 +115,7 @@ enum LayerExtractor {
         }
     }
 
-    private static func message(_ a: OpaquePointer) -> String {
+    static func message(_ a: OpaquePointer) -> String {
         archive_error_string(a).map { String(cString: $0) } ?? "unknown error"
     }
 }

@@ -101,6 +101,50 @@ final class RegistryClient {
         guard rename(partial, path) == 0 else { throw StoreError("cannot store blob \(path): \(String(cString: strerror(errno)))") }
     }
 
+    // MARK: - push
+
+    /// Whether the repository has blob `digest` already.
+    func hasBlob(_ digest: String) throws(StoreError) -> Bool {
+        let r = try send("HEAD", base + "/blobs/" + digest)
+        return r.status == 200
+    }
+
+    /// Uploads a blob in one PUT (POST opens the upload, PUT closes it with
+    /// the digest, which the registry checks).
+    func upload(_ data: Data, digest: String) throws(StoreError) {
+        let start = try send("POST", base + "/blobs/uploads/")
+        guard start.status == 202, let location = start.headers["location"] else {
+            throw StoreError("\(reference): cannot start the upload of \(digest.prefix(19)): HTTP \(start.status)\(Self.errorText(start.body))")
+        }
+        let url = absolute(location) + (location.contains("?") ? "&" : "?") + "digest=" + Self.escape(digest)
+        let put = try send("PUT", url, headers: ["Content-Type: application/octet-stream"], body: data)
+        guard put.status == 201 else {
+            throw StoreError("\(reference): the registry refused blob \(digest.prefix(19)): HTTP \(put.status)\(Self.errorText(put.body))")
+        }
+    }
+
+    /// PUTs the manifest under `tag`; returns the digest the registry gives it.
+    func putManifest(_ data: Data, mediaType: String, tag: String) throws(StoreError) -> String {
+        let r = try send("PUT", base + "/manifests/" + tag, headers: ["Content-Type: " + mediaType], body: data)
+        guard r.status == 201 else { throw StoreError("\(reference): the registry refused the manifest: HTTP \(r.status)\(Self.errorText(r.body))") }
+        return r.headers["docker-content-digest"] ?? "sha256:" + Self.sha256(data)
+    }
+
+    /// A Location header as a URL (registries may answer with a path).
+    private func absolute(_ location: String) -> String {
+        if location.hasPrefix("http://") || location.hasPrefix("https://") { return location }
+        return (insecure ? "http" : "https") + "://" + reference.registryHost + location
+    }
+
+    private func send(_ method: String, _ url: String, headers: [String] = [], body: Data = Data()) throws(StoreError) -> RegistryHTTP.Response {
+        var r = try RegistryHTTP.send(method, url, headers: headers + authorization(), body: body)
+        if r.status == 401, let challenge = r.headers["www-authenticate"] {
+            try authenticate(challenge, push: true)
+            r = try RegistryHTTP.send(method, url, headers: headers + authorization(), body: body)
+        }
+        return r
+    }
+
     // MARK: - auth
 
     private func get(_ url: String, accept: [String]) throws(StoreError) -> RegistryHTTP.Response {
@@ -134,7 +178,7 @@ final class RegistryClient {
 
     /// Answers a `Bearer realm=...,service=...,scope=...` challenge with a
     /// token (asked for with the credentials, if any); `Basic` needs credentials.
-    private func authenticate(_ challenge: String) throws(StoreError) {
+    private func authenticate(_ challenge: String, push: Bool = false) throws(StoreError) {
         let (scheme, params) = Self.parseChallenge(challenge)
         if scheme == "basic" {
             guard credentials != nil else { throw StoreError("\(reference.domain) wants credentials: set BERTH_REGISTRY_AUTH or ~/.docker/config.json") }
@@ -143,7 +187,7 @@ final class RegistryClient {
         guard scheme == "bearer", let realm = params["realm"] else { throw StoreError("\(reference.domain): unsupported auth challenge '\(challenge)'") }
         var query: [String] = []
         if let service = params["service"] { query.append("service=" + Self.escape(service)) }
-        query.append("scope=" + Self.escape(params["scope"] ?? "repository:\(reference.repository):pull"))
+        query.append("scope=" + Self.escape(params["scope"] ?? "repository:\(reference.repository):\(push ? "pull,push" : "pull")"))
         let url = realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&")
         let r = try RegistryHTTP.get(url, headers: credentials.map { ["Authorization: Basic " + $0] } ?? [])
         guard r.status == 200, let json = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any],

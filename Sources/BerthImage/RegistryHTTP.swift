@@ -51,6 +51,41 @@ enum RegistryHTTP {
         return (status, call.headers)
     }
 
+    /// One request with a method and a body (blob uploads, manifest PUTs,
+    /// HEADs); redirects are not followed. The response body is kept (small).
+    static func send(_ method: String, _ url: String, headers: [String], body: Data = Data()) throws(StoreError) -> Response {
+        var received = Data()
+        let call = Call(sink: { chunk in
+            received.append(contentsOf: chunk)
+            return received.count < 1 << 20
+        }, statusSeen: { _ in })
+        call.keepsEveryBody = true
+        var error = [CChar](repeating: 0, count: 256)
+        let status: Int = withExtendedLifetime(call) {
+            let context = Unmanaged.passUnretained(call).toOpaque()
+            var cHeaders = headers.map { strdup($0) }
+            defer { cHeaders.forEach { free($0) } }
+            return cHeaders.withUnsafeMutableBufferPointer { hs in
+                hs.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: hs.count) { p in
+                    body.withUnsafeBytes { b in
+                        Int(cberth_http_request(method, url, p, Int32(hs.count), b.baseAddress, b.count, nil, 300, { data, count, ctx in
+                            let call = Unmanaged<Call>.fromOpaque(ctx!).takeUnretainedValue()
+                            return call.body(UnsafeRawBufferPointer(start: data, count: count)) ? count : 0
+                        }, { data, count, ctx in
+                            let call = Unmanaged<Call>.fromOpaque(ctx!).takeUnretainedValue()
+                            call.header(String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self))
+                            return count
+                        }, context, &error))
+                    }
+                }
+            }
+        }
+        if status < 0 {
+            throw StoreError("\(method) \(url): \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+        }
+        return Response(status: status, headers: call.headers, body: received)
+    }
+
     /// What one transfer collects; reached from the C callbacks through an
     /// unretained pointer that lives for the call (withExtendedLifetime).
     final class Call {
@@ -60,6 +95,8 @@ enum RegistryHTTP {
         var status = 0
         var aborted = false
         var abortReason: String?
+        /// Error bodies too (a registry's JSON error explains a refusal).
+        var keepsEveryBody = false
 
         init(sink: @escaping (UnsafeRawBufferPointer) -> Bool, statusSeen: @escaping (Int) -> Void) {
             self.sink = sink
@@ -81,7 +118,7 @@ enum RegistryHTTP {
 
         func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
             // Redirect and error bodies are not the blob.
-            guard status >= 200 && status < 300 else { return true }
+            guard keepsEveryBody || (status >= 200 && status < 300) else { return true }
             if sink(chunk) { return true }
             aborted = true
             return false

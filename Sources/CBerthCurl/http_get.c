@@ -45,7 +45,10 @@ static long perform(const char *method, const char *url, const char *const *head
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request_body ? request_body : "");
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)request_length);
     } else if (strcmp(method, "GET") != 0) {
+        /* PUT, PATCH...: the body as a POST's, under the method's name. */
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request_body ? request_body : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)request_length);
     }
     if (ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
     if (redirects) {
