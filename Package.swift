@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
         .testTarget(name: "BerthKubernetesTests", dependencies: ["BerthKubernetes", "BerthConfig"]),
-        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerthSystem"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerthSystem", "BerthKubernetes", "BerthConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"], exclude: ["Fixtures"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthRouting", "BerthImage", "BerthConfig", "BerthRuntime"]),
         .testTarget(name: "BerthThreadsTests", dependencies: ["BerthThreads"]),

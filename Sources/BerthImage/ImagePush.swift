@@ -15,10 +15,13 @@ public struct ImagePush {
     let store: ImageStore
     let insecure: Set<String>
     let output: (String) -> Void
+    /// Blobs above this go up in PATCHes of this size.
+    let chunkSize: Int
 
-    public init(store: ImageStore, insecure: Set<String> = [], output: @escaping (String) -> Void) {
+    public init(store: ImageStore, insecure: Set<String> = [], chunkSize: Int = 32 << 20, output: @escaping (String) -> Void) {
         self.store = store
         self.insecure = insecure
+        self.chunkSize = chunkSize
         self.output = output
     }
 
@@ -35,6 +38,10 @@ public struct ImagePush {
         let start = Date()
         guard let (_, image) = try store.resolve(name) else { throw StoreError("no such image: \(name)") }
         let ref = try ImageReference(parsing: target ?? name)
+        // An image named after another repository of the same registry may
+        // share its blobs: offer the registry a cross-repository mount.
+        let source = try? ImageReference(parsing: name)
+        let mountFrom = source.flatMap { $0.domain == ref.domain && $0.repository != ref.repository ? $0.repository : nil }
         guard ref.digest == nil else { throw StoreError("\(ref): push to a tag, not a digest") }
         let client = RegistryClient(ref, insecure: insecure.contains(ref.domain))
         output("pushing \(ImageStore.normalize(name)) to \(ref)")
@@ -54,10 +61,17 @@ public struct ImagePush {
                 continue
             }
             let t = Date()
-            guard let data = FileManager.default.contents(atPath: blob.path) else { throw StoreError("cannot read \(blob.path)") }
-            try client.upload(data, digest: blob.digest)
-            uploaded += 1
-            output("\(label) \(blob.digest.prefix(19)): \(ImagePull.megabytes(blob.size)) uploaded in \(String(format: "%.2fs", Date().timeIntervalSince(t)))")
+            switch try client.upload(file: blob.path, size: blob.size, digest: blob.digest, mountFrom: mountFrom, chunkSize: chunkSize) {
+            case .mounted:
+                skipped += 1
+                output("\(label) \(blob.digest.prefix(19)): mounted from \(mountFrom ?? "")")
+            case .monolithic:
+                uploaded += 1
+                output("\(label) \(blob.digest.prefix(19)): \(ImagePull.megabytes(blob.size)) uploaded in \(String(format: "%.2fs", Date().timeIntervalSince(t)))")
+            case .chunked(let n):
+                uploaded += 1
+                output("\(label) \(blob.digest.prefix(19)): \(ImagePull.megabytes(blob.size)) uploaded in \(n) parts in \(String(format: "%.2fs", Date().timeIntervalSince(t)))")
+            }
         }
         var config = image.config
         config.rootfs = ImageConfig.RootFS(type: "layers", diff_ids: diffIDs)
@@ -66,8 +80,13 @@ public struct ImagePush {
         if try client.hasBlob(configDigest) {
             skipped += 1
         } else {
-            try client.upload(configData, digest: configDigest)
-            uploaded += 1
+            let path = staging + "/config.json"
+            guard FileManager.default.createFile(atPath: path, contents: configData) else { throw StoreError("cannot write \(path)") }
+            if case .mounted = try client.upload(file: path, size: configData.count, digest: configDigest, mountFrom: mountFrom, chunkSize: chunkSize) {
+                skipped += 1
+            } else {
+                uploaded += 1
+            }
         }
         let manifest: [String: Any] = [
             "schemaVersion": 2,

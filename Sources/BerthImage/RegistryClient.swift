@@ -109,18 +109,58 @@ final class RegistryClient {
         return r.status == 200
     }
 
-    /// Uploads a blob in one PUT (POST opens the upload, PUT closes it with
-    /// the digest, which the registry checks).
-    func upload(_ data: Data, digest: String) throws(StoreError) {
-        let start = try send("POST", base + "/blobs/uploads/")
-        guard start.status == 202, let location = start.headers["location"] else {
+    /// How a blob got into the repository.
+    enum Upload { case mounted, monolithic, chunked(Int) }
+
+    /// Uploads the blob in file `path`: mounted from repository `from` of
+    /// the same registry when it has it (no bytes sent), else in one PUT,
+    /// or, above `chunkSize`, in PATCHes of that size closed by a PUT with
+    /// the digest (which the registry checks either way). Read from the
+    /// file piece by piece: a big layer is never whole in memory.
+    func upload(file path: String, size: Int, digest: String, mountFrom from: String? = nil, chunkSize: Int = 32 << 20) throws(StoreError) -> Upload {
+        var url = base + "/blobs/uploads/"
+        if let from { url += "?mount=" + Self.escape(digest) + "&from=" + Self.escape(from) }
+        let start = try send("POST", url)
+        if from != nil && start.status == 201 { return .mounted }
+        guard start.status == 202, var location = start.headers["location"].map(absolute) else {
             throw StoreError("\(reference): cannot start the upload of \(digest.prefix(19)): HTTP \(start.status)\(Self.errorText(start.body))")
         }
-        let url = absolute(location) + (location.contains("?") ? "&" : "?") + "digest=" + Self.escape(digest)
-        let put = try send("PUT", url, headers: ["Content-Type: application/octet-stream"], body: data)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError("cannot read \(path)") }
+        defer { try? handle.close() }
+        var last = Data()
+        var chunks = 0
+        if size > chunkSize {
+            var offset = 0
+            while offset < size {
+                let piece: Data
+                do {
+                    piece = try handle.read(upToCount: chunkSize) ?? Data()
+                } catch {
+                    throw StoreError("cannot read \(path): \(error)")
+                }
+                guard !piece.isEmpty else { throw StoreError("\(path) ended at \(offset) of \(size) bytes") }
+                let r = try send("PATCH", location, headers: ["Content-Type: application/octet-stream",
+                                                            "Content-Range: \(offset)-\(offset + piece.count - 1)"], body: piece)
+                guard r.status == 202, let next = r.headers["location"].map(absolute) else {
+                    throw StoreError("\(reference): the registry refused part \(chunks + 1) of blob \(digest.prefix(19)): HTTP \(r.status)\(Self.errorText(r.body))")
+                }
+                location = next
+                offset += piece.count
+                chunks += 1
+            }
+        } else {
+            do {
+                last = try handle.readToEnd() ?? Data()
+            } catch {
+                throw StoreError("cannot read \(path): \(error)")
+            }
+        }
+        let put = try send("PUT", location + (location.contains("?") ? "&" : "?") + "digest=" + Self.escape(digest),
+                           headers: ["Content-Type: application/octet-stream"], body: last)
         guard put.status == 201 else {
             throw StoreError("\(reference): the registry refused blob \(digest.prefix(19)): HTTP \(put.status)\(Self.errorText(put.body))")
         }
+        return chunks > 0 ? .chunked(chunks) : .monolithic
     }
 
     /// PUTs the manifest under `tag`; returns the digest the registry gives it.

@@ -2,6 +2,8 @@ import Testing
 import Foundation
 @testable import BerthImage
 import BerthRuntime
+import BerthConfig
+import BerthKubernetes
 
 #if canImport(Glibc)
 import Glibc
@@ -55,6 +57,49 @@ import Glibc
         #expect(second.manifestDigest == first.manifestDigest)
         #expect(second.uploaded == 0 && second.skipped == original.layers.count + 1, "\(lines)")
         #expect(lines.filter { $0.contains("already in the registry") }.count == original.layers.count)
+    }
+
+    /// Blobs above the chunk size go up in PATCHes; an image named after
+    /// another repository of the registry has its blobs mounted from there.
+    @Test func chunkedUploadsAndCrossRepositoryMounts() throws {
+        let reg = LocalRegistry.shared
+        let source = try freshStore()
+        _ = try ImagePull(store: source, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:single")
+        var lines: [String] = []
+        let chunked = ImagePush(store: source, insecure: [reg.name], chunkSize: 64 << 10) { lines.append($0) }
+        _ = try chunked.push("\(reg.name)/test/bb:single", to: "\(reg.name)/test/chunked:v1")
+        #expect(lines.contains { $0.contains("parts in") }, "\(lines)")
+        let back = try freshStore()
+        _ = try ImagePull(store: back, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/chunked:v1")
+        #expect(try back.resolve("\(reg.name)/test/chunked:v1")?.image.layers == source.resolve("\(reg.name)/test/bb:single")?.image.layers)
+        // test/chunked holds exactly the blobs a push of this image makes: mounted, not sent.
+        lines.removeAll()
+        let r = try ImagePush(store: back, insecure: [reg.name]) { lines.append($0) }.push("\(reg.name)/test/chunked:v1", to: "\(reg.name)/test/mounted:v1")
+        #expect(lines.filter { $0.contains("mounted from test/chunked") }.count == 2, "\(lines)")
+        #expect(r.uploaded == 0)
+        #expect(try shellOut("skopeo inspect --tls-verify=false docker://\(reg.name)/test/mounted:v1 >/dev/null").0 == 0)
+    }
+
+    /// What `berth export kubernetes --registry` tells the cluster to run is
+    /// exactly where the push it prints puts the image.
+    @Test func theExportedImageIsWhereThePushPutsIt() throws {
+        let reg = LocalRegistry.shared
+        let store = try freshStore()
+        _ = try ImagePull(store: store, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:single")
+        let config = try Config.parse("listen :80\napp bb {\n path /bb\n image \(reg.name)/test/bb:single\n port 8000\n}\n", file: "k.conf")
+        var exporter = KubernetesExporter(config: config, options: ExportOptions(registry: "\(reg.name)/exported"))
+        let export = try exporter.run()
+        let push = try #require(export.pushes.first)
+        #expect(push.remote == "\(reg.name)/exported/bb:single")
+        let deployment = try #require(export.files.flatMap(\.documents).first { $0["kind"] == "Deployment" })
+        guard case .list(let containers)? = deployment["spec"]?["template"]?["spec"]?["containers"] else {
+            Issue.record("no containers")
+            return
+        }
+        #expect(containers.first?["image"] == .string(push.remote))
+        _ = try ImagePush(store: store, insecure: [reg.name]) { _ in }.push(push.local, to: push.remote)
+        let (status, out) = try shellOut("skopeo inspect --tls-verify=false docker://\(push.remote)")
+        #expect(status == 0, "\(out)")
     }
 
     @Test func aRefusedBlobIsAClearErrorAndNothingIsWritten() throws {
