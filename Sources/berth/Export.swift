@@ -1,5 +1,6 @@
 import ArgumentParser
 import BerthConfig
+import BerthImage
 import BerthKubernetes
 import Foundation
 
@@ -29,6 +30,12 @@ struct ExportCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: "The output directory (created).")
         var output: String
 
+        @Flag(name: .long, help: "Run the pushes the manifests expect (berth push each image to --registry).")
+        var push = false
+
+        @Option(name: .customLong("insecure-registry"), help: "HOST[:PORT] spoken to over plain HTTP by --push (repeatable).")
+        var insecureRegistries: [String] = []
+
         func run() throws {
             let config = try options.load()
             var opts = ExportOptions(registry: registry, namespace: namespace)
@@ -52,7 +59,18 @@ struct ExportCommand: ParsableCommand {
             }
             for w in export.warnings { printError("export: \(w)") }
             printOut("wrote \(export.files.count) files to \(output) (kubectl apply -k \(output))")
-            if !export.pushes.isEmpty {
+            if push {
+                let store = try options.openStore()
+                let pusher = ImagePush(store: store, insecure: options.insecureRegistries(insecureRegistries), output: { printOut($0) })
+                for p in export.pushes {
+                    do {
+                        _ = try pusher.push(p.local, to: p.remote)
+                    } catch {
+                        printError("berth: push of \(p.local) failed: \(error)")
+                        throw ExitCode(1)
+                    }
+                }
+            } else if !export.pushes.isEmpty {
                 printOut("the manifests expect these images; push them with:")
                 for p in export.pushes { printOut("  berth push \(p.local) \(p.remote)") }
             }
