@@ -225,6 +225,20 @@ func freePort() -> Int { LoopbackPort.free() }
         #expect(store.image(id)?.layers.count == 2)
     }
 
+    /// Pushing through the token front: the first write is challenged for a
+    /// `pull,push` scope, whose token then serves the whole push.
+    @Test func aPushAnswersThePushScopeChallenge() throws {
+        let reg = LocalRegistry.shared
+        let (port, front) = try tokenFront(reg)
+        defer { kill(front.processIdentifier, SIGKILL) }
+        let host = "127.0.0.1:\(port)"
+        let store = try freshStore()
+        _ = try ImagePull(store: store, insecure: [reg.name]) { _ in }.pull("\(reg.name)/test/bb:single")
+        let r = try ImagePush(store: store, insecure: [host]) { _ in }.push("\(reg.name)/test/bb:single", to: "\(host)/test/through-front:1")
+        #expect(r.uploaded == 3)
+        #expect(try shellOut("skopeo inspect --raw --tls-verify=false docker://\(reg.name)/test/through-front:1").0 == 0, "in the registry behind the front")
+    }
+
     @Test func plainHTTPOnlyForInsecureRegistries() throws {
         let reg = LocalRegistry.shared
         let store = try freshStore()
