@@ -17,6 +17,6 @@ python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q p
 # The tunnel-drain test reads WebSocket close codes with the websockets client.
 python3 -c "import websockets" 2>/dev/null || python3 -m pip install -q websockets
 # The Kubernetes export is checked against the offline Kubernetes schemas.
-python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install -q kubernetes-validate
+python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install -q kubernetes-validate==1.37.0
 export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: swift not found (expected at /opt/swift)" >&2; exit 1; }
