@@ -60,9 +60,13 @@ public enum LayerArchive {
             guard lstat(full, &st) == 0 else { throw StoreError("cannot stat \(full)") }
             let kind = st.st_mode & S_IFMT
             if kind == S_IFCHR && st.st_rdev == 0 {
-                // An overlay whiteout: the OCI form is an empty `.wh.NAME`.
+                // An overlay whiteout: the OCI form is an empty `.wh.NAME`. Its
+                // time is when a pull made the device, so it is left out (0):
+                // a layer pulled back and pushed again gives the same bytes.
                 let parent = rel.isEmpty ? "" : rel + "/"
-                try entry(a, parent + ".wh." + name, mode: S_IFREG | 0o644, st: st) { _ in }
+                var marker = st
+                marker.st_mtim = timespec(tv_sec: 0, tv_nsec: 0)
+                try entry(a, parent + ".wh." + name, mode: S_IFREG | 0o644, st: marker) { _ in }
                 continue
             }
             let key = UInt64(st.st_dev) << 40 ^ UInt64(st.st_ino)
