@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CBerthTests", dependencies: ["CBerthEV", "CBerthCrypto"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP"]),
         .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
-        .testTarget(name: "BerthKubernetesTests", dependencies: ["BerthKubernetes", "BerthConfig"]),
+        .testTarget(name: "BerthKubernetesTests", dependencies: ["BerthKubernetes", "BerthConfig"], exclude: ["Golden"]),
         .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthRuntime", "CBerthSystem", "BerthKubernetes", "BerthConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"], exclude: ["Fixtures"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "BerthRouting", "BerthImage", "BerthConfig", "BerthRuntime"]),

@@ -171,6 +171,27 @@ import BerthConfig
         #expect(export.pushes.map(\.remote) == ["registry.example:5000/team/web:latest", "registry.example:5000/team/postgres:16", "registry.example:5000/team/jobs:latest"])
     }
 
+    /// The Gateway API objects as text, against the files in Golden/ (no CRD
+    /// schema is to be had offline). `BERTH_UPDATE_GOLDEN=1` rewrites them.
+    @Test func gatewayAPIObjectsMatchTheGoldenFiles() throws {
+        let (config, _) = try fixture()
+        var exporter = KubernetesExporter(config: config, options: ExportOptions(registry: "registry.example:5000/team", namespace: "shop"))
+        let export = try exporter.run()
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Golden"
+        var checked = 0
+        for kind in ["Gateway", "HTTPRoute"] {
+            let text = documents(export, kind: kind).map(\.text).joined(separator: "---\n")
+            let path = "\(golden)/\(kind).yaml"
+            if ProcessInfo.processInfo.environment["BERTH_UPDATE_GOLDEN"] == "1" {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            let want = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(text == want, "\(kind) differs from \(path):\n\(text)")
+            checked += 1
+        }
+        #expect(checked == 2)
+    }
+
     @Test func theRepositoryDemoConfigValidates() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let config = try Config.load(path: repo + "/proxy.conf")
