@@ -122,16 +122,8 @@ public enum LayerArchive {
     }
 
     private static func copyData(_ a: OpaquePointer, _ path: String) throws(StoreError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw StoreError("cannot read \(path)") }
-            if n == 0 { return }
-            guard buf.withUnsafeBytes({ archive_write_data(a, $0.baseAddress, n) }) == n else {
+        try FileChunks.forEach(path) { (chunk: UnsafeRawBufferPointer) throws(StoreError) in
+            guard archive_write_data(a, chunk.baseAddress, chunk.count) == chunk.count else {
                 throw StoreError("cannot archive \(path): \(LayerExtractor.message(a))")
             }
         }
@@ -150,18 +142,10 @@ public enum LayerArchive {
         archive_entry_set_filetype(e, 0o100000)  // AE_IFREG (a cast macro Swift cannot import)
         archive_entry_set_pathname(e, "layer.tar")
         guard archive_write_header(w, e) == ARCHIVE_OK else { throw StoreError("cannot compress \(tar): \(LayerExtractor.message(w))") }
-        let fd = open(tar, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError("cannot open \(tar)") }
-        defer { close(fd) }
         let hash = SHA256()
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw StoreError("cannot read \(tar)") }
-            if n == 0 { break }
-            buf.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            guard buf.withUnsafeBytes({ archive_write_data(w, $0.baseAddress, n) }) == n else {
+        try FileChunks.forEach(tar) { (chunk: UnsafeRawBufferPointer) throws(StoreError) in
+            hash.update(chunk)
+            guard archive_write_data(w, chunk.baseAddress, chunk.count) == chunk.count else {
                 throw StoreError("cannot compress \(tar): \(LayerExtractor.message(w))")
             }
         }

@@ -65,17 +65,8 @@ public enum LayerDigest {
     }
 
     static func fileHash(_ path: String) throws(StoreError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
         let h = SHA256()
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            buf.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try FileChunks.forEach(path) { h.update($0) }
         return h.finish()
     }
 

@@ -26,27 +26,12 @@ enum RegistryHTTP {
     static func stream(_ url: String, headers: [String], statusSeen: @escaping (Int) -> Void = { _ in },
                        sink: @escaping (UnsafeRawBufferPointer) -> Bool) throws(StoreError) -> (Int, [String: String]) {
         let call = Call(sink: sink, statusSeen: statusSeen)
-        var error = [CChar](repeating: 0, count: 256)
-        let status: Int = withExtendedLifetime(call) {
-            let context = Unmanaged.passUnretained(call).toOpaque()
-            var cHeaders = headers.map { strdup($0) }
-            defer { cHeaders.forEach { free($0) } }
-            return cHeaders.withUnsafeMutableBufferPointer { hs in
-                hs.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: hs.count) { p in
-                    Int(cberth_http_get(url, p, Int32(hs.count), 60, { data, count, ctx in
-                        let call = Unmanaged<Call>.fromOpaque(ctx!).takeUnretainedValue()
-                        return call.body(UnsafeRawBufferPointer(start: data, count: count)) ? count : 0
-                    }, { data, count, ctx in
-                        let call = Unmanaged<Call>.fromOpaque(ctx!).takeUnretainedValue()
-                        call.header(String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self))
-                        return count
-                    }, context, &error))
-                }
-            }
+        let (status, error) = perform(call, headers: headers) { hs, n, bodySink, headerSink, context, error in
+            cberth_http_get(url, hs, n, 60, bodySink, headerSink, context, error)
         }
         if status < 0 {
             if call.aborted { throw StoreError("GET \(url): stopped: \(call.abortReason ?? "the download was refused")") }
-            throw StoreError("GET \(url): \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            throw StoreError("GET \(url): \(error)")
         }
         return (status, call.headers)
     }
@@ -60,6 +45,21 @@ enum RegistryHTTP {
             return received.count < 1 << 20
         }, statusSeen: { _ in })
         call.keepsEveryBody = true
+        let (status, error) = body.withUnsafeBytes { b in
+            perform(call, headers: headers) { hs, n, bodySink, headerSink, context, error in
+                cberth_http_request(method, url, hs, n, b.baseAddress, b.count, nil, 300, bodySink, headerSink, context, error)
+            }
+        }
+        if status < 0 { throw StoreError("\(method) \(url): \(error)") }
+        return Response(status: status, headers: call.headers, body: received)
+    }
+
+    /// The C side of one transfer: `headers` as C strings, `call` reached from
+    /// the sinks through an unretained pointer that lives for the call.
+    /// Returns the status (or -1) and libcurl's error text.
+    private static func perform(_ call: Call, headers: [String],
+                                _ invoke: (UnsafePointer<UnsafePointer<CChar>?>, Int32, cberth_http_sink, cberth_http_sink,
+                                           UnsafeMutableRawPointer, UnsafeMutablePointer<CChar>) -> Int) -> (Int, String) {
         var error = [CChar](repeating: 0, count: 256)
         let status: Int = withExtendedLifetime(call) {
             let context = Unmanaged.passUnretained(call).toOpaque()
@@ -67,23 +67,20 @@ enum RegistryHTTP {
             defer { cHeaders.forEach { free($0) } }
             return cHeaders.withUnsafeMutableBufferPointer { hs in
                 hs.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: hs.count) { p in
-                    body.withUnsafeBytes { b in
-                        Int(cberth_http_request(method, url, p, Int32(hs.count), b.baseAddress, b.count, nil, 300, { data, count, ctx in
+                    error.withUnsafeMutableBufferPointer { e in
+                        invoke(p, Int32(hs.count), { data, count, ctx in
                             let call = Unmanaged<Call>.fromOpaque(ctx!).takeUnretainedValue()
                             return call.body(UnsafeRawBufferPointer(start: data, count: count)) ? count : 0
                         }, { data, count, ctx in
                             let call = Unmanaged<Call>.fromOpaque(ctx!).takeUnretainedValue()
                             call.header(String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self))
                             return count
-                        }, context, &error))
+                        }, context, e.baseAddress!)
                     }
                 }
             }
         }
-        if status < 0 {
-            throw StoreError("\(method) \(url): \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
-        }
-        return Response(status: status, headers: call.headers, body: received)
+        return (status, String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
     /// What one transfer collects; reached from the C callbacks through an

@@ -80,20 +80,12 @@ final class H2ClientSession {
 
     /// Feeds received bytes; false on a connection error.
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        return nghttp2_session_mem_recv(raw, base.assumingMemoryBound(to: UInt8.self), bytes.count) >= 0
+        NGHTTP2Wire.receive(raw, bytes)
     }
 
     /// Appends what the session has to send to `out`, up to about `limit` bytes in it; false on a fatal error.
     func send(into out: ByteBuffer, limit: Int) -> Bool {
-        while out.readableBytes < limit {
-            var data: UnsafePointer<UInt8>?
-            let n = nghttp2_session_mem_send(raw, &data)
-            if n < 0 { return false }
-            if n == 0 { break }
-            out.append(UnsafeRawBufferPointer(start: data, count: n))
-        }
-        return true
+        NGHTTP2Wire.send(raw, into: out, limit: limit)
     }
 
     var wantsRead: Bool { nghttp2_session_want_read(raw) != 0 }

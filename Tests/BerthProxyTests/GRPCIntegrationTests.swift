@@ -76,17 +76,8 @@ final class GRPCServerProcess {
         let script = Bundle.module.url(forResource: "grpc_server", withExtension: "py", subdirectory: "Fixtures")!
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script.path]
-        let out = Pipe()
-        process.standardOutput = out
         process.standardInput = stdin
-        try process.run()
-        var line = Data()
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data([0x0A]) { break }
-            line.append(byte)
-        }
-        guard let p = Int(String(decoding: line, as: UTF8.self)) else { throw TestError("grpc_server.py printed no port") }
+        guard let p = try startPrintingPort(process) else { throw TestError("grpc_server.py printed no port") }
         port = p
     }
 

@@ -22,17 +22,8 @@ final class UpstreamProcess: @unchecked Sendable {
         let script = Bundle.module.url(forResource: "upstream", withExtension: "py", subdirectory: "Fixtures")!
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, String(port)]
-        let out = Pipe()
-        process.standardOutput = out
         process.standardInput = stdin
-        try! process.run()
-        var line = Data()
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data([0x0A]) { break }
-            line.append(byte)
-        }
-        self.port = Int(String(decoding: line, as: UTF8.self))!
+        self.port = try! startPrintingPort(process)!
     }
 
     /// SIGKILL: a child spawned from a test thread inherits its blocked
@@ -41,6 +32,21 @@ final class UpstreamProcess: @unchecked Sendable {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+}
+
+/// Starts `process` with its stdout on a pipe and reads the port the
+/// fixture prints on its first line (nil when it printed none).
+func startPrintingPort(_ process: Process) throws -> Int? {
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    var line = Data()
+    while true {
+        let byte = out.fileHandleForReading.readData(ofLength: 1)
+        if byte.isEmpty || byte == Data([0x0A]) { break }
+        line.append(byte)
+    }
+    return Int(String(decoding: line, as: UTF8.self))
 }
 
 /// Runs a proxy in this process on an ephemeral port for the duration of `body`.

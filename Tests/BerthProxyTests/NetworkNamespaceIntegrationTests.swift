@@ -19,17 +19,8 @@ final class NamespacedUpstream {
         let script = Bundle.module.url(forResource: "upstream", withExtension: "py", subdirectory: "Fixtures")!
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["unshare", "-n", "sh", "-c", "ip link set lo up && exec python3 \(script.path) 0"]
-        let out = Pipe()
-        process.standardOutput = out
         process.standardInput = stdin
-        try process.run()
-        var line = Data()
-        while true {
-            let b = out.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty || b == Data([0x0A]) { break }
-            line.append(b)
-        }
-        guard let p = Int(String(decoding: line, as: UTF8.self)) else { throw TestError("namespaced upstream did not start") }
+        guard let p = try startPrintingPort(process) else { throw TestError("namespaced upstream did not start") }
         port = p
     }
 
