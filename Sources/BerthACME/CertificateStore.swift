@@ -2,8 +2,9 @@ import CBerthCrypto
 import Foundation
 
 /// What berth keeps for ACME under the state dir (`acme/`): the account key
-/// and, per name, the chain and its key (private keys mode 0600, written to
-/// a temporary file and renamed, so a crash never leaves half a key). A
+/// and, per name, the chain and its key (every file mode 0600 in 0700
+/// directories, written to a temporary file and renamed, so a crash never
+/// leaves half a key). A
 /// restart reads them back and issues nothing that is still valid.
 public final class CertificateStore: Sendable {
     public let root: String
@@ -54,7 +55,7 @@ public final class CertificateStore: Sendable {
     public func save(_ cert: IssuedCertificate, for name: String) throws -> Stored {
         let dir = root + "/certs/" + Self.safeName(name)
         try Self.write(cert.keyPEM, to: dir + "/key.pem", mode: 0o600)
-        try Self.write(cert.chainPEM, to: dir + "/chain.pem", mode: 0o644)
+        try Self.write(cert.chainPEM, to: dir + "/chain.pem", mode: 0o600)
         guard let stored = certificate(for: name) else { throw ACMEError("\(name): the issued certificate cannot be read back") }
         return stored
     }
@@ -64,7 +65,7 @@ public final class CertificateStore: Sendable {
 
     public func writeStatus(_ rows: [CertificateStatus]) throws {
         let data = try JSONEncoder().encode(rows)
-        try Self.write(String(decoding: data, as: UTF8.self), to: statusFile, mode: 0o644)
+        try Self.write(String(decoding: data, as: UTF8.self), to: statusFile, mode: 0o600)
     }
 
     public func readStatus() throws -> [CertificateStatus]? {

@@ -1,6 +1,7 @@
 import CBerthCrypto
 import CBerthTLS
 import Dispatch
+import Logging
 import Synchronization
 
 /// The HTTP-01 key authorizations the control plane is having validated,
@@ -14,6 +15,21 @@ final class ACMEChallenges: Sendable {
     private let tokens = Mutex<[String: String]>([:])
     private let count = Atomic<Int>(0)
     private let alpn = Mutex<(live: [String: ChallengeContext], retired: [(ChallengeContext, DispatchTime)])>(([:], []))
+    private let logger: Logger
+    /// Names whose refused handshakes were logged (once each, until their
+    /// certificate is installed).
+    private let refusedLogged = Mutex<Set<String>>([])
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// A handshake for `name` was refused: it has no certificate yet. The
+    /// first one is logged; the rest are not (a browser retries often).
+    func noteRefusedHandshake(_ name: String) {
+        guard refusedLogged.withLock({ $0.insert(name).inserted }) else { return }
+        logger.warning("HTTPS handshakes refused until a certificate is issued", metadata: ["name": "\(name)"])
+    }
 
     /// One challenge certificate's OpenSSL context (freed with it; a
     /// handshake that switched to it holds its own reference).
@@ -65,6 +81,9 @@ final class ACMEChallenges: Sendable {
     /// after an issuance switches to the new set's context for its name).
     func setCurrentSets(_ sets: [TLSContextSet]) {
         onDemand.withLock { $0.sets = sets }
+        // A name that got its certificate is logged again if it is ever refused again.
+        let awaited = sets.reduce(into: Set<String>()) { $0.formUnion($1.awaitedNames) }
+        refusedLogged.withLock { $0.formIntersection(awaited) }
     }
 
     func issuedContext(for name: String) -> OpaquePointer? {

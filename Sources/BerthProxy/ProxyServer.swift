@@ -25,7 +25,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
     public var adminPort: Int? { admin?.port }
     private(set) var workers: [Worker] = []
     /// ACME HTTP-01 answers for every worker's plain listeners.
-    let acmeChallenges = ACMEChallenges()
+    let acmeChallenges: ACMEChallenges
     /// Certificates the control plane got from the ACME CA, by name (for `tls auto` listeners).
     var acmeCertificates: [String: CertificateFiles] = [:]
     /// Open `link` listeners: which worker serves each id.
@@ -78,6 +78,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         self.config = config
         self.inherited = inherited
         self.logger = logger
+        acmeChallenges = ACMEChallenges(logger: logger)
         self.routing = input.apps
         previousRouting = input.previous
         switch config.workers {
@@ -161,13 +162,16 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
                 sites = config.tlsSites.map { ($0.host, $0.cert, $0.key) }
                 def = config.tlsDefault ?? config.tlsSites.first?.host ?? ""
             }
-            if let previous = old[key], previous.fingerprint == TLSContextSet.fingerprint(sites: sites, defaultHost: def, minVersion: t.minVersion) {
+            // A `tls auto` name with no certificate yet is refused, not given another's.
+            let awaited = t.auto ? Set(config.acmeNames.map { $0.lowercased() }).subtracting(sites.map { $0.host.lowercased() }) : []
+            if let previous = old[key],
+               previous.fingerprint == TLSContextSet.fingerprint(sites: sites, defaultHost: def, minVersion: t.minVersion, awaited: awaited) {
                 out[key] = previous  // same files, unchanged since: nothing to read again
                 continue
             }
             do {
                 out[key] = try TLSContextSet(sites: sites, defaultHost: def, minVersion: t.minVersion,
-                                             challenges: t.auto ? acmeChallenges : nil)
+                                             challenges: t.auto ? acmeChallenges : nil, awaited: awaited)
             } catch {
                 guard let previous = old[key] else { throw ProxyError("\(l.location): \(error)") }
                 logger.error("TLS certificates not reloaded: keeping the ones in use", metadata: ["listen": "\(key)", "error": "\(error)"])

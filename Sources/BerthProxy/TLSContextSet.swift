@@ -19,6 +19,10 @@ final class TLSContextSet: @unchecked Sendable {
     private let contexts: [OpaquePointer]
     /// What the set was made from (a reload with the same files and mtimes reuses it).
     let fingerprint: String
+    /// A `tls auto` listener's names with no certificate yet: their
+    /// handshakes are refused (unrecognized_name), not answered with
+    /// another name's certificate.
+    private let awaited: Set<String>
 
     /// `sites` are (host, cert, key); `defaultHost` picks the context for
     /// clients that send no (or an unknown) server name.
@@ -26,8 +30,9 @@ final class TLSContextSet: @unchecked Sendable {
     private let challenges: ACMEChallenges?
 
     init(sites: [(host: String, cert: String, key: String)], defaultHost: String, minVersion: String?,
-         challenges: ACMEChallenges? = nil) throws(ProxyError) {
+         challenges: ACMEChallenges? = nil, awaited: Set<String> = []) throws(ProxyError) {
         self.challenges = challenges
+        self.awaited = challenges == nil ? [] : awaited
         var made: [OpaquePointer] = []
         var byHost: [String: OpaquePointer] = [:]
         do {
@@ -57,7 +62,7 @@ final class TLSContextSet: @unchecked Sendable {
         }
         self.byHost = byHost
         contexts = made
-        fingerprint = Self.fingerprint(sites: sites, defaultHost: defaultHost, minVersion: minVersion)
+        fingerprint = Self.fingerprint(sites: sites, defaultHost: defaultHost, minVersion: minVersion, awaited: awaited)
         if challenges != nil {
             // As the SNI picker below: `arg` is this set, unretained.
             let me = Unmanaged.passUnretained(self).toOpaque()
@@ -90,23 +95,34 @@ final class TLSContextSet: @unchecked Sendable {
 
     /// Names the files (with their modification times) and settings a set
     /// would be made from, so a reload can tell it need not read them again.
-    static func fingerprint(sites: [(host: String, cert: String, key: String)], defaultHost: String, minVersion: String?) -> String {
+    static func fingerprint(sites: [(host: String, cert: String, key: String)], defaultHost: String, minVersion: String?,
+                            awaited: Set<String> = []) -> String {
         sites.map { "\($0.host)|\($0.cert)|\($0.key)|\(mtime($0.cert))|\(mtime($0.key))" }.joined(separator: ";")
-            + "|\(defaultHost.lowercased())|\(minVersion ?? "1.2")"
+            + "|\(defaultHost.lowercased())|\(minVersion ?? "1.2")|" + awaited.sorted().joined(separator: ",")
     }
 
     /// A ClientHello's decision for a name (OpenSSL's callback, any worker):
     /// 0 go on (this set has it, or on-demand is off: the default
     /// certificate answers), 1 switch to a newer set's certificate for it,
-    /// 2 suspend while the control plane is asked for one.
+    /// 2 suspend while the control plane is asked for one, 3 refuse: one of
+    /// the listener's names whose certificate is not issued yet (logged once).
     func onDemand(_ name: String, _ found: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-        guard let challenges, byHost[name] == nil, challenges.onDemandEnabled else { return 0 }
+        guard let challenges, byHost[name] == nil else { return 0 }
+        let waitingFor = awaited.contains(name)
+        guard waitingFor || challenges.onDemandEnabled else { return 0 }
         if let ctx = challenges.issuedContext(for: name) {
             found?.pointee = ctx
             return 1
         }
+        if waitingFor {
+            challenges.noteRefusedHandshake(name)
+            return 3
+        }
         return challenges.requestCertificate(name) ? 2 : 0
     }
+
+    /// The names this set refuses until their certificates come.
+    var awaitedNames: Set<String> { awaited }
 
     /// A `tls auto` listener's set (it answers challenges and on-demand names).
     var servesACME: Bool { challenges != nil }

@@ -104,7 +104,6 @@ struct picker { cberth_tls_sni_picker pick; cberth_tls_on_demand on_demand; void
 
 /* Whether the ClientHello's ALPN list offers acme-tls/1, and its server name. */
 static int challenge_hello(SSL *ssl, int *alert, void *arg) {
-    (void)alert;
     struct picker *p = arg;
     const unsigned char *ext;
     size_t len;
@@ -135,6 +134,7 @@ static int challenge_hello(SSL *ssl, int *alert, void *arg) {
     switch (p->on_demand(name, p->arg, &found)) {
     case 1: if (found) SSL_set_SSL_CTX(ssl, found); return SSL_CLIENT_HELLO_SUCCESS;
     case 2: return SSL_CLIENT_HELLO_RETRY;
+    case 3: *alert = SSL_AD_UNRECOGNIZED_NAME; return SSL_CLIENT_HELLO_ERROR;
     default: return SSL_CLIENT_HELLO_SUCCESS;
     }
 }

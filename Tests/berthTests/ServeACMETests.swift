@@ -121,10 +121,22 @@ import Glibc
         let (_, certs, _) = try runBerth(["certs", "--state-dir", serve.stateDir])
         let bad = certs.split(separator: "\n").first { $0.hasPrefix("bad.example.test") }.map(String.init) ?? ""
         #expect(bad.contains("failing since") && bad.contains("retry ") && bad.contains("127.0.0.2"), "\(certs)")
-        // The account key and the certificates' keys are the owner's alone.
+        // The account key, the certificates and their keys are root's alone.
         let acme = serve.stateDir + "/acme"
         let keys = try shell("find \(acme) -name '*.key' -o -name key.pem | xargs stat -c '%a %U'").1.split(separator: "\n")
         #expect(keys.count == 4 && keys.allSatisfy { $0 == "600 root" }, "\(keys)")
+        let files = try shell("find \(acme) -type f | xargs stat -c '%a %U %n'").1.split(separator: "\n")
+        #expect(files.count >= 8 && files.allSatisfy { $0.hasPrefix("600 root ") }, "\(files)")
+        let dirs = try shell("find \(acme) -type d | xargs stat -c '%a %U %n'").1.split(separator: "\n")
+        #expect(dirs.count >= 5 && dirs.allSatisfy { $0.hasPrefix("700 root ") }, "\(dirs)")
+        // bad.example.test has no certificate: its handshakes are refused
+        // (not answered with another name's), and that is logged once.
+        for _ in 0..<3 {
+            let (rc, out) = try shell("curl -s --max-time 5 --cacert \(root) --resolve bad.example.test:\(tlsPort):127.0.0.1 https://bad.example.test:\(tlsPort)/ -o /dev/null -w '%{http_code}'; echo \" rc=$?\"")
+            #expect(rc == 0 && out.hasPrefix("000") && out.contains("rc=35"), "a refused handshake: \(out)")
+        }
+        let refusals = serve.stderrText().split(separator: "\n").filter { $0.contains("HTTPS handshakes refused") }
+        #expect(refusals.count == 1 && refusals.first?.contains("name=bad.example.test") == true, "\(refusals)")
 
         // A reload that adds a host: it gets a certificate; the others stay.
         let orders = pebble.orderCount()

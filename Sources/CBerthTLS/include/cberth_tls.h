@@ -30,7 +30,8 @@ cberth_tls_context *cberth_tls_context_new_empty(int min_version);
    Other ClientHellos with a server name go to `on_demand(name, arg, &ctx)`
    (when not NULL): 0 goes on as is, 1 switches to *ctx, 2 suspends the
    handshake (cberth_tls_handshake then returns CBERTH_TLS_WANT_CERTIFICATE
-   until called again once a certificate may be there). */
+   until called again once a certificate may be there), 3 refuses it with an
+   unrecognized_name alert (a name whose certificate is not issued yet). */
 typedef int (*cberth_tls_on_demand)(const char *name, void *arg, cberth_tls_context **ctx);
 void cberth_tls_context_set_challenge_picker(cberth_tls_context *ctx, cberth_tls_sni_picker pick,
                                              cberth_tls_on_demand on_demand, void *arg);
