@@ -255,8 +255,9 @@ import Glibc
     }
 
     /// `on-demand ask`: a name no config names gets a certificate at its first
-    /// handshake (which waits for it) if the ask endpoint allows it; a refused
-    /// name's handshake goes on at once without one.
+    /// handshake (which waits for it) if the ask endpoint allows it, with one
+    /// order however many handshakes wait; a refused name's handshake goes on
+    /// at once without one, and so does an allowed one over the hourly cap.
     @Test func onDemandNamesTheAskEndpointAllows() throws {
         let httpPort = PebbleServer.freePort(), tlsPort = PebbleServer.freePort(), askPort = PebbleServer.freePort()
         let pebble = try PebbleServer(httpPort: httpPort, tlsPort: tlsPort)
@@ -266,7 +267,8 @@ import Glibc
         class H(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-                self.send_response(200 if q.get("domain") == ["allowed.example.test"] else 403)
+                ok = q.get("domain", [""])[0] in ("allowed.example.test", "second.example.test", "third.example.test")
+                self.send_response(200 if ok else 403)
                 self.end_headers()
             def log_message(self, *a): pass
         http.server.HTTPServer(("127.0.0.1", \(askPort)), H).serve_forever()
@@ -289,7 +291,7 @@ import Glibc
         acme {
             directory \(pebble.directory)
             ca-root \(pebble.caFile)
-            on-demand ask http://127.0.0.1:\(askPort)/check per-hour 5
+            on-demand ask http://127.0.0.1:\(askPort)/check per-hour 2
         }
         app any {
             upstream 127.0.0.1:\(backend.port)
@@ -302,10 +304,27 @@ import Glibc
         func curl(_ name: String) throws -> (Int32, String) {
             try shell("curl -s --max-time 20 --cacert \(root) --resolve \(name):\(tlsPort):127.0.0.1 https://\(name):\(tlsPort)/")
         }
-        // The first handshake for an allowed name waits for its certificate, then is served.
-        let (rc, body) = try curl("allowed.example.test")
-        #expect(rc == 0 && body.contains("\"method\""), "\(rc) \(serve.lines)")
+        // The first handshakes for an allowed name wait for its certificate (one
+        // order for the four of them), then are served.
+        let waiting = try (0..<4).map { i -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "curl -s --max-time 20 --cacert \(root) --resolve allowed.example.test:\(tlsPort):127.0.0.1 https://allowed.example.test:\(tlsPort)/ > \(serve.stateDir)/waiting\(i).out"]
+            try p.run()
+            return p
+        }
+        for (i, p) in waiting.enumerated() {
+            p.waitUntilExit()
+            let body = (try? String(contentsOfFile: "\(serve.stateDir)/waiting\(i).out", encoding: .utf8)) ?? ""
+            #expect(p.terminationStatus == 0 && body.contains("\"method\""), "\(i): \(p.terminationStatus) \(serve.lines)")
+        }
         #expect(serve.lines.contains { $0.contains("[acme]  allowed.example.test  on-demand: allowed") })
+        #expect(serve.lines.filter { $0.contains("[acme]  allowed.example.test  requesting") }.count == 1, "\(serve.lines)")
+        // A second allowed name fills the hourly cap of 2; a third allowed one is over it.
+        #expect(try curl("second.example.test").1.contains("\"method\""))
+        #expect(try curl("third.example.test").0 != 0, "over the cap: no certificate for it")
+        #expect(serve.waitForLine(timeout: 10) { $0.contains("[acme]  third.example.test  on-demand: over 2 new names this hour") } != nil, "\(serve.lines)")
+        #expect(!serve.lines.contains { $0.contains("third.example.test  requesting") })
         // A refused name is not ordered: its handshake goes on without a certificate for it.
         let refused = try curl("refused.example.test")
         #expect(refused.0 != 0, "no trusted certificate for a refused name")
