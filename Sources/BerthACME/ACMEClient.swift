@@ -61,10 +61,14 @@ public final class ACMEClient: @unchecked Sendable {
     /// Orders a certificate for `names`, answers each authorization's HTTP-01
     /// challenge through `answerer`, finalizes with a new key's CSR and
     /// downloads the chain.
+    /// `replaces`: the ARI id of the certificate this one renews (RFC 9773
+    /// §5), so the CA can tie them together; only sent to a CA that offers ARI.
     public func issue(_ names: [String], keyKind: ACMEKey.Kind = .ecP256, challenges: [String] = ["http-01"],
-                      answerer: any ACMEChallengeAnswerer) throws -> IssuedCertificate {
+                      replaces: String? = nil, answerer: any ACMEChallengeAnswerer) throws -> IssuedCertificate {
         if accountURL == nil { throw ACMEError("no account: call account(email:) first") }
-        let order = try post(try endpoint("newOrder"), payload: ["identifiers": names.map { ["type": "dns", "value": $0] }])
+        var newOrder: [String: Any] = ["identifiers": names.map { ["type": "dns", "value": $0] }]
+        if let replaces, try offersRenewalInfo() { newOrder["replaces"] = replaces }
+        let order = try post(try endpoint("newOrder"), payload: newOrder)
         guard order.status == 201, let orderURL = order.headers["location"], let body = order.json,
               let authorizations = body["authorizations"] as? [String], let finalize = body["finalize"] as? String else {
             throw problem(order, "new order")
@@ -81,6 +85,24 @@ public final class ACMEClient: @unchecked Sendable {
             throw problem(cert, "certificate download")
         }
         return IssuedCertificate(chainPEM: pem, keyPEM: key.pem)
+    }
+
+    /// Whether the CA's directory names a `renewalInfo` resource (RFC 9773).
+    public func offersRenewalInfo() throws -> Bool {
+        try loadDirectory()
+        return directory["renewalInfo"] is String
+    }
+
+    /// The CA's suggested renewal window for a certificate (an unsigned GET,
+    /// RFC 9773 §4); nil when the CA offers no renewal information or the
+    /// certificate has no id it could know it by.
+    public func renewalInfo(forPEM pem: String) throws -> RenewalInfo? {
+        guard try offersRenewalInfo(), let base = directory["renewalInfo"] as? String,
+              let id = RenewalInfo.certificateID(ofPEM: pem) else { return nil }
+        let url = (base.hasSuffix("/") ? base : base + "/") + id
+        let r = try http.request("GET", url)
+        guard r.status == 200 else { throw problem(r, "renewal information") }
+        return try RenewalInfo.parse(r.body, retryAfter: r.headers["retry-after"])
     }
 
     /// Answers the first of `preferred` the CA offers for this authorization.
@@ -155,12 +177,15 @@ public final class ACMEClient: @unchecked Sendable {
 
     // MARK: - requests
 
+    private func loadDirectory() throws {
+        guard directory.isEmpty else { return }
+        let r = try http.request("GET", directoryURL)
+        guard r.status == 200, let d = r.json else { throw problem(r, "directory \(directoryURL)") }
+        directory = d
+    }
+
     private func endpoint(_ name: String) throws -> String {
-        if directory.isEmpty {
-            let r = try http.request("GET", directoryURL)
-            guard r.status == 200, let d = r.json else { throw problem(r, "directory \(directoryURL)") }
-            directory = d
-        }
+        try loadDirectory()
         guard let url = directory[name] as? String else { throw ACMEError("the directory has no \(name)") }
         return url
     }

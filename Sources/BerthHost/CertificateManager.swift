@@ -6,8 +6,9 @@ import Foundation
 import Logging
 
 /// Gets and keeps certificates for the names of `tls auto` listeners: reads
-/// what is stored, installs it in the data plane, and issues (or renews, two
-/// thirds into a certificate's life) the rest on a thread of its own, one
+/// what is stored, installs it in the data plane, and issues (or renews:
+/// when the CA's renewal information (RFC 9773) says, else two thirds into a
+/// certificate's life) the rest on a thread of its own, one
 /// name at a time, so issuance never blocks serving and a failing name never
 /// delays the others (it is retried with backoff doubling from 30 s up to a
 /// day). The certificate in use stays until a new one is installed.
@@ -35,6 +36,18 @@ public final class CertificateManager: @unchecked Sendable {
     private var onDemandNames: Set<String> = []
     /// When each on-demand name was ordered (the per-hour cap).
     private var onDemandOrdered: [Date] = []
+    /// When to ask the CA for each valid certificate's renewal window
+    /// (absent: the CA offers none, the two-thirds rule stands).
+    private var renewalInfoDue: [String: Date] = [:]
+    /// When this serve last got each name's certificate (a CA that asks for a
+    /// certificate it just issued to be renewed waits a minute, not a loop).
+    private var issuedAt: [String: Date] = [:]
+
+    /// What the issuing thread does next.
+    enum Due: Equatable {
+        case issue(String)
+        case checkRenewalInfo(String)
+    }
 
     public init(root: String, dataPlane: any DataPlane, logger: Logger, output: @escaping @Sendable (String) -> Void) {
         store = CertificateStore(root: root)
@@ -63,6 +76,7 @@ public final class CertificateManager: @unchecked Sendable {
                 if let s = store.certificate(for: name), s.notAfter > Date() {
                     installed[name] = CertificateFiles(chain: s.chain, key: s.key)
                     states[name] = .valid(until: s.notAfter, renewAt: s.renewAt, issuer: s.issuer)
+                    renewalInfoDue[name] = Date()
                 } else {
                     states[name] = .pending
                 }
@@ -70,6 +84,7 @@ public final class CertificateManager: @unchecked Sendable {
             for name in states.keys where !wanted.contains(name) {
                 states[name] = nil
                 installed[name] = nil
+                renewalInfoDue[name] = nil
             }
             toInstall = installed
             condition.broadcast()
@@ -140,18 +155,22 @@ public final class CertificateManager: @unchecked Sendable {
         }
     }
 
-    /// The next name due now, or when the next one falls due.
-    private func next() -> (name: String?, wake: Date) {
+    /// What is due now, or when the next thing falls due.
+    private func next() -> (due: Due?, wake: Date) {
         let now = Date()
         var wake = now.addingTimeInterval(3600)
         for name in names {
             switch states[name] ?? .pending {
-            case .pending: return (name, now)
+            case .pending: return (.issue(name), now)
             case .valid(_, let renewAt, _):
-                if renewAt <= now { return (name, now) }
+                if renewAt <= now { return (.issue(name), now) }
                 wake = min(wake, renewAt)
+                if let check = renewalInfoDue[name] {
+                    if check <= now { return (.checkRenewalInfo(name), now) }
+                    wake = min(wake, check)
+                }
             case .failing(_, _, let retryAt):
-                if retryAt <= now { return (name, now) }
+                if retryAt <= now { return (.issue(name), now) }
                 wake = min(wake, retryAt)
             }
         }
@@ -161,20 +180,23 @@ public final class CertificateManager: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            var due: String?
+            var due: Due?
             var config = acme
             while !stopped {
-                let (name, wake) = next()
-                if let name {
-                    due = name
+                let (found, wake) = next()
+                if let found {
+                    due = found
                     config = acme
                     break
                 }
                 _ = condition.wait(until: wake)
             }
             condition.unlock()
-            guard let name = due else { return }  // stopped
-            issue(name, with: config)
+            switch due {
+            case nil: return  // stopped
+            case .issue(let name): issue(name, with: config)
+            case .checkRenewalInfo(let name): checkRenewalInfo(name, with: config)
+            }
         }
     }
 
@@ -192,15 +214,20 @@ public final class CertificateManager: @unchecked Sendable {
         do {
             let client = ACMEClient(directory: config.directory, accountKey: try store.accountKey(for: config.directory), caFile: config.caRoot)
             try client.account(email: config.email)
+            // A renewal names the certificate it replaces (to a CA with renewal information).
+            let replaces = try store.certificate(for: name).map { try String(contentsOfFile: $0.chain, encoding: .utf8) }
+                .flatMap(RenewalInfo.certificateID(ofPEM:))
             let cert = try client.issue([name], keyKind: config.keyType == .rsa2048 ? .rsa2048 : .ecP256,
                                         challenges: Self.preference(config.challenges, after: condition.withLock { failures[name] ?? 0 }),
-                                        answerer: ChallengeAnswerer(dataPlane: dataPlane))
+                                        replaces: replaces, answerer: ChallengeAnswerer(dataPlane: dataPlane))
             let stored = try store.save(cert, for: name)
             let certs = condition.withLock { () -> [String: CertificateFiles] in
                 // A CA that backdates a short certificate past its two-thirds point must not be asked again at once.
                 let lifetime = stored.notAfter.timeIntervalSince(stored.notBefore)
                 let renewAt = max(stored.renewAt, Date().addingTimeInterval(max(1, lifetime / 10)))
                 states[name] = .valid(until: stored.notAfter, renewAt: renewAt, issuer: stored.issuer)
+                renewalInfoDue[name] = Date()
+                issuedAt[name] = Date()
                 failures[name] = nil
                 installed[name] = CertificateFiles(chain: stored.chain, key: stored.key)
                 return installed
@@ -227,6 +254,40 @@ public final class CertificateManager: @unchecked Sendable {
 }
 
 extension CertificateManager {
+    /// Asks the CA when it would like `name`'s certificate renewed and
+    /// moves its renewal there (a moment drawn from the window). A CA
+    /// without renewal information is not asked again; one that cannot be
+    /// read now is asked again in an hour, the renewal time kept meanwhile.
+    func checkRenewalInfo(_ name: String, with config: ACMEConfig) {
+        let fmt = ISO8601DateFormatter()
+        do {
+            guard let stored = store.certificate(for: name) else {
+                condition.withLock { renewalInfoDue[name] = nil }
+                return
+            }
+            let pem = try String(contentsOfFile: stored.chain, encoding: .utf8)
+            let client = ACMEClient(directory: config.directory, accountKey: try store.accountKey(for: config.directory), caFile: config.caRoot)
+            guard let info = try client.renewalInfo(forPEM: pem) else {
+                condition.withLock { renewalInfoDue[name] = nil }
+                return
+            }
+            let at = condition.withLock { () -> Date in
+                var at = min(info.renewalTime(), stored.notAfter)
+                if let issued = issuedAt[name] { at = max(at, issued.addingTimeInterval(60)) }
+                if case .valid(let until, _, let issuer) = states[name] { states[name] = .valid(until: until, renewAt: at, issuer: issuer) }
+                renewalInfoDue[name] = info.checkAgain
+                condition.broadcast()
+                return at
+            }
+            writeStatus()
+            output("[acme]  \(name)  renewal window from the CA: \(fmt.string(from: info.start)) to \(fmt.string(from: info.end)); "
+                + "renewing at \(fmt.string(from: at))" + (info.explanationURL.map { " (\($0))" } ?? ""))
+        } catch {
+            condition.withLock { renewalInfoDue[name] = Date().addingTimeInterval(3600) }
+            output("[acme]  \(name)  renewal information not read (asked again in an hour): \(error)")
+        }
+    }
+
     /// Writes `STATE/acme/status.json` for `berth certs` (a failed write is logged).
     func writeStatus() {
         let rows = status.sorted { $0.key < $1.key }.map { name, state -> CertificateStatus in

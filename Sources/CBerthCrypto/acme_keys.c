@@ -161,3 +161,34 @@ int cberth_cert_issuer(const char *pem, char *out, int size) {
     X509_free(x);
     return 1;
 }
+
+int cberth_cert_ari_parts(const char *pem, unsigned char *aki, int aki_size, int *aki_length,
+                          unsigned char *serial, int serial_size, int *serial_length) {
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (!x) { ERR_clear_error(); return 0; }
+    int ok = 0;
+    const ASN1_OCTET_STRING *keyid = X509_get0_authority_key_id(x);
+    unsigned char *der = NULL;
+    int der_length = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &der);
+    if (keyid && der_length > 2 && ASN1_STRING_length(keyid) <= aki_size) {
+        /* DER INTEGER: tag 0x02, a short or long form length, the content octets. */
+        int at = 1, length = der[at++];
+        if (length & 0x80) {
+            int n = length & 0x7f;
+            length = 0;
+            while (n-- > 0 && at < der_length) length = (length << 8) | der[at++];
+        }
+        if (der[0] == 0x02 && at + length == der_length && length <= serial_size) {
+            memcpy(aki, ASN1_STRING_get0_data(keyid), (size_t)ASN1_STRING_length(keyid));
+            *aki_length = ASN1_STRING_length(keyid);
+            memcpy(serial, der + at, (size_t)length);
+            *serial_length = length;
+            ok = 1;
+        }
+    }
+    OPENSSL_free(der);
+    X509_free(x);
+    return ok;
+}

@@ -332,4 +332,125 @@ import Glibc
         #expect(!serve.lines.contains { $0.contains("refused.example.test  requesting") })
         #expect(serve.terminate() == 0)
     }
+    /// ACME Renewal Information (RFC 9773). pebble 2.4 has none, so a small
+    /// front adds it: it serves pebble's directory with a `renewalInfo`
+    /// resource of its own and answers a window an hour or two ahead, or
+    /// one that has passed for the ids the test lists (as a CA does for a
+    /// certificate about to be revoked). The window moves berth's renewal;
+    /// a passed one renews at once, naming the certificate it replaces.
+    @Test func renewalInformationMovesTheRenewal() throws {
+        let httpPort = PebbleServer.freePort(), tlsPort = PebbleServer.freePort(), frontPort = PebbleServer.freePort()
+        let pebble = try PebbleServer(httpPort: httpPort)
+        let backend = try FixtureUpstream()
+        let front = try writeTemp("""
+        import datetime, http.server, json, os, ssl, sys, urllib.request
+        pebble, cafile, port, dir = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        ctx = ssl.create_default_context(cafile=cafile)
+        def stamp(hours):
+            return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        class H(http.server.BaseHTTPRequestHandler):
+            def answer(self, body, extra={}):
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in extra.items(): self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+            def do_GET(self):
+                if self.path == "/dir":
+                    d = json.load(urllib.request.urlopen(pebble, context=ctx))
+                    d["renewalInfo"] = "https://127.0.0.1:%d/renewal-info" % port
+                    return self.answer(d)
+                cert_id = self.path.rsplit("/", 1)[-1]
+                with open(dir + "/asked", "a") as f: f.write(cert_id + "\\n")
+                now = os.path.exists(dir + "/renew-now") and cert_id in open(dir + "/renew-now").read().split()
+                window = {"start": stamp(-2), "end": stamp(-1)} if now else {"start": stamp(1), "end": stamp(2)}
+                self.answer({"suggestedWindow": window}, {"Retry-After": "21600"})
+            def log_message(self, *a): pass
+        server = http.server.HTTPServer(("127.0.0.1", port), H)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cafile, os.path.dirname(cafile) + "/pebble-key.pem")  # pebble's own certificate, which ca-root trusts
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        server.serve_forever()
+        """, name: "ari-front.py")
+        let frontDir = pebble.dir + "/front"
+        try FileManager.default.createDirectory(atPath: frontDir, withIntermediateDirectories: true)
+        let ari = Process()
+        ari.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        ari.arguments = [front, pebble.directory, pebble.caFile, "\(frontPort)", frontDir]
+        ari.standardOutput = FileHandle.nullDevice
+        ari.standardError = FileHandle.nullDevice
+        try ari.run()
+        defer {
+            kill(ari.processIdentifier, SIGKILL)
+            ari.waitUntilExit()
+        }
+        for _ in 0..<50 where (try? shell("curl -sf -o /dev/null --cacert \(pebble.caFile) https://127.0.0.1:\(frontPort)/dir").0) != 0 { usleep(50_000) }
+        // The id computed apart from berth: openssl's AKI and serial, base64url'd.
+        let idScript = try writeTemp("""
+        import base64, subprocess, sys
+        pem = open(sys.argv[1]).read().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\\n"
+        out = subprocess.run(["openssl", "x509", "-noout", "-serial", "-ext", "authorityKeyIdentifier"],
+                             input=pem.encode(), capture_output=True, check=True).stdout.decode().split("\\n")
+        serial = [l for l in out if l.startswith("serial=")][0][len("serial="):]
+        aki = [l.strip() for l in out if ":" in l and not l.startswith("serial=") and "Authority" not in l][0].replace("keyid:", "")
+        s = bytes.fromhex(serial if len(serial) % 2 == 0 else "0" + serial)
+        if s[0] & 0x80: s = b"\\0" + s
+        b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+        print(b64(bytes.fromhex(aki.replace(":", ""))) + "." + b64(s))
+        """, name: "ari-id.py")
+        let config = """
+        listen 127.0.0.1:\(httpPort)
+        listen 127.0.0.1:\(tlsPort) tls auto
+        workers 1
+        acme {
+            directory https://127.0.0.1:\(frontPort)/dir
+            ca-root \(pebble.caFile)
+            challenge http-01
+        }
+        app web {
+            host ari.example.test
+            upstream 127.0.0.1:\(backend.port)
+        }
+        """
+        let chain = { (state: String) in state + "/acme/certs/ari.example.test/chain.pem" }
+        func renewingAt(_ line: String?) -> Date? {
+            guard let line, let r = line.range(of: "renewing at ") else { return nil }
+            return ISO8601DateFormatter().date(from: String(line[r.upperBound...].prefix(20)))
+        }
+        let serve = try ServeProcess(config: config, waitForApps: false)
+        defer { if serve.process.isRunning { _ = serve.terminate() } }
+        #expect(serve.waitForLine(timeout: 60) { $0.contains("[acme]  ari.example.test  certificate valid until") } != nil, "\(serve.lines)")
+        // pebble's years-long certificate renews within the CA's window, not in years.
+        let moved = renewingAt(serve.waitForLine(timeout: 20) { $0.contains("[acme]  ari.example.test  renewal window from the CA") })
+        let now = Date()
+        #expect(moved.map { $0 > now.addingTimeInterval(3500) && $0 < now.addingTimeInterval(7300) } == true, "\(serve.lines)")
+        let first = try shell("/usr/bin/python3 \(idScript) \(chain(serve.stateDir))").1.trimmingCharacters(in: .whitespacesAndNewlines)
+        let asked = { (try? String(contentsOfFile: frontDir + "/asked", encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
+        #expect(!first.isEmpty && asked() == [first], "the id of the certificate: \(first) vs \(asked())")
+        #expect(serve.terminate() == 0)
+
+        // The CA now wants that certificate replaced: the next serve renews it at once.
+        try (first + "\n").write(toFile: frontDir + "/renew-now", atomically: true, encoding: .utf8)
+        let orders = pebble.orderCount()
+        let again = try ServeProcess(config: config, stateDir: serve.stateDir, waitForApps: false)
+        defer { if again.process.isRunning { _ = again.terminate() } }
+        let renewNow = renewingAt(again.waitForLine(timeout: 20) { $0.contains("[acme]  ari.example.test  renewal window from the CA") })
+        #expect(renewNow.map { $0 <= Date() } == true, "\(again.lines)")
+        #expect(again.waitForLine(timeout: 60) { $0.contains("[acme]  ari.example.test  certificate valid until") } != nil, "\(again.lines)")
+        #expect(pebble.orderCount() == orders + 1)
+        let second = try shell("/usr/bin/python3 \(idScript) \(chain(again.stateDir))").1.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(second != first && !second.isEmpty)
+        // The new certificate's window is asked for too, and it is the future one: nothing more is ordered.
+        #expect(again.waitForLine(timeout: 20) { l in again.lines.filter { $0.contains("renewal window from the CA") }.count >= 2 } != nil)
+        #expect(eventually(5) { asked().last == second }, "\(asked())")
+        let root = pebble.dir + "/root.pem"
+        try pebble.issuingRoot().write(toFile: root, atomically: true, encoding: .utf8)
+        let served = try shell("echo | openssl s_client -connect 127.0.0.1:\(tlsPort) -servername ari.example.test 2>/dev/null | openssl x509 -noout -serial").1
+        let stored = try shell("openssl x509 -noout -serial -in \(chain(again.stateDir))").1
+        #expect(served == stored && !served.isEmpty, "the renewed certificate is served")
+        #expect(pebble.orderCount() == orders + 1)
+        #expect(again.terminate() == 0)
+    }
 }

@@ -38,5 +38,11 @@ void cberth_free(void *p);
 int cberth_cert_validity(const char *pem, long long *not_before, long long *not_after);
 /* The first certificate's issuer as one line ("CN=..., O=..."), into `out`. Returns 1 on success. */
 int cberth_cert_issuer(const char *pem, char *out, int size);
+/* The parts of the first certificate's ACME Renewal Information id (RFC 9773
+ * §4.1): its authority key identifier's keyIdentifier bytes and its serial
+ * number's DER content octets. Returns 1 on success, 0 without an AKI keyid
+ * or when a buffer is too small. */
+int cberth_cert_ari_parts(const char *pem, unsigned char *aki, int aki_size, int *aki_length,
+                          unsigned char *serial, int serial_size, int *serial_length);
 
 #endif
