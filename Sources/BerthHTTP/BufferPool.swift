@@ -18,6 +18,8 @@ public final class BufferPool {
     /// Bytes freed back to malloc since the last `resetFreed()` (the worker
     /// trims the heap when enough has been freed: glibc keeps small blocks).
     public private(set) var freedBytes = 0
+    /// Blocks malloc'd because none was free, since the last `takeAllocations()`.
+    public private(set) var allocations = 0
 
     public init(blockSize: Int, keep: Int = 64) {
         self.blockSize = blockSize
@@ -34,6 +36,7 @@ public final class BufferPool {
     public func take() -> UnsafeMutableRawPointer {
         inUse += 1
         if let b = free.popLast() { return b }
+        allocations += 1
         return UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
     }
 
@@ -54,6 +57,12 @@ public final class BufferPool {
 
     /// Forgets what was freed (the worker just trimmed the heap).
     public func resetFreed() { freedBytes = 0 }
+
+    /// `allocations`, then forgets them.
+    public func takeAllocations() -> Int {
+        defer { allocations = 0 }
+        return allocations
+    }
 
     /// `freedBytes`, then forgets it.
     public func takeFreedBytes() -> Int {

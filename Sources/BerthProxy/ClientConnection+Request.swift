@@ -51,6 +51,7 @@ extension ClientConnection {
         ex.method = head.method
         ex.version = head.version
         ex.keepAlive = head.keepAlive
+        ex.clientAskedClose = !head.keepAlive
         ex.upgrade = head.isUpgrade
         ex.forwardTrailers = head.semantics.acceptsTrailers || h2Stream != nil
         if ex.upgrade {

@@ -101,7 +101,14 @@ final class ClientConnection: IOEventHandler, RegistryMember {
 
     func start() {
         deadline = now + worker.settings.headerTimeout
-        transport.set(read: true)
+        guard tls == nil, h2Stream == nil else {
+            transport.set(read: true)
+            return
+        }
+        // A client's first bytes usually come with its connection: read them
+        // now, as HAProxy does, and wait on the loop only when they have not
+        // (the read's `wouldBlock` sets the interest).
+        readClient()
     }
 
     // MARK: - readiness
@@ -160,6 +167,7 @@ final class ClientConnection: IOEventHandler, RegistryMember {
         case .eof:
             clientEOF = true
         case .wouldBlock:
+            if !transport.wantsRead { updateClientInterest() }
             return
         case .failed:
             abort()
@@ -210,7 +218,12 @@ final class ClientConnection: IOEventHandler, RegistryMember {
         switch phase {
         case .head:
             read = read && outBuf.readableBytes < outBuf.capacity
-        case .exchange, .tunnel:
+        case .exchange:
+            // A client that sent its last request sends nothing more but its
+            // FIN: not watched while the answer comes (no poll registration
+            // for a one-request connection; HAProxy does not watch either).
+            read = read && inBuf.freeBytes > 0 && !(ex.clientAskedClose && ex.requestDone && inBuf.isEmpty)
+        case .tunnel:
             read = read && inBuf.freeBytes > 0
         case .closing(let lingering):
             read = read && lingering
@@ -456,8 +469,16 @@ final class ClientConnection: IOEventHandler, RegistryMember {
 
     private func finishClosing() {
         guard outBuf.isEmpty else { updateClientInterest(); return }
-        if clientEOF { close(); return }
+        if clientEOF || clientSendsNothingMore { close(); return }
         perform(phase == .closing(lingering: false) ? enterLingering() : .discard)
+    }
+
+    /// The client asked to close and its request was read to the end: no
+    /// byte of it can be in flight, so closing at once sends a FIN, not a
+    /// reset, and there is no need to wait for the client's FIN (plain
+    /// sockets: a TLS client may still send its close_notify).
+    private var clientSendsNothingMore: Bool {
+        tls == nil && h2Stream == nil && ex.clientAskedClose && ex.requestDone && inBuf.isEmpty
     }
 
     /// Closes the client and any upstream at once.

@@ -8,6 +8,10 @@ struct Exchange {
     var method: HTTPMethod = .get
     var version: HTTPVersion = .http11
     var keepAlive = true
+    /// The client said it sends no more requests (`Connection: close`, or
+    /// HTTP/1.0 without keep-alive): once this request is read, nothing but
+    /// its FIN can follow.
+    var clientAskedClose = false
     var upgrade = false
     /// An Upgrade to `websocket` (a retired tunnel is closed with a close frame).
     var webSocket = false

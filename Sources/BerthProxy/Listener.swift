@@ -17,7 +17,7 @@ final class Listener: IOEventHandler {
     func ioReady(readable: Bool, writable: Bool) {
         // Bounded batch so one busy listener can't starve established connections.
         for _ in 0..<64 {
-            guard worker.canAccept, let (cfd, peer) = Socket.accept(fd) else { return }
+            guard worker.canAccept, let (cfd, peer) = Socket.accept(fd, noDelayInherited: true) else { return }
             if let contexts = worker.tls[key] {
                 guard let session = contexts.session(fd: cfd, h2: offersH2) else {
                     Socket.close(cfd)

@@ -54,7 +54,9 @@ enum Socket {
     }
 
     /// Accepts one connection; nil when none is pending (or on a transient error).
-    static func accept(_ listener: Int32) -> (fd: Int32, peer: [UInt8])? {
+    /// `noDelayInherited`: the listener has TCP_NODELAY, which Linux copies
+    /// to each accepted socket (one setsockopt less per connection).
+    static func accept(_ listener: Int32, noDelayInherited: Bool = false) -> (fd: Int32, peer: [UInt8])? {
         var ss = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &ss) {
@@ -63,7 +65,7 @@ enum Socket {
             }
         }
         if fd < 0 { return nil }
-        setNoDelay(fd)
+        if !noDelayInherited { setNoDelay(fd) }
         let peer = withUnsafePointer(to: &ss) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress.numericHost($0) }
         }

@@ -367,8 +367,12 @@ final class Worker: @unchecked Sendable {
         }
         retryHeld()
         // Memory freed past the pool's cap goes back to the system (glibc
-        // keeps freed small blocks in its heap otherwise).
-        if buffers.freedBytes >= 4 << 20 {
+        // keeps freed small blocks in its heap otherwise), once demand has
+        // settled: while blocks are still being malloc'd (new connections
+        // churning), the freed ones are taken again at once, and trimming
+        // them would only cost madvise calls and page faults.
+        let settled = buffers.takeAllocations() == 0
+        if settled && buffers.freedBytes >= 4 << 20 {
             buffers.resetFreed()
             cberth_malloc_trim()
         }

@@ -58,6 +58,12 @@ import Testing
         #expect(pool.inUse == 0 && pool.idleBlocks == 2)
         #expect(pool.takeFreedBytes() == 3 * 64)
         #expect(pool.takeFreedBytes() == 0)
+        // Five blocks were malloc'd (none was free); taking two again reuses the free ones.
+        #expect(pool.takeAllocations() == 5)
+        for b in buffers.prefix(2) { b.append("b") }
+        #expect(pool.takeAllocations() == 0 && pool.inUse == 2)
+        buffers[2].append("c")
+        #expect(pool.takeAllocations() == 1)
     }
 
     @Test func readsIntoAReleasedBufferBorrowAgain() {

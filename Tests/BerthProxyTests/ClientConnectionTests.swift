@@ -37,6 +37,58 @@ import BerthRouting
         p.checkInvariants()
     }
 
+    /// A client that sent `Connection: close` sends nothing more: it is not
+    /// watched while its answer comes, and once answered it is closed at
+    /// once (a FIN), without waiting for its own FIN first.
+    @Test func aClientThatAskedToCloseIsClosedOnceAnswered() throws {
+        let p = try MemoryProxy(upstreamApp)
+        let client = p.connect()
+        let forwarded = try exchange(p, client, "GET /u/a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        #expect(forwarded.hasPrefix("GET /a HTTP/1.1\r\n"))
+        let answer = try client.readResponse()
+        #expect(answer.text == "ok" && answer.header("Connection") == "close")
+        #expect(client.closed && !client.peerClosed, "closed without the client's FIN")
+        p.checkInvariants()
+    }
+
+    /// While a `Connection: close` request's answer is awaited the client is
+    /// not read (nothing but its FIN can come); a keep-alive client is.
+    @Test func aClosingClientIsNotWatchedWhileItsAnswerComes() throws {
+        let p = try MemoryProxy(upstreamApp)
+        let closing = p.connect()
+        closing.send("GET /u/a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        p.run()
+        #expect(!closing.wantsRead)
+        let keeping = p.connect()
+        keeping.send("GET /u/b HTTP/1.1\r\nHost: h\r\n\r\n")
+        p.run()
+        #expect(keeping.wantsRead)
+        for n in 1...2 {
+            try p.upstream(n).send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        }
+        p.run()
+        #expect(try closing.readResponse().text == "ok" && keeping.readResponse().text == "ok")
+        p.checkInvariants()
+    }
+
+    /// When berth decides to close (here: a 404 for a request whose body
+    /// has not come yet), the client may still be sending: berth half-closes
+    /// and reads until the client's FIN, so the body in flight cannot turn
+    /// the close into a reset.
+    @Test func aCloseBerthDecidedLingersForTheClientsFIN() throws {
+        let p = try MemoryProxy(upstreamApp)
+        let client = p.connect()
+        client.send("POST /nowhere HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n")
+        p.run()
+        #expect(try client.readResponse().status == 404)
+        #expect(client.berthShutWrite && !client.closed, "half-closed, waiting for the client")
+        client.send("hello")
+        client.close()
+        p.run()
+        #expect(client.closed)
+        p.checkInvariants()
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let p = try MemoryProxy(upstreamApp)
         let client = p.connect()
