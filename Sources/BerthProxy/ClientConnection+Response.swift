@@ -20,6 +20,10 @@ extension ClientConnection {
             if phase == .tunnel { pumpTunnel(); return }
             if !ex.requestDone { pumpRequest() }
         }
+        if readable, splicePipe != nil {
+            pumpSplice()
+            return
+        }
         if readable, let up = upstream {
             switch up.transport.read(into: up.inBuf) {
             case .bytes(let n):
@@ -82,6 +86,10 @@ extension ClientConnection {
     /// buffer has room. Stops reading the upstream when it has none.
     func pumpResponse() {
         guard let up = upstream else { return }
+        if splicePipe != nil {
+            pumpSplice()
+            return
+        }
         while !ex.responseHeadDone {
             switch up.inBuf.withReadableBytes({ responseParser.parse($0) }) {
             case .needMore:
@@ -109,6 +117,8 @@ extension ClientConnection {
         }
         if ex.responseDone {
             finishExchange()
+        } else if startSplicing(up) {
+            pumpSplice()
         } else {
             up.transport.set(read: !up.eof && up.inBuf.freeBytes > 0 && outBuf.readableBytes < outBuf.capacity)
         }
@@ -256,7 +266,7 @@ extension ClientConnection {
 
     /// The body ended early or broke: the client has the head already, so the
     /// only honest signal left is to close after what was sent.
-    private func truncated() {
+    func truncated() {
         ex.closeAfter = true
         ex.responseDone = false
         logExchange()
@@ -278,7 +288,7 @@ extension ClientConnection {
 
     /// The response is complete: pool the upstream if it can serve again,
     /// then wait for the next request or close.
-    private func finishExchange() {
+    func finishExchange() {
         if let up = upstream, let pool = upstreamPool {
             upstream = nil
             upstreamPool = nil

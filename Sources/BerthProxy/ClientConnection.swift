@@ -65,6 +65,8 @@ final class ClientConnection: IOEventHandler, RegistryMember {
     private(set) var phase: Phase = .head(.fresh)
     var ex = Exchange()
     var upstream: UpstreamConnection?
+    /// The pipe a plain response body is spliced through, while it is.
+    var splicePipe: SplicePipe?
     var upstreamPool: UpstreamPool?
     var deadline = 0.0
     /// A WebSocket tunnel's server-to-client frames, followed so a close
@@ -119,9 +121,13 @@ final class ClientConnection: IOEventHandler, RegistryMember {
             return
         }
         if writable {
-            flushClient()
-            if phase == .closed { return }
-            afterClientDrained()
+            if splicePipe != nil {
+                pumpSplice()
+            } else {
+                flushClient()
+                if phase == .closed { return }
+                afterClientDrained()
+            }
         }
         if readable && phase != .closed { readClient() }
     }
@@ -452,6 +458,7 @@ final class ClientConnection: IOEventHandler, RegistryMember {
     /// → closed, with any upstream dropped (never left pointing at a closed
     /// client, or counted busy).
     private func enterClosed() -> Step {
+        endSplice()
         dropUpstream()
         let notified = phase == .closing(lingering: true)
         phase = .closed

@@ -35,6 +35,8 @@ enum MetricsText {
         out += "berth_client_connections \(snaps.reduce(0) { $0 + $1.clientConnections })\n"
         family("berth_upstream_connections", "gauge", "Open connections to upstream servers (in use or pooled).")
         out += "berth_upstream_connections \(snaps.reduce(0) { $0 + $1.upstreamConnections })\n"
+        family("berth_spliced_bytes_total", "counter", "Response body bytes passed from upstream to client sockets by splice(2), never copied to user space.")
+        out += "berth_spliced_bytes_total \(snaps.reduce(0) { $0 + $1.splicedBytes })\n"
         family("berth_upstream_up", "gauge", "1 when an upstream server may get requests (health checks), else 0.")
         for r in state.table.routes {
             for s in r.servers {

@@ -14,6 +14,8 @@ final class Worker: @unchecked Sendable {
     let loop = EventLoop()
     /// The blocks connection buffers borrow while they hold bytes.
     let buffers: BufferPool
+    /// Pipes lent to exchanges whose plain bodies splice.
+    let splicePipes = SplicePipes()
     private(set) var settings: ProxySettings
     let logger: Logger
     /// The routing snapshot new requests use.
@@ -107,7 +109,8 @@ final class Worker: @unchecked Sendable {
                 for key in keys { listeners.removeValue(forKey: key)?.close() }
                 done()
             case .snapshot(let reply):
-                reply(WorkerSnapshot(apps: stats, clientConnections: clients.count, upstreamConnections: upstreamConnections))
+                reply(WorkerSnapshot(apps: stats, clientConnections: clients.count, upstreamConnections: upstreamConnections,
+                                     splicedBytes: splicePipes.splicedBytes))
             case .watchIdle(let w):
                 let busy = w.servers.filter { isBusy($0, tunnels: w.includesTunnels) }
                 w.initial(busy)

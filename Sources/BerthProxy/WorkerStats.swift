@@ -33,4 +33,6 @@ struct WorkerSnapshot: Sendable {
     var apps: [AppStats]
     var clientConnections: Int
     var upstreamConnections: Int
+    /// Response body bytes that went socket to socket through a pipe.
+    var splicedBytes = 0
 }

@@ -9,6 +9,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <malloc.h>
+#include <fcntl.h>
 
 int cberth_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len) { return accept4(fd, addr, (socklen_t *)len, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 
@@ -32,3 +33,11 @@ int cberth_pidfd_send_queued(int pidfd, int sig, int value) {
 }
 
 int cberth_malloc_trim(void) { return malloc_trim(0); }
+
+int cberth_pipe_nonblocking(int fds[2], int size) {
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
+    (void)fcntl(fds[1], F_SETPIPE_SZ, size); /* a smaller pipe still works */
+    int capacity = fcntl(fds[1], F_GETPIPE_SZ);
+    return capacity > 0 ? capacity : 65536;
+}
+long cberth_splice(int from, int to, size_t count) { return (long)splice(from, NULL, to, NULL, count, SPLICE_F_NONBLOCK | SPLICE_F_MOVE); }

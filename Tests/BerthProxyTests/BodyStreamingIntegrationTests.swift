@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+@testable import BerthProxy
 
 @Suite struct BodyStreamingIntegrationTests {
     @Test func chunkedRequestBodyIsDecodedAndReencoded() throws {
@@ -67,6 +68,59 @@ import Foundation
         try withProxy(upstreamApp) { (port: Int) throws in
             let r = try request(port, "GET /u/trickle?n=300000&secs=1 HTTP/1.1\r\nHost: h\r\n\r\n")
             #expect(r.body.count == 300000)
+        }
+    }
+    /// A large body of known length between plain sockets is spliced
+    /// (`berth_spliced_bytes_total`): it arrives byte for byte, on a
+    /// keep-alive connection that stays in step, to a slow reader too;
+    /// chunked bodies are not spliced; an upstream that ends early
+    /// closes the client, not hangs it.
+    @Test func largePlainBodiesAreSplicedAndArriveIntact() throws {
+        try withServer(upstreamApp) { server, port in
+            let spliced = { server.snapshot().reduce(0) { $0 + $1.splicedBytes } }
+            let n = 20 << 20
+            let (_, want) = try run(["curl", "-s", "http://127.0.0.1:\(UpstreamProcess.shared.port)/sha?n=\(n)"])
+            // Two downloads and a small request on one keep-alive connection.
+            let url = "http://127.0.0.1:\(port)/u/bytes?n=\(n)"
+            let connects = FileManager.default.temporaryDirectory.appendingPathComponent("berth-connects-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: connects) }
+            let (rc, out) = try run(["sh", "-c", "curl -sf \(url) -o /dev/stdout \(url) -o /dev/stdout http://127.0.0.1:\(port)/u/echo/after -o /dev/null -w '%{stderr}%{num_connects} ' 2>\(connects) | { head -c \(n) | sha256sum | cut -d' ' -f1; head -c \(n) | sha256sum | cut -d' ' -f1; }; cat \(connects)"])
+            let lines = out.split(separator: "\n").map(String.init)
+            #expect(rc == 0 && lines.count == 3, "\(out)")
+            #expect(lines.prefix(2).allSatisfy { $0 == want.trimmingCharacters(in: .whitespacesAndNewlines) }, "\(lines)")
+            #expect(lines.last?.split(separator: " ").map(String.init) == ["1", "0", "0"], "one connection for the three: \(lines)")
+            let afterTwo = spliced()
+            #expect(afterTwo >= 2 * (n - (128 << 10)) && afterTwo <= 2 * n, "spliced \(afterTwo)")
+            // A chunked body takes the buffered path.
+            let (_, chunked) = try run(["sh", "-c", "curl -sf 'http://127.0.0.1:\(port)/u/bytes?n=\(n)&mode=chunked' | sha256sum | cut -d' ' -f1"])
+            #expect(chunked.trimmingCharacters(in: .whitespacesAndNewlines) == want.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(spliced() == afterTwo)
+            // A slow reader: the pipe waits for it, the bytes are the same.
+            let slow = FileManager.default.temporaryDirectory.appendingPathComponent("berth-slow-\(UUID().uuidString).py").path
+            defer { try? FileManager.default.removeItem(atPath: slow) }
+            try """
+            import hashlib, socket, sys, time
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+            s.sendall(b"GET /u/bytes?n=4194304 HTTP/1.1\\r\\nHost: h\\r\\nConnection: close\\r\\n\\r\\n")
+            data = b""
+            while True:
+                c = s.recv(65536)
+                if not c: break
+                data += c
+                time.sleep(0.002)
+            print(hashlib.sha256(data.split(b"\\r\\n\\r\\n", 1)[1]).hexdigest())
+            """.write(toFile: slow, atomically: true, encoding: .utf8)
+            let (_, slowSHA) = try run(["/usr/bin/python3", slow, "\(port)"])
+            let (_, want4) = try run(["curl", "-s", "http://127.0.0.1:\(UpstreamProcess.shared.port)/sha?n=4194304"])
+            #expect(slowSHA.trimmingCharacters(in: .whitespacesAndNewlines) == want4.trimmingCharacters(in: .whitespacesAndNewlines))
+            // The upstream closes 1 MiB into a 20 MiB body: the client sees it cut, at once.
+            let start = Date()
+            let (cutRC, cutOut) = try run(["sh", "-c", "curl -s --max-time 10 'http://127.0.0.1:\(port)/u/bytes?n=\(n)&cut=1048576' -o /dev/null -w '%{size_download}'; echo \" rc=$?\""])
+            #expect(cutRC == 0 && cutOut.hasPrefix("1048576 rc=18"), "\(cutOut)")
+            #expect(Date().timeIntervalSince(start) < 5)
+            // Nothing is left busy.
+            #expect(eventually(3) { server.snapshot().reduce(0) { $0 + $1.clientConnections } == 0 })
         }
     }
 }

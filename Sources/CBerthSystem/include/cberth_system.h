@@ -29,6 +29,14 @@ int cberth_pidfd_open(pid_t pid);
 /* pidfd_send_signal(2) of `sig` carrying `value` (as sigqueue(3) would); 0 on success. */
 int cberth_pidfd_send_queued(int pidfd, int sig, int value);
 
+/* pipe2(2) with O_NONBLOCK|O_CLOEXEC, then F_SETPIPE_SZ to `size` (as far
+   as the kernel allows); fds[0] reads, fds[1] writes. The pipe's capacity
+   in bytes, or -1 (errno). */
+int cberth_pipe_nonblocking(int fds[2], int size);
+/* splice(2) of up to `count` bytes from `from` to `to` (one of them a pipe),
+   SPLICE_F_NONBLOCK|SPLICE_F_MOVE: bytes moved, 0 at end of input, -1 (errno). */
+long cberth_splice(int from, int to, size_t count);
+
 /* malloc_trim(0): give freed heap memory back to the system; 1 if some was. */
 int cberth_malloc_trim(void);
 

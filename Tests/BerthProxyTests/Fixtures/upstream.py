@@ -2,6 +2,7 @@
 
   /echo...            JSON: method, path, headers, body length and sha256, conn (peer port)
   /bytes?n=N[&mode=chunked|close]   N deterministic bytes (Content-Length, chunked or until close)
+                                    [&cut=K: only the first K of them, then the connection closes]
   /sha?n=N            sha256 of what /bytes?n=N sends
   /status?code=C      an empty response with status C (HEAD-aware)
   /slow?delay=S       waits S seconds, then answers
@@ -136,7 +137,16 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command == "HEAD":
                 return
+            cut = int(q.get("cut", "-1"))
+            sent = 0
             for b in pattern(n):
+                if cut >= 0 and sent + len(b) > cut:
+                    self.wfile.write(b[:cut - sent])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                sent += len(b)
                 if mode == "chunked":
                     self.wfile.write(b"%x\r\n" % len(b) + b + b"\r\n")
                 else:
