@@ -5,18 +5,24 @@
 # connections (and per 10k), and a few seconds after they all closed. HAProxy
 # needs two descriptors per connection under the 20000 hard limit: N <= 9900.
 #
-#   bash scripts/bench-idle.sh [--berth PATH] [--conns N] [--after S]
+# --slow-read: instead, N clients (default 3000) each ask for a 1 MiB body and
+# read 16 KiB of it, then nothing (a slow-read attack holding the proxy's
+# buffers full), three times over: RSS with them holding, and after they close.
+#
+#   bash scripts/bench-idle.sh [--berth PATH] [--conns N] [--after S] [--slow-read]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BERTH=.build/release/berth N=9900 AFTER=3
+BERTH=.build/release/berth N= AFTER=3 SLOW=
 while [[ $# -gt 0 ]]; do
   case $1 in
+    --slow-read) SLOW=1; shift ;;
     --berth) BERTH=$2; shift 2 ;;
     --conns) N=$2; shift 2 ;;
     --after) AFTER=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
+[[ -n $N ]] || N=$([[ -n $SLOW ]] && echo 3000 || echo 9900)
 need=()
 [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || need+=(haproxy)
@@ -30,6 +36,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 BACK=18290 HAP=18291 BRT=18292
 source scripts/bench-backend.sh
+mkdir -p "$W/www" && head -c 1048576 /dev/urandom >"$W/www/big"
 start_backend "$BACK"
 cat >"$W/haproxy.cfg" <<CONF
 global
@@ -67,9 +74,10 @@ CONF
 "$BERTH" serve --config "$W/proxy.conf" --state-dir "$W/state" >"$W/berth.out" 2>"$W/berth.err" & pids+=($!)
 BPID=$!
 
-python3 - "$N" "$AFTER" "berth:$BRT:$BPID" "haproxy:$HAP:$HPID" <<'PY'
+python3 - "$N" "$AFTER" "${SLOW:-0}" "berth:$BRT:$BPID" "haproxy:$HAP:$HPID" <<'PY'
 import socket, sys, time
-n, after = int(sys.argv[1]), float(sys.argv[2])
+n, after, slow = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "1"
+
 def rss_kib(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"): return int(line.split()[1])
@@ -88,12 +96,35 @@ def one(port):
         if not chunk: raise OSError("closed")
         got += chunk
     return s
-for spec in sys.argv[3:]:
+def slow_reader(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = 0
+    while got < 16384:
+        chunk = s.recv(4096)
+        if not chunk: raise OSError("closed")
+        got += len(chunk)
+    return s
+for spec in sys.argv[4:]:
     name, port, pid = spec.split(":"); port, pid = int(port), int(pid)
     wait_up(port)
     for _ in range(50): one(port).close()   # warm: pools, first allocations
     time.sleep(0.5)
     base = rss_kib(pid)
+    if slow:
+        line = f"{name:8s} slow-read {n} x 1 MiB, 3 runs: RSS {base/1024:.1f} MiB before"
+        for run in range(3):
+            socks = [slow_reader(port) for _ in range(n)]
+            time.sleep(1)
+            held = rss_kib(pid)
+            for s in socks: s.close()
+            time.sleep(after)
+            line += f"; run {run + 1}: {held/1024:.1f} holding, {rss_kib(pid)/1024:.1f} {after:g}s after"
+        print(line + f" ({(rss_kib(pid)-base)/1024:+.1f} MiB from before)")
+        continue
     socks = [one(port) for _ in range(n)]
     time.sleep(1)
     held = rss_kib(pid)

@@ -64,25 +64,35 @@ final class SplicePipe {
     }
 }
 
-/// A worker's spare splice pipes: one is lent to an exchange while its
-/// body splices and comes back empty (a pipe still holding bytes is closed
-/// instead). At most `keep` are kept; pipes cost two descriptors each and
-/// memory only while they hold bytes.
+/// A worker's splice pipes: one is lent to an exchange while its body
+/// splices and comes back empty (a pipe still holding bytes is closed
+/// instead). At most `keep` spare ones are kept, and at most `maxLent` are
+/// out at once: a pipe's bytes are kernel memory no RSS shows, so slow
+/// readers cannot pin more than `maxLent` × `size` (16 MiB) per worker —
+/// past that, bodies take the buffered path (HAProxy's `maxpipes`).
 final class SplicePipes {
     let size: Int
     let keep: Int
+    let maxLent: Int
     private var free: [SplicePipe] = []
+    private(set) var lent = 0
     /// Bytes spliced by this worker's exchanges (for metrics and tests).
     var splicedBytes = 0
 
-    init(size: Int = 256 << 10, keep: Int = 16) {
+    init(size: Int = 128 << 10, keep: Int = 16, maxLent: Int = 128) {
         self.size = size
         self.keep = keep
+        self.maxLent = maxLent
     }
 
-    func take() -> SplicePipe? { free.popLast() ?? SplicePipe(size: size) }
+    func take() -> SplicePipe? {
+        guard lent < maxLent, let pipe = free.popLast() ?? SplicePipe(size: size) else { return nil }
+        lent += 1
+        return pipe
+    }
 
     func give(_ pipe: SplicePipe) {
+        lent -= 1
         if pipe.held == 0 && free.count < keep { free.append(pipe) }
     }
 }
