@@ -197,7 +197,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
             let resolved = HostPort(host: l.address.host, port: port)
             if l.address.port == 0 { address = try SocketAddress(resolved, passive: true) }
             for _ in 0..<workerCount { fds.append(try Socket.listen(address, reusePort: true, backlog: 4096)) }
-            fds.forEach(Socket.setNoDelay)  // inherited by every accepted connection (Listener relies on it)
+            fds.forEach(Socket.prepareHTTPListener)
             key = resolved.description
             listenPorts[key] = port
             listenFDs[key] = fds
@@ -226,7 +226,7 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         }
         for fd in fds {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            Socket.setNoDelay(fd)  // a serve from before this setting handed them over without it
+            Socket.prepareHTTPListener(fd)  // a serve from before these settings handed them over without them
         }
         let key = resolved.description
         listenPorts[key] = port

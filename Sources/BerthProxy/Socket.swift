@@ -99,6 +99,19 @@ enum Socket {
         return err
     }
 
+    /// A `listen` line's socket (HTTP: the client speaks first): TCP_NODELAY,
+    /// which every accepted socket inherits, and TCP_DEFER_ACCEPT (nginx's
+    /// `deferred`, HAProxy's `defer-accept`): the kernel hands a connection
+    /// over once its first bytes are there, so accepting it and reading its
+    /// request is one wakeup, and the handshake's last ACK costs this
+    /// process nothing. A connection that sends nothing is handed over after
+    /// about a second anyway (then the header timeout runs).
+    static func prepareHTTPListener(_ fd: Int32) {
+        setNoDelay(fd)
+        var seconds: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
