@@ -116,7 +116,9 @@ public final class PebbleServer: @unchecked Sendable {
     /// How many orders pebble was asked for (its log: one line per new order).
     public func orderCount() -> Int {
         let log = (try? String(contentsOfFile: dir + "/pebble.log", encoding: .utf8)) ?? ""
-        return log.components(separatedBy: "POST /order-plz").count - 1
+        // Not "POST /order-plz": a request pebble rejects for its nonce (it
+        // rejects some on purpose) is retried and would count twice.
+        return log.components(separatedBy: "Added order ").count - 1
     }
 
     /// The root pebble issues from (it makes a new one each run), as PEM.
