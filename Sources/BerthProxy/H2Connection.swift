@@ -281,8 +281,9 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
 
     // MARK: - what streams ask of the session (outside nghttp2's calls)
 
-    func respond(_ s: H2Stream, status: Int, headers: [(name: [UInt8], value: [UInt8])], body: Bool) {
-        if !session.respond(stream: s.id, status: status, headers: headers, body: body) { session.reset(stream: s.id) }
+    /// `headers` starts with `:status`.
+    func respond(_ s: H2Stream, headers: H2HeaderList, body: Bool) {
+        if !session.respond(stream: s.id, headers: headers, body: body) { session.reset(stream: s.id) }
         worker.h2NeedsPump(self)
     }
 

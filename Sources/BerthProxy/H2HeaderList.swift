@@ -1,28 +1,86 @@
 import CNGHTTP2
 
-/// Header fields as the `nghttp2_nv` array nghttp2's submit calls take: the
-/// names and values laid out in one byte array that lives for the call.
-enum H2HeaderList {
-    /// `fields` is never empty (a HEADERS frame has a pseudo-header or a trailer field).
+/// Header fields for nghttp2's submit calls, built up field by field: names
+/// and values laid end to end in one byte array (not two arrays per field),
+/// and the `nghttp2_nv` array made on the stack for the call (nghttp2 copies
+/// what it keeps).
+struct H2HeaderList {
+    private var bytes: [UInt8] = []
+    private var spans: [Span] = []
+
+    private struct Span {
+        var start: Int
+        var nameCount: Int
+        var valueCount: Int
+    }
+
+    init(capacity: Int = 0, fields: Int = 0) {
+        bytes.reserveCapacity(capacity)
+        spans.reserveCapacity(fields)
+    }
+
+    init(_ fields: [(name: [UInt8], value: [UInt8])]) {
+        self.init(capacity: fields.reduce(0) { $0 + $1.name.count + $1.value.count }, fields: fields.count)
+        for f in fields {
+            f.name.withUnsafeBytes { n in f.value.withUnsafeBytes { v in append(name: n, value: v) } }
+        }
+    }
+
+    var isEmpty: Bool { spans.isEmpty }
+    var count: Int { spans.count }
+
+    /// `lowercasingName`: HTTP/1.1 names are case-insensitive, HTTP/2's are lowercase (RFC 9113 §8.2.1).
+    mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, lowercasingName: Bool = false) {
+        spans.append(Span(start: bytes.count, nameCount: name.count, valueCount: value.count))
+        let start = bytes.count
+        bytes.append(contentsOf: name)
+        if lowercasingName {
+            bytes.withUnsafeMutableBufferPointer { b in
+                for i in start..<(start + name.count) where b[i] >= 0x41 && b[i] <= 0x5A { b[i] |= 0x20 }
+            }
+        }
+        bytes.append(contentsOf: value)
+    }
+
+    mutating func append(_ name: StaticString, _ value: StaticString) {
+        append(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount),
+               value: UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+    }
+
+    /// `:status`, which goes first in a response's HEADERS.
+    mutating func appendStatus(_ status: Int) {
+        precondition((100...999).contains(status))
+        let digits: [UInt8] = [UInt8(0x30 + status / 100), UInt8(0x30 + status / 10 % 10), UInt8(0x30 + status % 10)]
+        let name: StaticString = ":status"
+        digits.withUnsafeBytes { append(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), value: $0) }
+    }
+
+    /// The fields as an `nghttp2_nv` array for the length of `body`
+    /// (never empty: a HEADERS frame has a pseudo-header or a trailer field).
+    func withNV<R>(_ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        precondition(!spans.isEmpty)
+        if bytes.isEmpty {  // every name and value empty: still a valid pointer
+            var padded = self
+            padded.bytes.append(0)
+            return padded.withNV(body)
+        }
+        return bytes.withUnsafeBufferPointer { b in
+            // nghttp2's nv fields are non-const but only read: it copies them into its frame.
+            let base = UnsafeMutablePointer(mutating: b.baseAddress!)
+            return withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: spans.count) { nva in
+                for (i, s) in spans.enumerated() {
+                    nva.initializeElement(at: i, to: nghttp2_nv(name: base + s.start, value: base + s.start + s.nameCount,
+                                                                namelen: s.nameCount, valuelen: s.valueCount,
+                                                                flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                }
+                return body(UnsafePointer(nva.baseAddress!), spans.count)
+            }
+        }
+    }
+
+    /// The same for fields held as arrays (requests and trailers).
     static func with<R>(_ fields: [(name: [UInt8], value: [UInt8])],
                         _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        precondition(!fields.isEmpty)
-        var storage: [UInt8] = []
-        storage.reserveCapacity(fields.reduce(0) { $0 + $1.name.count + $1.value.count })
-        var spans: [(Int, Int, Int)] = []
-        spans.reserveCapacity(fields.count)
-        for f in fields {
-            spans.append((storage.count, f.name.count, f.value.count))
-            storage += f.name
-            storage += f.value
-        }
-        return storage.withUnsafeMutableBufferPointer { b -> R in
-            let base = b.baseAddress!
-            let nva = spans.map { s in
-                nghttp2_nv(name: base + s.0, value: base + s.0 + s.1, namelen: s.1, valuelen: s.2,
-                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
-            }
-            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
-        }
+        H2HeaderList(fields).withNV(body)
     }
 }

@@ -130,8 +130,9 @@ final class H2Session {
 
     /// The response's head; with `body`, DATA follows through the delegate's
     /// `h2ResponseBody`, and trailers (if the delegate has any) after it.
-    func respond(stream: Int32, status: Int, headers: [(name: [UInt8], value: [UInt8])], body: Bool) -> Bool {
-        H2HeaderList.with([(Array(":status".utf8), Array(String(status).utf8))] + headers) { nva, count -> Bool in
+    /// `headers` starts with `:status`.
+    func respond(stream: Int32, headers: H2HeaderList, body: Bool) -> Bool {
+        headers.withNV { nva, count -> Bool in
             guard body else { return nghttp2_submit_response(raw, stream, nva, count, nil) == 0 }
             var provider = nghttp2_data_provider()
             provider.read_callback = { session, stream, buf, length, flags, _, user in

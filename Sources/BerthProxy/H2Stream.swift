@@ -105,7 +105,10 @@ final class H2Stream {
         phase = .open
         if endStream { requestComplete = true }
         if headerTooLarge {
-            connection.respond(self, status: 431, headers: [(Array("content-length".utf8), Array("0".utf8))], body: false)
+            var headers = H2HeaderList(capacity: 32, fields: 2)
+            headers.appendStatus(431)
+            headers.append("content-length", "0")
+            connection.respond(self, headers: headers, body: false)
             return
         }
         chunked = !endStream && !hasContentLength
@@ -198,12 +201,13 @@ final class H2Stream {
 
     private func startResponse(_ head: ResponseHead) {
         responseStarted = true
-        var headers: [(name: [UInt8], value: [UInt8])] = []
+        var headers = H2HeaderList(capacity: responseHead.count, fields: head.headers.count + 1)
+        headers.appendStatus(head.status)
         responseHead.withUnsafeBytes { b in
             for h in head.headers {
                 if h.kind.isHopByHop || h.kind == .keepAlive { continue }
-                let name = Array(b[h.lineStart..<h.nameEnd]).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-                headers.append((name, Array(b[h.valueStart..<h.valueEnd])))
+                headers.append(name: UnsafeRawBufferPointer(rebasing: b[h.lineStart..<h.nameEnd]),
+                               value: UnsafeRawBufferPointer(rebasing: b[h.valueStart..<h.valueEnd]), lowercasingName: true)
             }
         }
         responseFraming = head.framing(for: method.withUnsafeBytes { HTTPMethod.classify($0) })
@@ -218,7 +222,7 @@ final class H2Stream {
         case .none:
             responseDone = true
         }
-        connection.respond(self, status: head.status, headers: headers, body: !responseDone || responseFraming != .none)
+        connection.respond(self, headers: headers, body: !responseDone || responseFraming != .none)
     }
 
     /// Body bytes into `responseBody`, as many as fit; how many input bytes were used.

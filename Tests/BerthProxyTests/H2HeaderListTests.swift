@@ -1,0 +1,44 @@
+import CNGHTTP2
+import Testing
+@testable import BerthProxy
+
+/// The flat header list nghttp2's submit calls get: every field's bytes where
+/// its `nghttp2_nv` points, names lowercased when asked, `:status` first.
+@Suite struct H2HeaderListTests {
+    /// The fields as nghttp2 would read them.
+    func fields(_ list: H2HeaderList) -> [(String, String)] {
+        list.withNV { nva, count in
+            (0..<count).map { i in
+                let nv = nva[i]
+                return (String(decoding: UnsafeRawBufferPointer(start: nv.name, count: nv.namelen), as: UTF8.self),
+                        String(decoding: UnsafeRawBufferPointer(start: nv.value, count: nv.valuelen), as: UTF8.self))
+            }
+        }
+    }
+
+    @Test func aResponseHeadKeepsItsOrderWithNamesLowercased() {
+        var list = H2HeaderList(capacity: 8, fields: 1)  // grows past what was reserved
+        list.appendStatus(204)
+        for (name, value) in [("Content-Type", "text/plain"), ("X-Request-Id", "AbC"), ("set-cookie", "a=B")] {
+            name.utf8.withContiguousStorageIfAvailable { n in
+                value.utf8.withContiguousStorageIfAvailable { v in
+                    list.append(name: UnsafeRawBufferPointer(n), value: UnsafeRawBufferPointer(v), lowercasingName: true)
+                }
+            }
+        }
+        let got = fields(list)
+        #expect(got.map(\.0) == [":status", "content-type", "x-request-id", "set-cookie"])
+        #expect(got.map(\.1) == ["204", "text/plain", "AbC", "a=B"], "values are never changed")
+        #expect(list.count == 4)
+    }
+
+    @Test func namesAreKeptAsGivenUnlessAskedAndEmptyFieldsArePointedAtValidMemory() {
+        #expect(fields(H2HeaderList([(Array("grpc-Status".utf8), Array("0".utf8))])).first! == ("grpc-Status", "0"))
+        var empty = H2HeaderList()
+        empty.append("", "")
+        #expect(fields(empty).count == 1 && fields(empty)[0] == ("", ""))
+        var statuses = H2HeaderList()
+        for s in [100, 200, 431, 599] { statuses.appendStatus(s) }
+        #expect(fields(statuses).map(\.1) == ["100", "200", "431", "599"])
+    }
+}
