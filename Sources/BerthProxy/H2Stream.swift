@@ -72,11 +72,12 @@ final class H2Stream {
             return true  // answered 431 once the head is complete
         }
         if name.first == UInt8(ascii: ":") {
-            switch String(decoding: name, as: UTF8.self) {
-            case ":method": method = Array(value)
-            case ":path": path = Array(value)
-            case ":authority": authority = Array(value)
-            default: break
+            if ByteClass.equalsLowercase(name, ":method") {
+                method = Array(value)
+            } else if ByteClass.equalsLowercase(name, ":path") {
+                path = Array(value)
+            } else if ByteClass.equalsLowercase(name, ":authority") {
+                authority = Array(value)
             }
             return true
         }
@@ -93,6 +94,7 @@ final class H2Stream {
         }
         if kind.isHopByHop { return true }
         if kind == .contentLength { hasContentLength = true }
+        if headerBytes.capacity == 0 { headerBytes.reserveCapacity(512) }
         headerBytes += name
         headerBytes += [0x3A, 0x20]
         headerBytes += value
@@ -167,31 +169,41 @@ final class H2Stream {
     /// Takes response bytes written by the inner connection; how many were taken.
     func innerWrote(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard phase == .open, !reset else { return bytes.count }  // nobody to tell: swallow
-        var used = 0
-        if !responseStarted {
-            let before = responseHead.count
+        if responseStarted { return decodeBody(bytes) }
+        // A head usually comes whole in one write: parsed where it is, and
+        // copied only when it is not complete yet.
+        let carried = responseHead.count
+        let result: HeadParseResult
+        if carried == 0 {
+            result = responseParser.parse(bytes)
+            if case .needMore = result { responseHead += bytes }
+        } else {
             responseHead += bytes
-            let result = responseHead.withUnsafeBytes { responseParser.parse($0) }
-            switch result {
-            case .needMore:
-                return bytes.count
-            case .error:
-                connection.reset(self)
-                return bytes.count
-            case .complete(let end):
-                let head = responseParser.head
-                if head.isInformational {
-                    // 100 Continue and friends: not relayed; wait for the final head.
-                    responseHead.removeFirst(end)
-                    responseParser.reset()
-                    return innerWroteRest(bytes, from: end - before)
-                }
-                startResponse(head)
-                used = end - before
-                responseHead = []
-            }
+            result = responseHead.withUnsafeBytes { responseParser.parse($0) }
         }
-        return used + decodeBody(UnsafeRawBufferPointer(rebasing: bytes[used...]))
+        switch result {
+        case .needMore:
+            return bytes.count
+        case .error:
+            connection.reset(self)
+            return bytes.count
+        case .complete(let end):
+            let used = end - carried  // the head's bytes in this write
+            if responseParser.head.isInformational {
+                // 100 Continue and friends: not relayed; the final head may follow in this write.
+                responseHead = []
+                responseParser.reset()
+                return innerWroteRest(bytes, from: used)
+            }
+            if carried == 0 {
+                startResponse(responseParser.head, bytes)
+            } else {
+                let whole = responseHead
+                responseHead = []
+                whole.withUnsafeBytes { startResponse(responseParser.head, $0) }
+            }
+            return used + decodeBody(UnsafeRawBufferPointer(rebasing: bytes[used...]))
+        }
     }
 
     private func innerWroteRest(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
@@ -199,16 +211,15 @@ final class H2Stream {
         return from + innerWrote(UnsafeRawBufferPointer(rebasing: bytes[from...]))
     }
 
-    private func startResponse(_ head: ResponseHead) {
+    /// `storage`: the bytes `head`'s offsets are into.
+    private func startResponse(_ head: ResponseHead, _ storage: UnsafeRawBufferPointer) {
         responseStarted = true
-        var headers = H2HeaderList(capacity: responseHead.count, fields: head.headers.count + 1)
+        var headers = H2HeaderList(capacity: head.headers.last?.lineEnd ?? 0, fields: head.headers.count + 1)
         headers.appendStatus(head.status)
-        responseHead.withUnsafeBytes { b in
-            for h in head.headers {
-                if h.kind.isHopByHop || h.kind == .keepAlive { continue }
-                headers.append(name: UnsafeRawBufferPointer(rebasing: b[h.lineStart..<h.nameEnd]),
-                               value: UnsafeRawBufferPointer(rebasing: b[h.valueStart..<h.valueEnd]), lowercasingName: true)
-            }
+        for h in head.headers {
+            if h.kind.isHopByHop || h.kind == .keepAlive { continue }
+            headers.append(name: UnsafeRawBufferPointer(rebasing: storage[h.lineStart..<h.nameEnd]),
+                           value: UnsafeRawBufferPointer(rebasing: storage[h.valueStart..<h.valueEnd]), lowercasingName: true)
         }
         responseFraming = head.framing(for: method.withUnsafeBytes { HTTPMethod.classify($0) })
         switch responseFraming {

@@ -59,6 +59,17 @@ import BerthConfig
         }
     }
 
+    /// An informational head and the final one in one write of the inner
+    /// connection: the 103 is not relayed, the 200 and its body are, once.
+    @Test func anInformationalHeadFollowedAtOnceByTheFinalOne() throws {
+        try withH2("h2c") { _, port in
+            for _ in 0..<3 {
+                let (_, out) = try run(["curl", "-s", "-i", "--http2-prior-knowledge", "http://127.0.0.1:\(port)/u/early-hints"])
+                #expect(out.hasPrefix("HTTP/2 200") && out.contains("x-final: yes") && out.hasSuffix("\r\n\r\nhello"), "\(out)")
+            }
+        }
+    }
+
     @Test func aPlainListenerRefusesThePreface() throws {
         try withH2("") { _, port in
             let c = try RawClient(port: port)

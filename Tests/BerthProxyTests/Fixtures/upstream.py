@@ -10,6 +10,7 @@
   /garbage            a non-HTTP answer, then close
   /close-mid          promises 1000 bytes, sends 10, closes
   /close-now          closes without answering
+  /early-hints        a 103 and then a 200 "hello", both in one write
   /bad-chunked        a chunked body with an invalid chunk size
   /trailers           a chunked body "hello" with trailers X-Checksum and (never forwarded) Content-Length
   /stale              answers the first request of a connection, drops the second
@@ -189,6 +190,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
             self.wfile.flush()
             self.close_connection = True
+        elif path == "/early-hints":
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Final: yes\r\n\r\nhello")
+            self.wfile.flush()
         elif path == "/close-now":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
