@@ -25,6 +25,10 @@ enum HeaderLine {
                            valueEnd: valueEnd, lineEnd: lineEnd, kind: kind)
     }
 
+    /// Room for this many fields at a head's first: a typical head's, so a new
+    /// parser's array is allocated once, not grown field by field.
+    static let typicalFieldCount = 16
+
     /// Parses the header line `start..<end` of a head and records it: the
     /// step the request and response parsers share.
     static func absorb(_ buf: UnsafeRawBufferPointer, start: Int, end: Int, lineEnd: Int, maxHeaders: Int,
@@ -32,6 +36,7 @@ enum HeaderLine {
         if headers.count >= maxHeaders { throw .tooManyHeaders }
         let field = try parse(buf, start: start, end: end, lineEnd: lineEnd)
         try semantics.absorb(field, index: headers.count, buf)
+        if headers.capacity == 0 { headers.reserveCapacity(typicalFieldCount) }
         headers.append(field)
     }
 

@@ -15,10 +15,6 @@ public struct RequestHeadParser: Sendable {
         head = RequestHead()
     }
 
-    /// Room for this many fields at first: a typical head's, so a new
-    /// parser's array is allocated once, not grown field by field.
-    static let typicalFieldCount = 16
-
     public init(maxHeadSize: Int = 32 * 1024, maxHeaders: Int = 128) {
         self.maxHeadSize = maxHeadSize
         self.maxHeaders = maxHeaders
@@ -35,7 +31,6 @@ public struct RequestHeadParser: Sendable {
     }
 
     public mutating func parse(_ buf: UnsafeRawBufferPointer) -> HeadParseResult {
-        if head.headers.capacity == 0 { head.headers.reserveCapacity(Self.typicalFieldCount) }
         do {
             return try parseLines(buf)
         } catch {

@@ -13,10 +13,6 @@ public struct ResponseHeadParser: Sendable {
         head = ResponseHead()
     }
 
-    /// Room for this many fields at first: a typical head's, so a new
-    /// parser's array is allocated once, not grown field by field.
-    static let typicalFieldCount = 16
-
     public init(maxHeadSize: Int = 64 * 1024, maxHeaders: Int = 256) {
         self.maxHeadSize = maxHeadSize
         self.maxHeaders = maxHeaders
@@ -30,7 +26,6 @@ public struct ResponseHeadParser: Sendable {
     }
 
     public mutating func parse(_ buf: UnsafeRawBufferPointer) -> HeadParseResult {
-        if head.headers.capacity == 0 { head.headers.reserveCapacity(Self.typicalFieldCount) }
         do {
             return try parseLines(buf)
         } catch {

@@ -1,3 +1,4 @@
+import BerthHTTP
 import CNGHTTP2
 
 /// Header fields for nghttp2's submit calls, built up field by field: names
@@ -36,7 +37,7 @@ struct H2HeaderList {
         bytes.append(contentsOf: name)
         if lowercasingName {
             bytes.withUnsafeMutableBufferPointer { b in
-                for i in start..<(start + name.count) where b[i] >= 0x41 && b[i] <= 0x5A { b[i] |= 0x20 }
+                for i in start..<(start + name.count) { b[i] = ByteClass.lower(b[i]) }
             }
         }
         bytes.append(contentsOf: value)
@@ -50,9 +51,13 @@ struct H2HeaderList {
     /// `:status`, which goes first in a response's HEADERS.
     mutating func appendStatus(_ status: Int) {
         precondition((100...999).contains(status))
-        let digits: [UInt8] = [UInt8(0x30 + status / 100), UInt8(0x30 + status / 10 % 10), UInt8(0x30 + status % 10)]
         let name: StaticString = ":status"
-        digits.withUnsafeBytes { append(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), value: $0) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3) { digits in
+            digits.initializeElement(at: 0, to: UInt8(0x30 + status / 100))
+            digits.initializeElement(at: 1, to: UInt8(0x30 + status / 10 % 10))
+            digits.initializeElement(at: 2, to: UInt8(0x30 + status % 10))
+            append(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), value: UnsafeRawBufferPointer(digits))
+        }
     }
 
     /// The fields as an `nghttp2_nv` array for the length of `body`

@@ -259,7 +259,7 @@ final class H2Stream {
                     break loop
                 case .done:
                     TrailerFields.forEach(decoder.trailers) { name, value in
-                        responseTrailers.append((name.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, Array(value)))
+                        responseTrailers.append((name.map(ByteClass.lower), Array(value)))
                     }
                     responseDone = true
                     break loop
