@@ -28,6 +28,8 @@ struct Serve: ParsableCommand {
     var handoverFD: Int32?
 
     func run() throws {
+        // Before anything touches OpenSSL: serve exits under threads still in it.
+        try OpenSSLExit.keepStateThroughExit()
         LogSetup.bootstrap()
         let logger = Logger(label: "berth")
         let parseCache = ConfigCacheBox()

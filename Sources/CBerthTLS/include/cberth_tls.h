@@ -7,6 +7,10 @@
 typedef struct ssl_ctx_st cberth_tls_context;
 typedef struct ssl_st cberth_tls;
 
+/* OpenSSL's global state stays until the process is gone: no cleanup at
+   exit() under threads still using it. Call before any other OpenSSL use; 1 on success. */
+int cberth_tls_keep_state_through_exit(void);
+
 /* A server context with berth's defaults: TLS 1.2+ (1.3+ when min_version is
    13), forward-secret AEAD ciphers only, server cipher preference, no
    compression, no renegotiation, session tickets, ALPN http/1.1. Loads the
