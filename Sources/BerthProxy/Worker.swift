@@ -374,6 +374,7 @@ final class Worker: @unchecked Sendable {
         // settled: while blocks are still being malloc'd (new connections
         // churning), the freed ones are taken again at once, and trimming
         // them would only cost madvise calls and page faults.
+        buffers.settle()
         let settled = buffers.takeAllocations() == 0
         if settled && buffers.freedBytes >= 4 << 20 {
             buffers.resetFreed()

@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func freeBlocksPastTheCapAreFreed() {
-        let pool = BufferPool(blockSize: 64, keep: 2)
+        let pool = BufferPool(blockSize: 64, keep: 2, maxKeep: 2)
         let buffers = (0..<5).map { _ in ByteBuffer(pool: pool) }
         for b in buffers { b.append("a") }
         #expect(pool.inUse == 5)
@@ -78,5 +78,43 @@ import Testing
         b.consume(3)
         b.release()
         b.withReadableBytes { #expect($0.isEmpty) }  // no memory, nothing to read
+    }
+
+    /// Blocks lent at once in a window are kept when they come back (no
+    /// malloc for the next burst); two quiet windows later the pool is back to `keep`.
+    @Test func aBurstsBlocksAreKeptForTheNextBurstAndFreedTwoQuietWindowsLater() {
+        let pool = BufferPool(blockSize: 64, keep: 2, maxKeep: 8)
+        let buffers = (0..<6).map { _ in ByteBuffer(pool: pool) }
+        func burst() {
+            for b in buffers { b.append("a") }
+            for b in buffers {
+                b.consume(1)
+                b.release()
+            }
+        }
+        burst()
+        #expect(pool.takeAllocations() == 6 && pool.idleBlocks == 6 && pool.takeFreedBytes() == 0)
+        pool.settle()  // this window's peak was 6: all kept
+        burst()
+        #expect(pool.takeAllocations() == 0 && pool.idleBlocks == 6)
+        pool.settle()  // the window that ended had the burst
+        #expect(pool.idleBlocks == 6)
+        pool.settle()  // a quiet window: back to `keep`
+        #expect(pool.idleBlocks == 2 && pool.takeFreedBytes() == 4 * 64 && pool.inUse == 0)
+    }
+
+    @Test func noMoreThanMaxKeepFreeBlocksAreKeptHoweverManyWereLent() {
+        let pool = BufferPool(blockSize: 64, keep: 2, maxKeep: 4)
+        let buffers = (0..<10).map { _ in ByteBuffer(pool: pool) }
+        for b in buffers { b.append("a") }
+        for b in buffers {
+            b.consume(1)
+            b.release()
+        }
+        #expect(pool.idleBlocks == 4 && pool.takeFreedBytes() == 6 * 64)
+        pool.settle()
+        #expect(pool.idleBlocks == 4)
+        pool.settle()
+        #expect(pool.idleBlocks == 2)
     }
 }
