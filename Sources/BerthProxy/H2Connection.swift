@@ -281,9 +281,21 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
 
     // MARK: - what streams ask of the session (outside nghttp2's calls)
 
-    /// `headers` starts with `:status`.
-    func respond(_ s: H2Stream, headers: H2HeaderList, body: Bool) {
+    /// An empty header list for a response head, with the memory of the
+    /// last one (nghttp2 copies what it sends: one list serves every stream).
+    func takeHeaderList() -> H2HeaderList {
+        var list = H2HeaderList()
+        swap(&list, &spareHeaders)
+        return list
+    }
+
+    private var spareHeaders = H2HeaderList()
+
+    /// `headers` starts with `:status`; its memory is kept for the next head.
+    func respond(_ s: H2Stream, headers: consuming H2HeaderList, body: Bool) {
         if !session.respond(stream: s.id, headers: headers, body: body) { session.reset(stream: s.id) }
+        headers.removeAll()
+        spareHeaders = headers
         worker.h2NeedsPump(self)
     }
 

@@ -27,6 +27,12 @@ struct H2HeaderList {
         }
     }
 
+    /// Empties the list and keeps its memory (a connection reuses one list for its streams' heads).
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+    }
+
     var isEmpty: Bool { spans.isEmpty }
     var count: Int { spans.count }
 

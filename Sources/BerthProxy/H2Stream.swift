@@ -20,10 +20,15 @@ final class H2Stream {
     private enum Phase { case headers, open, closed }
     private var phase = Phase.headers
     // Request side
-    private var method: [UInt8] = []
-    private var path: [UInt8] = []
-    private var authority: [UInt8] = []
-    private var headerBytes: [UInt8] = []
+    /// The pseudo-header values, end to end (they come before any other field, in any order).
+    private var pseudo: [UInt8] = []
+    private var pathRange = 0..<0
+    private var authorityRange = 0..<0
+    private var method = HTTPMethod.other
+    private var methodRange = 0..<0
+    /// The request line (and Host) went into `requestBytes`; fields follow it there.
+    private var lineWritten = false
+    private var hostWritten = false
     private var headerCount = 0
     private var hasContentLength = false
     private var chunked = false
@@ -73,33 +78,66 @@ final class H2Stream {
         }
         if name.first == UInt8(ascii: ":") {
             if ByteClass.equalsLowercase(name, ":method") {
-                method = Array(value)
+                method = HTTPMethod.classify(value)
+                methodRange = keepPseudo(value)
             } else if ByteClass.equalsLowercase(name, ":path") {
-                path = Array(value)
+                pathRange = keepPseudo(value)
             } else if ByteClass.equalsLowercase(name, ":authority") {
-                authority = Array(value)
+                authorityRange = keepPseudo(value)
             }
             return true
         }
+        if !lineWritten { writeRequestLine() }
         let kind = KnownHeader.classify(name)
         // Connection-specific fields are not HTTP/2's (nghttp2 refuses most); TE only as trailers.
         if kind == .host {
-            if authority.isEmpty { authority = Array(value) }
+            // Host stands in for a missing :authority.
+            if !hostWritten { appendField("host", value) }
+            hostWritten = true
             return true
         }
         if kind == .te {
             // The only TE HTTP/2 allows (nghttp2 checks it): gRPC servers want it.
-            if ByteClass.equalsLowercase(value, "trailers") { headerBytes += Array("te: trailers\r\n".utf8) }
+            if ByteClass.equalsLowercase(value, "trailers") { requestBytes.append("te: trailers\r\n") }
             return true
         }
         if kind.isHopByHop { return true }
         if kind == .contentLength { hasContentLength = true }
-        if headerBytes.capacity == 0 { headerBytes.reserveCapacity(512) }
-        headerBytes += name
-        headerBytes += [0x3A, 0x20]
-        headerBytes += value
-        headerBytes += [0x0D, 0x0A]
+        requestBytes.append(name)
+        requestBytes.append(": ")
+        requestBytes.append(value)
+        requestBytes.append("\r\n")
         return true
+    }
+
+    private func keepPseudo(_ value: UnsafeRawBufferPointer) -> Range<Int> {
+        if pseudo.capacity == 0 { pseudo.reserveCapacity(256) }
+        let start = pseudo.count
+        pseudo.append(contentsOf: value)
+        return start..<pseudo.count
+    }
+
+    private func appendField(_ name: StaticString, _ value: UnsafeRawBufferPointer) {
+        requestBytes.append(name)
+        requestBytes.append(": ")
+        requestBytes.append(value)
+        requestBytes.append("\r\n")
+    }
+
+    /// `METHOD PATH HTTP/1.1` and Host from `:authority`, once the pseudo-headers are in.
+    private func writeRequestLine() {
+        lineWritten = true
+        pseudo.withUnsafeBytes { p in
+            requestBytes.append(UnsafeRawBufferPointer(rebasing: p[methodRange]))
+            requestBytes.append(byte: 0x20)
+            if pathRange.isEmpty { requestBytes.append(byte: UInt8(ascii: "/")) } else { requestBytes.append(UnsafeRawBufferPointer(rebasing: p[pathRange])) }
+            requestBytes.append(" HTTP/1.1\r\n")
+            if !authorityRange.isEmpty {
+                appendField("host", UnsafeRawBufferPointer(rebasing: p[authorityRange]))
+                hostWritten = true
+            }
+        }
+        pseudo = []
     }
 
     func headersDone(endStream: Bool) {
@@ -107,23 +145,19 @@ final class H2Stream {
         phase = .open
         if endStream { requestComplete = true }
         if headerTooLarge {
+            requestBytes.clear()
+            requestBytes.release()
             var headers = H2HeaderList(capacity: 32, fields: 2)
             headers.appendStatus(431)
             headers.append("content-length", "0")
             connection.respond(self, headers: headers, body: false)
             return
         }
+        if !lineWritten { writeRequestLine() }
+        if !hostWritten { requestBytes.append("host: \r\n") }
         chunked = !endStream && !hasContentLength
-        requestBytes.append(method)
-        requestBytes.append(byte: 0x20)
-        requestBytes.append(path.isEmpty ? [UInt8(ascii: "/")] : path)
-        requestBytes.append(" HTTP/1.1\r\nhost: ")
-        requestBytes.append(authority)
-        requestBytes.append("\r\n")
-        requestBytes.append(headerBytes)
         if chunked { requestBytes.append("transfer-encoding: chunked\r\n") }
         requestBytes.append("\r\n")
-        headerBytes = []
         let t = H2StreamTransport(stream: self)
         innerTransport = t
         inner = connection.worker.adoptStream(peer: connection.peer, overTLS: connection.tls != nil, transport: t)
@@ -214,14 +248,14 @@ final class H2Stream {
     /// `storage`: the bytes `head`'s offsets are into.
     private func startResponse(_ head: ResponseHead, _ storage: UnsafeRawBufferPointer) {
         responseStarted = true
-        var headers = H2HeaderList(capacity: head.headers.last?.lineEnd ?? 0, fields: head.headers.count + 1)
+        var headers = connection.takeHeaderList()
         headers.appendStatus(head.status)
         for h in head.headers {
             if h.kind.isHopByHop || h.kind == .keepAlive { continue }
             headers.append(name: UnsafeRawBufferPointer(rebasing: storage[h.lineStart..<h.nameEnd]),
                            value: UnsafeRawBufferPointer(rebasing: storage[h.valueStart..<h.valueEnd]), lowercasingName: true)
         }
-        responseFraming = head.framing(for: method.withUnsafeBytes { HTTPMethod.classify($0) })
+        responseFraming = head.framing(for: method)
         switch responseFraming {
         case .length(let n):
             responseRemaining = n
