@@ -200,6 +200,7 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
         closed = true
         let open = Array(streams.values)
         streams.removeAll()
+        lastStream = nil
         for s in open { s.connectionClosed() }
         if let tls, !lingering { tls.shutdown() }
         transport.close()
@@ -210,12 +211,25 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
 
     // MARK: - session events (inside nghttp2's calls: no re-entry into it)
 
+    /// The stream of the last lookup: a head's fields, its end and its DATA
+    /// come one callback each for the same stream (no hash per callback).
+    private var lastStream: H2Stream?
+
+    private func stream(_ id: Int32) -> H2Stream? {
+        if let s = lastStream, s.id == id { return s }
+        let s = streams[id]
+        if s != nil { lastStream = s }
+        return s
+    }
+
     func h2BeginRequest(stream id: Int32) {
-        streams[id] = H2Stream(id: id, connection: self)
+        let s = H2Stream(id: id, connection: self)
+        streams[id] = s
+        lastStream = s
     }
 
     func h2Header(stream id: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        streams[id]?.header(name: name, value: value) ?? true
+        stream(id)?.header(name: name, value: value) ?? true
     }
 
     /// A request's HEADERS came: from now on the idle timeout applies.
@@ -226,22 +240,22 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
             sawRequest = true
             deadline = worker.loop.now + worker.settings.idleTimeout
         }
-        guard let s = streams[id] else { return }
+        guard let s = stream(id) else { return }
         s.headersDone(endStream: endStream)
     }
 
     func h2Data(stream id: Int32, _ bytes: UnsafeRawBufferPointer) {
-        guard let s = streams[id] else {
+        guard let s = stream(id) else {
             session.consume(stream: id, bytes.count)
             return
         }
         s.body(bytes)
     }
 
-    func h2RequestEnded(stream id: Int32) { streams[id]?.requestEnded() }
+    func h2RequestEnded(stream id: Int32) { stream(id)?.requestEnded() }
 
     func h2StreamReset(stream id: Int32) {
-        streams[id]?.resetByClient()
+        stream(id)?.resetByClient()
         // Rapid reset: more than `resetsPerSecond` in a second ends the connection.
         let now = worker.loop.now
         if now - resetWindowStart > 1 {
@@ -262,13 +276,14 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     private var resetWindowStart = 0.0
 
     func h2StreamClosed(stream id: Int32, error: UInt32) {
+        if lastStream?.id == id { lastStream = nil }
         guard let s = streams.removeValue(forKey: id) else { return }
         s.closedBySession()
     }
 
     func h2ResponseBody(stream id: Int32, into buf: UnsafeMutableRawBufferPointer, eof: inout Bool) -> Int? {
         // Not `streams[id]?.…`: that would read a deferral (nil) as a missing stream.
-        guard let s = streams[id] else {
+        guard let s = stream(id) else {
             eof = true
             return 0
         }
@@ -276,7 +291,7 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     }
 
     func h2Trailers(stream id: Int32) -> [(name: [UInt8], value: [UInt8])] {
-        streams[id]?.responseTrailers ?? []
+        stream(id)?.responseTrailers ?? []
     }
 
     // MARK: - what streams ask of the session (outside nghttp2's calls)

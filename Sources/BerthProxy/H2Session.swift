@@ -43,40 +43,43 @@ final class H2Session {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, user in
             guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
                   frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
-            H2Session.delegate(user).h2BeginRequest(stream: frame.pointee.hd.stream_id)
+            H2Session.withDelegate(user) { $0.h2BeginRequest(stream: frame.pointee.hd.stream_id) }
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, namelen, value, valuelen, _, user in
             guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
                   frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
-            let ok = H2Session.delegate(user).h2Header(stream: frame.pointee.hd.stream_id,
-                                                       name: UnsafeRawBufferPointer(start: name, count: namelen),
-                                                       value: UnsafeRawBufferPointer(start: value, count: valuelen))
+            let ok = H2Session.withDelegate(user) {
+                $0.h2Header(stream: frame.pointee.hd.stream_id, name: UnsafeRawBufferPointer(start: name, count: namelen),
+                            value: UnsafeRawBufferPointer(start: value, count: valuelen))
+            }
             return ok ? 0 : Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, user in
             guard let frame else { return 0 }
             let hd = frame.pointee.hd
-            let d = H2Session.delegate(user)
             let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
-            switch UInt32(hd.type) {
-            case NGHTTP2_HEADERS.rawValue where frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST:
-                d.h2HeadersDone(stream: hd.stream_id, endStream: endStream)
-            case NGHTTP2_HEADERS.rawValue, NGHTTP2_DATA.rawValue:
-                if endStream { d.h2RequestEnded(stream: hd.stream_id) }
-            case NGHTTP2_RST_STREAM.rawValue:
-                d.h2StreamReset(stream: hd.stream_id)
-            default:
-                break
+            let isRequest = frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
+            H2Session.withDelegate(user) { d in
+                switch UInt32(hd.type) {
+                case NGHTTP2_HEADERS.rawValue where isRequest:
+                    d.h2HeadersDone(stream: hd.stream_id, endStream: endStream)
+                case NGHTTP2_HEADERS.rawValue, NGHTTP2_DATA.rawValue:
+                    if endStream { d.h2RequestEnded(stream: hd.stream_id) }
+                case NGHTTP2_RST_STREAM.rawValue:
+                    d.h2StreamReset(stream: hd.stream_id)
+                default:
+                    break
+                }
             }
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, len, user in
-            H2Session.delegate(user).h2Data(stream: stream, UnsafeRawBufferPointer(start: data, count: len))
+            H2Session.withDelegate(user) { $0.h2Data(stream: stream, UnsafeRawBufferPointer(start: data, count: len)) }
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, error, user in
-            H2Session.delegate(user).h2StreamClosed(stream: stream, error: error)
+            H2Session.withDelegate(user) { $0.h2StreamClosed(stream: stream, error: error) }
             return 0
         }
         var option: OpaquePointer?
@@ -105,8 +108,11 @@ final class H2Session {
 
     deinit { nghttp2_session_del(raw) }
 
-    private static func delegate(_ user: UnsafeMutableRawPointer?) -> H2Connection {
-        Unmanaged<H2Connection>.fromOpaque(user!).takeUnretainedValue()
+    /// Calls `body` with the delegate, without a retain and release around it:
+    /// the connection owns this session, so it outlives every callback.
+    @inline(__always)
+    private static func withDelegate<R>(_ user: UnsafeMutableRawPointer?, _ body: (H2Connection) -> R) -> R {
+        Unmanaged<H2Connection>.fromOpaque(user!)._withUnsafeGuaranteedRef(body)
     }
 
     /// Feeds received bytes; false on a connection error (a GOAWAY is queued: send, then close).
@@ -136,25 +142,30 @@ final class H2Session {
             guard body else { return nghttp2_submit_response(raw, stream, nva, count, nil) == 0 }
             var provider = nghttp2_data_provider()
             provider.read_callback = { session, stream, buf, length, flags, _, user in
-                var eof = false
-                let d = H2Session.delegate(user)
-                guard let n = d.h2ResponseBody(stream: stream, into: UnsafeMutableRawBufferPointer(start: buf, count: length), eof: &eof) else {
-                    return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-                }
-                if eof {
-                    flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
-                    let trailers = d.h2Trailers(stream: stream)
-                    if !trailers.isEmpty {
-                        // The stream ends with the trailers' HEADERS, not this DATA.
-                        flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue)
-                        let ok = H2HeaderList.with(trailers) { nva, count in nghttp2_submit_trailer(session, stream, nva, count) == 0 }
-                        if !ok { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-                    }
-                }
-                return n
+                H2Session.withDelegate(user) { d in H2Session.readBody(d, session, stream, buf, length, flags) }
             }
             return nghttp2_submit_response(raw, stream, nva, count, &provider) == 0
         }
+    }
+
+    /// The data provider's read: the delegate's body bytes, then its trailers.
+    private static func readBody(_ d: H2Connection, _ session: OpaquePointer?, _ stream: Int32, _ buf: UnsafeMutablePointer<UInt8>?,
+                                 _ length: Int, _ flags: UnsafeMutablePointer<UInt32>?) -> Int {
+        var eof = false
+        guard let n = d.h2ResponseBody(stream: stream, into: UnsafeMutableRawBufferPointer(start: buf, count: length), eof: &eof) else {
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        }
+        if eof {
+            flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
+            let trailers = d.h2Trailers(stream: stream)
+            if !trailers.isEmpty {
+                // The stream ends with the trailers' HEADERS, not this DATA.
+                flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue)
+                let ok = H2HeaderList.with(trailers) { nva, count in nghttp2_submit_trailer(session, stream, nva, count) == 0 }
+                if !ok { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
+            }
+        }
+        return n
     }
 
     /// More response body is there for a deferred stream.
