@@ -176,8 +176,14 @@ extension ClientConnection {
         if !keep { ex.closeAfter = true }
         let connection: ResponseRewriter.ConnectionField =
             !keep ? .close : (ex.version == .http10 ? .keepAlive : .none)
-        up.inBuf.withReadableBytes {
-            ResponseRewriter.write(head, $0, chunked: ex.chunkedOut, connection: connection, into: outBuf)
+        if let stream = h2HeadSink, outBuf.isEmpty, stream.takesHeadDirectly {
+            // An HTTP/2 stream: the head as parsed; the body follows as bytes, framed as it would be here.
+            let chunked = ex.chunkedOut
+            up.inBuf.withReadableBytes { stream.startResponse(head, $0, chunkedBody: chunked) }
+        } else {
+            up.inBuf.withReadableBytes {
+                ResponseRewriter.write(head, $0, chunked: ex.chunkedOut, connection: connection, into: outBuf)
+            }
         }
         up.inBuf.consume(n)
         return true

@@ -82,6 +82,9 @@ final class ClientConnection: IOEventHandler, RegistryMember {
     var acceptsH2c = false
     /// One stream of an HTTP/2 connection (over TLS or not), not a socket of its own.
     var h2Stream: H2Origin?
+    /// That stream: a final response head goes to it parsed, not as HTTP/1.1
+    /// bytes to parse again (unowned: the stream owns this connection while it serves it).
+    unowned(unsafe) var h2HeadSink: H2Stream?
     /// X-Forwarded-Proto https: TLS here, or on the HTTP/2 connection this stream is on.
     var overTLS: Bool { tls != nil || h2Stream == .tls }
 

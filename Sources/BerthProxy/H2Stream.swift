@@ -230,11 +230,11 @@ final class H2Stream {
                 return innerWroteRest(bytes, from: used)
             }
             if carried == 0 {
-                startResponse(responseParser.head, bytes)
+                startResponse(responseParser.head, bytes, chunkedBody: false)
             } else {
                 let whole = responseHead
                 responseHead = []
-                whole.withUnsafeBytes { startResponse(responseParser.head, $0) }
+                whole.withUnsafeBytes { startResponse(responseParser.head, $0, chunkedBody: false) }
             }
             return used + decodeBody(UnsafeRawBufferPointer(rebasing: bytes[used...]))
         }
@@ -245,17 +245,23 @@ final class H2Stream {
         return from + innerWrote(UnsafeRawBufferPointer(rebasing: bytes[from...]))
     }
 
-    /// `storage`: the bytes `head`'s offsets are into.
-    private func startResponse(_ head: ResponseHead, _ storage: UnsafeRawBufferPointer) {
+    /// Whether the inner connection may hand its final response head over
+    /// parsed (`startResponse`): nothing of a head was written before it.
+    var takesHeadDirectly: Bool { phase == .open && !reset && !responseStarted && responseHead.isEmpty }
+
+    /// The response head: from the inner connection (the upstream's head as
+    /// parsed, `chunkedBody` when its body comes re-framed as chunks), or
+    /// parsed here from what it wrote. `storage`: the bytes `head`'s offsets are into.
+    func startResponse(_ head: ResponseHead, _ storage: UnsafeRawBufferPointer, chunkedBody: Bool) {
         responseStarted = true
         var headers = connection.takeHeaderList()
         headers.appendStatus(head.status)
-        for h in head.headers {
-            if h.kind.isHopByHop || h.kind == .keepAlive { continue }
+        for h in head.headers where ResponseRewriter.forwards(h, of: head, storage, chunked: chunkedBody, upgrade: false) {
+            if h.kind.isHopByHop { continue }
             headers.append(name: UnsafeRawBufferPointer(rebasing: storage[h.lineStart..<h.nameEnd]),
                            value: UnsafeRawBufferPointer(rebasing: storage[h.valueStart..<h.valueEnd]), lowercasingName: true)
         }
-        responseFraming = head.framing(for: method)
+        responseFraming = chunkedBody ? .chunked : head.framing(for: method)
         switch responseFraming {
         case .length(let n):
             responseRemaining = n

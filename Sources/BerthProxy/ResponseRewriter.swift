@@ -12,20 +12,7 @@ enum ResponseRewriter {
                       connection: ConnectionField, into out: ByteBuffer) {
         out.append("HTTP/1.1")
         out.append(UnsafeRawBufferPointer(rebasing: b[8..<head.statusLineEnd]))
-        let tokens = head.semantics.connectionTokens
-        for h in head.headers {
-            switch h.kind {
-            case .connection, .keepAlive, .proxyConnection, .transferEncoding, .te, .trailer:
-                continue
-            case .upgrade:
-                if connection != .upgrade { continue }
-            case .contentLength:
-                if chunked { continue }
-            case .other:
-                if !tokens.isEmpty && RequestRewriter.listed(b, h, tokens) { continue }
-            default:
-                break
-            }
+        for h in head.headers where forwards(h, of: head, b, chunked: chunked, upgrade: connection == .upgrade) {
             out.append(UnsafeRawBufferPointer(rebasing: b[h.lineStart..<h.lineEnd]))
         }
         if chunked { out.append("Transfer-Encoding: chunked\r\n") }
@@ -36,6 +23,26 @@ enum ResponseRewriter {
         case .upgrade: out.append("Connection: upgrade\r\n")
         }
         out.append("\r\n")
+    }
+
+    /// Whether the upstream's field `h` goes to the client: not the
+    /// hop-by-hop ones (nor those its Connection field lists), nor a length
+    /// when the body is re-framed as chunks. The same for HTTP/1.1 and HTTP/2 clients.
+    @inline(__always)
+    static func forwards(_ h: HeaderField, of head: ResponseHead, _ b: UnsafeRawBufferPointer, chunked: Bool, upgrade: Bool) -> Bool {
+        switch h.kind {
+        case .connection, .keepAlive, .proxyConnection, .transferEncoding, .te, .trailer:
+            return false
+        case .upgrade:
+            return upgrade
+        case .contentLength:
+            return !chunked
+        case .other:
+            let tokens = head.semantics.connectionTokens
+            return tokens.isEmpty || !RequestRewriter.listed(b, h, tokens)
+        default:
+            return true
+        }
     }
 }
 

@@ -262,6 +262,7 @@ final class Worker: @unchecked Sendable {
             return transport
         }
         c.h2Stream = overTLS ? .tls : .cleartext
+        c.h2HeadSink = transport.stream
         clients.register(c)
         c.start()
         return c
