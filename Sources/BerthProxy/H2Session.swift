@@ -108,11 +108,12 @@ final class H2Session {
 
     deinit { nghttp2_session_del(raw) }
 
-    /// Calls `body` with the delegate, without a retain and release around it:
-    /// the connection owns this session, so it outlives every callback.
+    /// Calls `body` with the delegate, held for the call: a callback may end
+    /// the connection (a stream's close closing it), and it must outlive the
+    /// nghttp2 call it is inside.
     @inline(__always)
     private static func withDelegate<R>(_ user: UnsafeMutableRawPointer?, _ body: (H2Connection) -> R) -> R {
-        Unmanaged<H2Connection>.fromOpaque(user!)._withUnsafeGuaranteedRef(body)
+        body(Unmanaged<H2Connection>.fromOpaque(user!).takeUnretainedValue())
     }
 
     /// Feeds received bytes; false on a connection error (a GOAWAY is queued: send, then close).
