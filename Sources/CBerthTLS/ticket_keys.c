@@ -33,7 +33,6 @@ static void cberth_ticket_rotate(time_t now) {
 
 int cberth_ticket_callback(SSL *ssl, unsigned char key_name[16], unsigned char *iv, EVP_CIPHER_CTX *cipher,
                                   EVP_MAC_CTX *mac, int encrypt) {
-    (void)ssl;
     struct cberth_ticket_key k;
     int which = -1;
     pthread_mutex_lock(&cberth_ticket_lock);
@@ -59,5 +58,10 @@ int cberth_ticket_callback(SSL *ssl, unsigned char key_name[16], unsigned char *
         return 1;
     }
     if (!EVP_MAC_CTX_set_params(mac, params) || !EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, k.aes, iv)) return -1;
-    return which == 0 ? 1 : 2; /* 2: valid, but issue a ticket under the current key */
+    /* 2: valid, and issue a new ticket. Under a previous key, so the next
+       one is under the current key. Always in TLS 1.3: there, 1 means no
+       ticket on the resumed connection (OpenSSL's own keys always renew).
+       Clients use a TLS 1.3 ticket once (RFC 8446 C.4), so every other
+       connection would be a full handshake. */
+    return which == 0 && SSL_version(ssl) < TLS1_3_VERSION ? 1 : 2;
 }

@@ -165,6 +165,27 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
         }
     }
 
+    /// TLS 1.3 tickets are used once (RFC 8446 C.4): a resumed connection gets a
+    /// new ticket, so a client that resumes on each new connection (wrk,
+    /// browsers) never needs a full handshake after the first.
+    @Test func aResumedTLS13ConnectionGetsANewTicket() throws {
+        try withTLS("tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test"))") { (_: ProxyServer, port: Int) throws in
+            let base = certs.dir + "/chain-\(port)-"
+            // -ign_eof: read until the server closes, so a ticket sent after the handshake is seen.
+            func connect(_ n: Int) throws -> String {
+                let resume = n > 1 ? "-sess_in \(base)\(n - 1)" : ""
+                return try run(["/bin/sh", "-c", "printf 'GET /u/echo HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n' | "
+                    + "openssl s_client -connect 127.0.0.1:\(port) -tls1_3 -ign_eof -sess_out \(base)\(n) \(resume) 2>&1"]).1
+            }
+            #expect(try connect(1).contains("New, TLSv1.3"))
+            for n in 2...4 {
+                let out = try connect(n)
+                #expect(out.contains("Reused, TLSv1.3"), "connection \(n)")
+                #expect(out.contains("Post-Handshake New Session Ticket"), "connection \(n) got a new ticket")
+            }
+        }
+    }
+
     @Test func plainHTTPIsRedirectedToHTTPS() throws {
         let text = "listen 127.0.0.1:0\nlisten 127.0.0.2:0 tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test"))\nredirect-https on\n"
             + upstreamApp + "app open {\n path /open\n redirect-https off\n upstream 127.0.0.1:\(UpstreamProcess.shared.port)\n}\n"
