@@ -51,7 +51,7 @@ final class ClientConnection: IOEventHandler, RegistryMember {
     }
 
     unowned(unsafe) let worker: Worker
-    let peer: [UInt8]
+    private(set) var peer: [UInt8]
     /// The client's wire: a socket, or (tests) memory.
     private(set) var transport: Transport!
     let inBuf: ByteBuffer
@@ -103,6 +103,46 @@ final class ClientConnection: IOEventHandler, RegistryMember {
     }
 
     var now: Double { worker.loop.now }
+
+    // MARK: - another HTTP/2 stream
+
+    /// A closed stream's inner connection that nothing else holds a part of
+    /// (the worker also checks that nothing else references it).
+    var recyclable: Bool {
+        h2Stream != nil && phase == .closed && upstream == nil && upstreamPool == nil && splicePipe == nil
+    }
+
+    /// Back to what `init` leaves, minus the allocations: the last stream's
+    /// transport (and so its stream) and exchange go, the buffers hold no
+    /// memory, the parsers keep their arrays' capacity for the next head.
+    func recycle() {
+        transport = nil
+        inBuf.clear()
+        inBuf.release()
+        outBuf.clear()
+        outBuf.release()
+        upOut.clear()
+        upOut.release()
+        parser.reset()
+        responseParser.reset()
+        requestDecoder.reset()
+        responseDecoder.reset()
+        ex = Exchange()
+        tunnelFrames = nil
+        tunnelRetirement = .none
+        deadline = 0
+        clientEOF = false
+        registryIndex = -1
+        h2Stream = nil
+        h2HeadSink = nil
+        phase = .head(.fresh)
+    }
+
+    /// A recycled inner connection takes the next stream (as `init` with `transport`).
+    func reuse(peer: [UInt8], transport: (IOEventHandler) -> Transport) {
+        self.peer = peer
+        self.transport = transport(self)
+    }
 
     func start() {
         deadline = now + worker.settings.headerTimeout
