@@ -222,7 +222,12 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
         return s
     }
 
+    /// The pseudo-header values of the header block being read, end to end
+    /// (one stream's block at a time: HTTP/2 never interleaves them).
+    var pseudo: [UInt8] = []
+
     func h2BeginRequest(stream id: Int32) {
+        pseudo.removeAll(keepingCapacity: true)
         let s = H2Stream(id: id, connection: self)
         streams[id] = s
         lastStream = s

@@ -20,8 +20,6 @@ final class H2Stream {
     private enum Phase { case headers, open, closed }
     private var phase = Phase.headers
     // Request side
-    /// The pseudo-header values, end to end (they come before any other field, in any order).
-    private var pseudo: [UInt8] = []
     private var pathRange = 0..<0
     private var authorityRange = 0..<0
     private var method = HTTPMethod.other
@@ -111,10 +109,9 @@ final class H2Stream {
     }
 
     private func keepPseudo(_ value: UnsafeRawBufferPointer) -> Range<Int> {
-        if pseudo.capacity == 0 { pseudo.reserveCapacity(256) }
-        let start = pseudo.count
-        pseudo.append(contentsOf: value)
-        return start..<pseudo.count
+        let start = connection.pseudo.count
+        connection.pseudo.append(contentsOf: value)
+        return start..<connection.pseudo.count
     }
 
     private func appendField(_ name: StaticString, _ value: UnsafeRawBufferPointer) {
@@ -127,7 +124,7 @@ final class H2Stream {
     /// `METHOD PATH HTTP/1.1` and Host from `:authority`, once the pseudo-headers are in.
     private func writeRequestLine() {
         lineWritten = true
-        pseudo.withUnsafeBytes { p in
+        connection.pseudo.withUnsafeBytes { p in
             requestBytes.append(UnsafeRawBufferPointer(rebasing: p[methodRange]))
             requestBytes.append(byte: 0x20)
             if pathRange.isEmpty { requestBytes.append(byte: UInt8(ascii: "/")) } else { requestBytes.append(UnsafeRawBufferPointer(rebasing: p[pathRange])) }
@@ -137,7 +134,7 @@ final class H2Stream {
                 hostWritten = true
             }
         }
-        pseudo = []
+        connection.pseudo.removeAll(keepingCapacity: true)
     }
 
     func headersDone(endStream: Bool) {
@@ -273,7 +270,7 @@ final class H2Stream {
         case .none:
             responseDone = true
         }
-        connection.respond(self, headers: headers, body: !responseDone || responseFraming != .none)
+        connection.respond(self, headers: consume headers, body: !responseDone || responseFraming != .none)
     }
 
     /// Body bytes into `responseBody`, as many as fit; how many input bytes were used.
