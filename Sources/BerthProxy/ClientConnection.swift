@@ -123,7 +123,8 @@ final class ClientConnection: IOEventHandler, RegistryMember {
         outBuf.release()
         upOut.clear()
         upOut.release()
-        parser.reset()
+        let maxHead = worker.settings.maxHeadSize  // a reload may have changed it
+        if parser.maxHeadSize == maxHead { parser.reset() } else { parser = RequestHeadParser(maxHeadSize: maxHead) }
         responseParser.reset()
         requestDecoder.reset()
         responseDecoder.reset()

@@ -228,7 +228,7 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
 
     func h2BeginRequest(stream id: Int32) {
         pseudo.removeAll(keepingCapacity: true)
-        let s = H2Stream(id: id, connection: self)
+        let s = worker.makeStream(id: id, connection: self)
         streams[id] = s
         lastStream = s
     }

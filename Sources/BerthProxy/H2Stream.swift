@@ -12,8 +12,8 @@ import Glibc
 /// flow-control window only as the inner connection reads it, and the inner
 /// connection may write only while the response buffer has room.
 final class H2Stream {
-    let id: Int32
-    unowned(unsafe) let connection: H2Connection
+    private(set) var id: Int32
+    unowned(unsafe) private(set) var connection: H2Connection
     /// Queued in the connection's ready list.
     var queued = false
 
@@ -64,6 +64,47 @@ final class H2Stream {
         requestBytes = ByteBuffer(pool: connection.worker.buffers)
         responseBody = ByteBuffer(pool: connection.worker.buffers)
         responseParser = ResponseHeadParser(maxHeadSize: connection.worker.settings.maxHeadSize)
+    }
+
+    /// Ended, with nothing of it left to do (the worker may recycle it).
+    var isClosed: Bool { phase == .closed && inner == nil && innerTransport == nil }
+
+    /// A recycled stream takes the next one: every field back to what
+    /// `init` leaves, its buffers holding no memory.
+    func reuse(id: Int32, connection: H2Connection) {
+        self.id = id
+        self.connection = connection
+        queued = false
+        phase = .headers
+        pathRange = 0..<0
+        authorityRange = 0..<0
+        method = .other
+        methodRange = 0..<0
+        lineWritten = false
+        hostWritten = false
+        headerCount = 0
+        hasContentLength = false
+        chunked = false
+        requestBytes.clear()
+        requestBytes.release()
+        uncredited = 0
+        requestComplete = false
+        reset = false
+        let maxHead = connection.worker.settings.maxHeadSize
+        if responseParser.maxHeadSize == maxHead { responseParser.reset() } else { responseParser = ResponseHeadParser(maxHeadSize: maxHead) }
+        responseHead = []
+        responseStarted = false
+        responseFraming = .none
+        responseRemaining = 0
+        decoder.reset()
+        responseBody.clear()
+        responseBody.release()
+        responseTrailers = []
+        inner = nil
+        innerTransport = nil
+        responseDone = false
+        deferred = false
+        headerTooLarge = false
     }
 
     // MARK: - request (from the session's callbacks)

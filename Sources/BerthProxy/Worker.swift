@@ -45,11 +45,16 @@ final class Worker: @unchecked Sendable {
     /// Inner connections of ended HTTP/2 streams, recycled before the loop
     /// blocks (one allocation, init and deinit fewer per stream) ...
     private var endedStreamConnections: [ClientConnection] = []
-    /// ... into these, which the next streams take.
+    /// ... into these, which the next streams take (all of them go after a
+    /// sweep window in which no stream began).
     private var spareStreamConnections: [ClientConnection] = []
-    static let maxSpareStreamConnections = 256
-    /// Streams served by a recycled inner connection (for tests).
+    static let maxSpareStreamConnections = 1024
+    /// Ended streams of those connections, for the next streams of any HTTP/2 connection.
+    private var spareStreams: [H2Stream] = []
+    private var streamsSinceSweep = 0
+    /// Streams served by a recycled inner connection, and recycled streams (for tests).
     private(set) var recycledStreamConnections = 0
+    private(set) var recycledStreams = 0
     /// Requests waiting for a starting app (retried on every table update and sweep).
     var held: [ClientConnection] = []
     /// Opens upstream connections instead of sockets (tests: in memory); nil
@@ -102,6 +107,7 @@ final class Worker: @unchecked Sendable {
         graveyard.removeAll()
         endedStreamConnections.removeAll()
         spareStreamConnections.removeAll()
+        spareStreams.removeAll()
     }
 
     /// Outside every handler (nothing on the stack uses them): an ended
@@ -111,9 +117,24 @@ final class Worker: @unchecked Sendable {
         while var c = endedStreamConnections.popLast() {
             guard spareStreamConnections.count < Self.maxSpareStreamConnections, c.recyclable,
                   isKnownUniquelyReferenced(&c) else { continue }
+            // Its stream lives while the connection's transport holds it.
+            var stream: H2Stream? = c.h2HeadSink
             c.recycle()
             spareStreamConnections.append(c)
+            // The stream too, once its HTTP/2 connection has let go of it.
+            if spareStreams.count < Self.maxSpareStreamConnections, isKnownUniquelyReferenced(&stream),
+               let s = stream, s.isClosed {
+                spareStreams.append(s)
+            }
         }
+    }
+
+    /// A stream for `connection`: a recycled one, or a new one.
+    func makeStream(id: Int32, connection: H2Connection) -> H2Stream {
+        guard let s = spareStreams.popLast() else { return H2Stream(id: id, connection: connection) }
+        s.reuse(id: id, connection: connection)
+        recycledStreams += 1
+        return s
     }
 
     /// Delivers `message` to this worker's loop (any thread).
@@ -281,6 +302,7 @@ final class Worker: @unchecked Sendable {
     /// One stream's inner HTTP/1.1 connection.
     func adoptStream(peer: [UInt8], overTLS: Bool, transport: H2StreamTransport) -> ClientConnection {
         let c: ClientConnection
+        streamsSinceSweep += 1
         if let spare = spareStreamConnections.popLast() {
             spare.reuse(peer: peer) { h in
                 transport.handler = h
@@ -403,6 +425,11 @@ final class Worker: @unchecked Sendable {
             p?.releaseIdleBuffers()  // a parked connection holds no buffer
         }
         retryHeld()
+        if streamsSinceSweep == 0 {
+            if !spareStreamConnections.isEmpty { spareStreamConnections.removeAll() }
+            if !spareStreams.isEmpty { spareStreams.removeAll() }
+        }
+        streamsSinceSweep = 0
         // Memory freed past the pool's cap goes back to the system (glibc
         // keeps freed small blocks in its heap otherwise), once demand has
         // settled: while blocks are still being malloc'd (new connections
