@@ -91,12 +91,17 @@ final class Worker: @unchecked Sendable {
         adoptPools(for: table)
         wakeup = AsyncWakeup(loop: loop) { [unowned self] in self.handleMessages() }
         sweepTimer = RepeatingTimer(loop: loop, interval: 0.1) { [unowned self] in self.sweep() }
-        beforeBlocking = BeforeBlocking(loop: loop) { [unowned self] in
-            self.pumpH2()
-            self.accessLog?.flush()
-            if !self.graveyard.isEmpty { self.graveyard.removeAll(keepingCapacity: true) }
-            if !self.endedStreamConnections.isEmpty { self.recycleStreamConnections() }
-        }
+        // One call: each use of an unowned `self` in the closure would take and drop a reference.
+        beforeBlocking = BeforeBlocking(loop: loop) { [unowned self] in self.endOfTurn() }
+    }
+
+    /// What a loop turn ends with, outside every handler: HTTP/2 output,
+    /// the access log, and the objects that ended in this turn.
+    private func endOfTurn() {
+        pumpH2()
+        accessLog?.flush()
+        if !graveyard.isEmpty { graveyard.removeAll(keepingCapacity: true) }
+        if !endedStreamConnections.isEmpty { recycleStreamConnections() }
     }
 
     /// The thread body: accept and serve until drained or stopped.
