@@ -112,9 +112,9 @@ final class ClientConnection: IOEventHandler, RegistryMember {
         h2Stream != nil && phase == .closed && upstream == nil && upstreamPool == nil && splicePipe == nil
     }
 
-    /// Back to what `init` leaves, minus the allocations: the last stream's
-    /// transport (and so its stream) and exchange go, the buffers hold no
-    /// memory, the parsers keep their arrays' capacity for the next head.
+    /// Back to what a new inner connection would be, minus the allocations:
+    /// the last stream's transport (and so its stream) and exchange go, the
+    /// buffers hold no memory, the parsers keep their arrays' capacity.
     func recycle() {
         transport = nil
         inBuf.clear()
@@ -123,11 +123,11 @@ final class ClientConnection: IOEventHandler, RegistryMember {
         outBuf.release()
         upOut.clear()
         upOut.release()
-        let maxHead = worker.settings.maxHeadSize  // a reload may have changed it
-        if parser.maxHeadSize == maxHead { parser.reset() } else { parser = RequestHeadParser(maxHeadSize: maxHead) }
-        responseParser.reset()
-        requestDecoder.reset()
-        responseDecoder.reset()
+        // The parsers and decoders are reset where they are first used for
+        // an exchange (as between keep-alive requests); a reload may have
+        // changed the head limit.
+        let maxHead = worker.settings.maxHeadSize
+        if parser.maxHeadSize != maxHead { parser = RequestHeadParser(maxHeadSize: maxHead) }
         ex = Exchange()
         tunnelFrames = nil
         tunnelRetirement = .none
