@@ -108,12 +108,13 @@ final class H2Session {
 
     deinit { nghttp2_session_del(raw) }
 
-    /// Calls `body` with the delegate, held for the call: a callback may end
-    /// the connection (a stream's close closing it), and it must outlive the
-    /// nghttp2 call it is inside.
+    /// Calls `body` with the delegate, without a retain and release around it:
+    /// the connection owns this session, and one that ends inside a callback
+    /// goes from the worker's registry to its graveyard in one step (freed at
+    /// the end of the loop turn), so it outlives every nghttp2 call.
     @inline(__always)
     private static func withDelegate<R>(_ user: UnsafeMutableRawPointer?, _ body: (H2Connection) -> R) -> R {
-        body(Unmanaged<H2Connection>.fromOpaque(user!).takeUnretainedValue())
+        Unmanaged<H2Connection>.fromOpaque(user!)._withUnsafeGuaranteedRef(body)
     }
 
     /// Feeds received bytes; false on a connection error (a GOAWAY is queued: send, then close).
