@@ -213,13 +213,17 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
 
     /// The stream of the last lookup: a head's fields, its end and its DATA
     /// come one callback each for the same stream (no hash per callback).
-    private var lastStream: H2Stream?
+    /// Unretained: it is always in `streams`, and cleared before it leaves.
+    private var lastStream: Unmanaged<H2Stream>?
 
-    private func stream(_ id: Int32) -> H2Stream? {
-        if let s = lastStream, s.id == id { return s }
-        let s = streams[id]
-        if s != nil { lastStream = s }
-        return s
+    /// Calls `body` with stream `id` (nil if there is none): no hash when it
+    /// is the last one looked up, and no retain and release either way.
+    @inline(__always)
+    private func withStream<R>(_ id: Int32, _ body: (H2Stream) -> R) -> R? {
+        if let last = lastStream, last._withUnsafeGuaranteedRef({ $0.id == id }) { return last._withUnsafeGuaranteedRef(body) }
+        guard let s = streams[id] else { return nil }
+        lastStream = Unmanaged.passUnretained(s)
+        return body(s)
     }
 
     /// The pseudo-header values of the header block being read, end to end
@@ -230,11 +234,11 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
         pseudo.removeAll(keepingCapacity: true)
         let s = worker.makeStream(id: id, connection: self)
         streams[id] = s
-        lastStream = s
+        lastStream = Unmanaged.passUnretained(s)
     }
 
     func h2Header(stream id: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        stream(id)?.header(name: name, value: value) ?? true
+        withStream(id) { $0.header(name: name, value: value) } ?? true
     }
 
     /// A request's HEADERS came: from now on the idle timeout applies.
@@ -245,22 +249,17 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
             sawRequest = true
             deadline = worker.loop.now + worker.settings.idleTimeout
         }
-        guard let s = stream(id) else { return }
-        s.headersDone(endStream: endStream)
+        withStream(id) { $0.headersDone(endStream: endStream) }
     }
 
     func h2Data(stream id: Int32, _ bytes: UnsafeRawBufferPointer) {
-        guard let s = stream(id) else {
-            session.consume(stream: id, bytes.count)
-            return
-        }
-        s.body(bytes)
+        if withStream(id, { $0.body(bytes) }) == nil { session.consume(stream: id, bytes.count) }
     }
 
-    func h2RequestEnded(stream id: Int32) { stream(id)?.requestEnded() }
+    func h2RequestEnded(stream id: Int32) { withStream(id) { $0.requestEnded() } }
 
     func h2StreamReset(stream id: Int32) {
-        stream(id)?.resetByClient()
+        withStream(id) { $0.resetByClient() }
         // Rapid reset: more than `resetsPerSecond` in a second ends the connection.
         let now = worker.loop.now
         if now - resetWindowStart > 1 {
@@ -281,22 +280,22 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     private var resetWindowStart = 0.0
 
     func h2StreamClosed(stream id: Int32, error: UInt32) {
-        if lastStream?.id == id { lastStream = nil }
+        if let last = lastStream, last._withUnsafeGuaranteedRef({ $0.id == id }) { lastStream = nil }
         guard let s = streams.removeValue(forKey: id) else { return }
         s.closedBySession()
     }
 
     func h2ResponseBody(stream id: Int32, into buf: UnsafeMutableRawBufferPointer, eof: inout Bool) -> Int? {
-        // Not `streams[id]?.…`: that would read a deferral (nil) as a missing stream.
-        guard let s = stream(id) else {
+        // A deferral (nil) is not a missing stream (`.some(nil)`, not `nil`).
+        guard let taken = withStream(id, { $0.responseBody(into: buf, eof: &eof) }) else {
             eof = true
             return 0
         }
-        return s.responseBody(into: buf, eof: &eof)
+        return taken
     }
 
     func h2Trailers(stream id: Int32) -> [(name: [UInt8], value: [UInt8])] {
-        stream(id)?.responseTrailers ?? []
+        withStream(id) { $0.responseTrailers } ?? []
     }
 
     // MARK: - what streams ask of the session (outside nghttp2's calls)
