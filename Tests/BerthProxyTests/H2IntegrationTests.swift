@@ -76,10 +76,7 @@ import BerthConfig
     @Test func aStreamsHeadBecomesTheUpstreamsHTTP11Head() throws {
         try withH2("h2c") { _, port in
             let (status, out) = try python("""
-                import socket, sys, json, h2.connection, h2.events, h2.config
-                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-                c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, validate_outbound_headers=False))
-                c.initiate_connection(); s.sendall(c.data_to_send())
+                \(Self.h2Client(validateOutbound: false))
                 c.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":path", "/u/echo?q=1"), (":authority", "a.test"),
                                    ("host", "b.test"), ("x-one", "1"), ("te", "trailers"), ("x-two", "2")], end_stream=True)
                 c.send_headers(3, [(":path", "/u/echo"), (":method", "DELETE"), (":scheme", "http"), ("host", "c.test")], end_stream=True)
@@ -112,10 +109,7 @@ import BerthConfig
     @Test func recycledInnerConnectionsCarryNothingOver() throws {
         try withH2("h2c") { server, port in
             let (status, out) = try python("""
-                import socket, sys, json, h2.connection, h2.events, h2.config
-                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-                c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-                c.initiate_connection(); s.sendall(c.data_to_send())
+                \(Self.h2Client())
                 def exchange(sid, headers, body=None, reset_after=None):
                     c.send_headers(sid, headers, end_stream=body is None)
                     if body is not None:
@@ -172,10 +166,7 @@ import BerthConfig
     @Test func edgeCasesWithPythonH2() throws {
         try withH2("h2c") { _, port in
             let script = """
-            import socket, sys, h2.connection, h2.events, h2.config
-            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-            c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-            c.initiate_connection(); s.sendall(c.data_to_send())
+            \(Self.h2Client())
             def run(until):
                 got = {}
                 while not until(got):
@@ -212,6 +203,17 @@ import BerthConfig
     }
 
     /// Runs a Python h2 client script (Debian's python3 has python3-h2) against `port`; its output.
+    /// The start of the Python h2 scripts here: `s` the socket to berth
+    /// (port in argv[1]), `c` the client connection, its preface sent.
+    static func h2Client(validateOutbound: Bool = true) -> String {
+        """
+        import socket, sys, json, h2.connection, h2.events, h2.config
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True\(validateOutbound ? "" : ", validate_outbound_headers=False")))
+        c.initiate_connection(); s.sendall(c.data_to_send())
+        """
+    }
+
     func python(_ script: String, _ port: Int, _ more: String...) throws -> (Int32, String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("h2py-\(UUID().uuidString).py").path
         try script.write(toFile: path, atomically: true, encoding: .utf8)
@@ -223,10 +225,7 @@ import BerthConfig
     @Test func rapidResetIsCutOffAndTheWorkerStaysHealthy() throws {
         try withH2("h2c") { _, port in
             let (status, out) = try python("""
-                import socket, sys, h2.connection, h2.events, h2.config
-                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-                c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-                c.initiate_connection(); s.sendall(c.data_to_send())
+                \(Self.h2Client())
                 h = [(":method", "GET"), (":path", "/u/echo"), (":scheme", "http"), (":authority", "x")]
                 for i in range(10000):
                     sid = 1 + 2 * i
@@ -384,10 +383,7 @@ import BerthConfig
     @Test func theLastStreamIDIsServed() throws {
         try withH2("h2c") { _, port in
             let (status, out) = try python("""
-                import socket, sys, h2.connection, h2.events, h2.config
-                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-                c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-                c.initiate_connection(); s.sendall(c.data_to_send())
+                \(Self.h2Client())
                 sid = 2**31 - 1
                 c.send_headers(sid, [(":method", "GET"), (":path", "/u/status?code=204"), (":scheme", "http"), (":authority", "x")], end_stream=True)
                 s.sendall(c.data_to_send())
