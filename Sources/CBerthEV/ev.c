@@ -3,16 +3,10 @@
 struct ev_loop *cberth_loop_new(void) { return ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV); }
 void cberth_loop_destroy(struct ev_loop *loop) { ev_loop_destroy(loop); }
 void cberth_loop_run(struct ev_loop *loop) { ev_run(loop, 0); }
+void cberth_loop_run_nowait(struct ev_loop *loop) { ev_run(loop, EVRUN_NOWAIT); }
 void cberth_loop_break(struct ev_loop *loop) { ev_break(loop, EVBREAK_ALL); }
 double cberth_loop_now(struct ev_loop *loop) { return ev_now(loop); }
 void cberth_loop_update_now(struct ev_loop *loop) { ev_now_update(loop); }
-
-void cberth_io_init(ev_io *w, cberth_io_cb cb, int fd, int events) { ev_io_init(w, cb, fd, events); }
-void cberth_io_set_events(ev_io *w, int events) { ev_io_modify(w, events); }
-void cberth_io_start(struct ev_loop *loop, ev_io *w) { ev_io_start(loop, w); }
-void cberth_io_stop(struct ev_loop *loop, ev_io *w) { ev_io_stop(loop, w); }
-int cberth_io_is_active(const ev_io *w) { return ev_is_active(w); }
-void cberth_io_feed(struct ev_loop *loop, ev_io *w, int events) { ev_feed_event(loop, w, events); }
 
 void cberth_timer_init(ev_timer *w, cberth_timer_cb cb, double after, double repeat) { ev_timer_init(w, cb, after, repeat); }
 void cberth_timer_start(struct ev_loop *loop, ev_timer *w) { ev_timer_start(loop, w); }

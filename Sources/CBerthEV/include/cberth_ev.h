@@ -6,7 +6,6 @@
 
 #include <ev.h>
 
-typedef void (*cberth_io_cb)(struct ev_loop *loop, ev_io *w, int revents);
 typedef void (*cberth_timer_cb)(struct ev_loop *loop, ev_timer *w, int revents);
 typedef void (*cberth_async_cb)(struct ev_loop *loop, ev_async *w, int revents);
 typedef void (*cberth_prepare_cb)(struct ev_loop *loop, ev_prepare *w, int revents);
@@ -19,17 +18,10 @@ enum {
 struct ev_loop *cberth_loop_new(void);
 void cberth_loop_destroy(struct ev_loop *loop);
 void cberth_loop_run(struct ev_loop *loop);
+void cberth_loop_run_nowait(struct ev_loop *loop);
 void cberth_loop_break(struct ev_loop *loop);
 double cberth_loop_now(struct ev_loop *loop);
 void cberth_loop_update_now(struct ev_loop *loop);
-
-void cberth_io_init(ev_io *w, cberth_io_cb cb, int fd, int events);
-void cberth_io_set_events(ev_io *w, int events);
-void cberth_io_start(struct ev_loop *loop, ev_io *w);
-void cberth_io_stop(struct ev_loop *loop, ev_io *w);
-int cberth_io_is_active(const ev_io *w);
-/* Fakes readiness (bytes already decrypted inside OpenSSL wake no poll). */
-void cberth_io_feed(struct ev_loop *loop, ev_io *w, int events);
 
 void cberth_timer_init(ev_timer *w, cberth_timer_cb cb, double after, double repeat);
 void cberth_timer_start(struct ev_loop *loop, ev_timer *w);
