@@ -96,18 +96,30 @@ def one(port):
         if not chunk: raise OSError("closed")
         got += chunk
     return s
-def slow_reader(port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.settimeout(10)
-    s.connect(("127.0.0.1", port))
-    s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-    got = 0
-    while got < 16384:
-        chunk = s.recv(4096)
-        if not chunk: raise OSError("closed")
-        got += len(chunk)
-    return s
+def slow_readers(port, n):
+    """n clients each asking for /big and reading 16 KiB of it, all at once
+    (one after another, a 4 KiB receive buffer's window makes each take ~0.5 s)."""
+    import selectors
+    sel, socks, got = selectors.DefaultSelector(), [], {}
+    for _ in range(n):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.setblocking(False)
+        socks.append(s); got[s] = 0
+        sel.register(s, selectors.EVENT_READ)
+    deadline = time.time() + 120
+    while sel.get_map():
+        if time.time() > deadline: sys.exit(f"{len(sel.get_map())} slow readers got less than 16 KiB in 120 s")
+        for key, _ in sel.select(timeout=1):
+            s = key.fileobj
+            chunk = s.recv(4096)
+            if not chunk: sys.exit("a slow reader was closed before 16 KiB")
+            got[s] += len(chunk)
+            if got[s] >= 16384: sel.unregister(s)
+    return socks
 for spec in sys.argv[4:]:
     name, port, pid = spec.split(":"); port, pid = int(port), int(pid)
     wait_up(port)
@@ -117,7 +129,7 @@ for spec in sys.argv[4:]:
     if slow:
         line = f"{name:8s} slow-read {n} x 1 MiB, 3 runs: RSS {base/1024:.1f} MiB before"
         for run in range(3):
-            socks = [slow_reader(port) for _ in range(n)]
+            socks = slow_readers(port, n)
             time.sleep(1)
             held = rss_kib(pid)
             for s in socks: s.close()
