@@ -103,6 +103,21 @@ public final class ByteBuffer {
         writerIndex = n
     }
 
+    /// Where `count` bytes can be written now: the write position, after
+    /// borrowing, compacting or growing only when the storage lacks the
+    /// room (the common case is one comparison, inlined into each append).
+    @inline(__always)
+    private func room(for count: Int) -> UnsafeMutableRawPointer {
+        if let storage, capacity - writerIndex >= count { return storage + writerIndex }
+        return makeRoom(for: count)
+    }
+
+    @inline(never)
+    private func makeRoom(for count: Int) -> UnsafeMutableRawPointer {
+        reserve(count)
+        return bytes + writerIndex
+    }
+
     /// Ensures `count` writable bytes, compacting first and growing if that is not enough.
     public func reserve(_ count: Int) {
         if writableBytes >= count { return }
@@ -126,10 +141,14 @@ public final class ByteBuffer {
     }
 
     public func append(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
-        reserve(bytes.count)
-        (self.bytes + writerIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        writerIndex += bytes.count
+        append(bytes.baseAddress, bytes.count)
+    }
+
+    @inline(__always)
+    private func append(_ start: UnsafeRawPointer?, _ count: Int) {
+        guard count > 0, let start else { return }
+        room(for: count).copyMemory(from: start, byteCount: count)
+        writerIndex += count
     }
 
     public func append(_ bytes: [UInt8]) {
@@ -137,7 +156,7 @@ public final class ByteBuffer {
     }
 
     public func append(_ string: StaticString) {
-        append(UnsafeRawBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
+        append(UnsafeRawPointer(string.utf8Start), string.utf8CodeUnitCount)
     }
 
     /// Appends a runtime string's UTF-8 (literals go to the StaticString overload).
@@ -147,19 +166,17 @@ public final class ByteBuffer {
     }
 
     public func append(byte: UInt8) {
-        reserve(1)
-        bytes.storeBytes(of: byte, toByteOffset: writerIndex, as: UInt8.self)
+        room(for: 1).storeBytes(of: byte, as: UInt8.self)
         writerIndex += 1
     }
 
     /// Appends `value` in decimal.
     public func appendDecimal(_ value: Int) {
-        reserve(20)
+        let p = room(for: 20)
         var v = value.magnitude
         var digits = 1
         var t = v
         while t >= 10 { t /= 10; digits += 1 }
-        let p = bytes + writerIndex
         var i = digits + (value < 0 ? 1 : 0)
         let total = i
         repeat {
@@ -175,8 +192,7 @@ public final class ByteBuffer {
     public func appendHex(_ value: UInt64, minimumDigits: Int = 1) {
         let significant = value == 0 ? 1 : (67 - value.leadingZeroBitCount) / 4
         let digits = max(significant, minimumDigits)
-        reserve(digits)
-        let p = bytes + writerIndex
+        let p = room(for: digits)
         var v = value
         for i in stride(from: digits - 1, through: 0, by: -1) {
             let d = UInt8(truncatingIfNeeded: v & 0xF)
@@ -190,8 +206,7 @@ public final class ByteBuffer {
     public func append(from other: ByteBuffer, count: Int) {
         precondition(count <= other.readableBytes)
         guard count > 0 else { return }
-        reserve(count)
-        (bytes + writerIndex).copyMemory(from: other.bytes + other.readerIndex, byteCount: count)
+        room(for: count).copyMemory(from: other.bytes + other.readerIndex, byteCount: count)
         writerIndex += count
     }
 
@@ -199,8 +214,7 @@ public final class ByteBuffer {
     public func append(from other: ByteBuffer, offset: Int, count: Int) {
         precondition(offset >= 0 && offset + count <= other.readableBytes)
         guard count > 0 else { return }
-        reserve(count)
-        (bytes + writerIndex).copyMemory(from: other.bytes + other.readerIndex + offset, byteCount: count)
+        room(for: count).copyMemory(from: other.bytes + other.readerIndex + offset, byteCount: count)
         writerIndex += count
     }
 

@@ -228,10 +228,10 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
 
     /// The pseudo-header values of the header block being read, end to end
     /// (one stream's block at a time: HTTP/2 never interleaves them).
-    var pseudo: [UInt8] = []
+    let pseudo = ByteBuffer(capacity: 256)
 
     func h2BeginRequest(stream id: Int32) {
-        pseudo.removeAll(keepingCapacity: true)
+        pseudo.clear()
         let s = worker.makeStream(id: id, connection: self)
         streams[id] = s
         lastStream = Unmanaged.passUnretained(s)

@@ -6,7 +6,11 @@ import CNGHTTP2
 /// and the `nghttp2_nv` array made on the stack for the call (nghttp2 copies
 /// what it keeps).
 struct H2HeaderList {
+    /// The fields' bytes are `bytes[0..<used]`; past that is room already
+    /// allocated (and zeroed once), so appending is a bounds check and a
+    /// copy, not `Array.append(contentsOf:)`'s generic path.
     private var bytes: [UInt8] = []
+    private var used = 0
     private var spans: [Span] = []
 
     private struct Span {
@@ -16,7 +20,7 @@ struct H2HeaderList {
     }
 
     init(capacity: Int = 0, fields: Int = 0) {
-        bytes.reserveCapacity(capacity)
+        bytes = [UInt8](repeating: 0, count: capacity)
         spans.reserveCapacity(fields)
     }
 
@@ -29,7 +33,7 @@ struct H2HeaderList {
 
     /// Empties the list and keeps its memory (a connection reuses one list for its streams' heads).
     mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
+        used = 0
         spans.removeAll(keepingCapacity: true)
     }
 
@@ -38,15 +42,26 @@ struct H2HeaderList {
 
     /// `lowercasingName`: HTTP/1.1 names are case-insensitive, HTTP/2's are lowercase (RFC 9113 §8.2.1).
     mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, lowercasingName: Bool = false) {
-        spans.append(Span(start: bytes.count, nameCount: name.count, valueCount: value.count))
-        let start = bytes.count
-        bytes.append(contentsOf: name)
-        if lowercasingName {
-            bytes.withUnsafeMutableBufferPointer { b in
-                for i in start..<(start + name.count) { b[i] = ByteClass.lower(b[i]) }
+        let start = used
+        let end = start + name.count + value.count
+        if end > bytes.count {
+            bytes.append(contentsOf: repeatElement(0, count: max(end - bytes.count, bytes.count)))
+        }
+        spans.append(Span(start: start, nameCount: name.count, valueCount: value.count))
+        bytes.withUnsafeMutableBufferPointer { b in
+            let base = b.baseAddress!
+            if let n = name.baseAddress, name.count > 0 {
+                if lowercasingName {
+                    for i in 0..<name.count { base[start + i] = ByteClass.lower(n.load(fromByteOffset: i, as: UInt8.self)) }
+                } else {
+                    UnsafeMutableRawPointer(base + start).copyMemory(from: n, byteCount: name.count)
+                }
+            }
+            if let v = value.baseAddress, value.count > 0 {
+                UnsafeMutableRawPointer(base + start + name.count).copyMemory(from: v, byteCount: value.count)
             }
         }
-        bytes.append(contentsOf: value)
+        used = end
     }
 
     mutating func append(_ name: StaticString, _ value: StaticString) {
@@ -72,7 +87,7 @@ struct H2HeaderList {
         precondition(!spans.isEmpty)
         if bytes.isEmpty {  // every name and value empty: still a valid pointer
             var padded = self
-            padded.bytes.append(0)
+            padded.bytes = [0]
             return padded.withNV(body)
         }
         return bytes.withUnsafeBufferPointer { b in

@@ -150,9 +150,10 @@ final class H2Stream {
     }
 
     private func keepPseudo(_ value: UnsafeRawBufferPointer) -> Range<Int> {
-        let start = connection.pseudo.count
-        connection.pseudo.append(contentsOf: value)
-        return start..<connection.pseudo.count
+        let pseudo = connection.pseudo
+        let start = pseudo.readableBytes
+        pseudo.append(value)
+        return start..<pseudo.readableBytes
     }
 
     private func appendField(_ name: StaticString, _ value: UnsafeRawBufferPointer) {
@@ -165,7 +166,7 @@ final class H2Stream {
     /// `METHOD PATH HTTP/1.1` and Host from `:authority`, once the pseudo-headers are in.
     private func writeRequestLine() {
         lineWritten = true
-        connection.pseudo.withUnsafeBytes { p in
+        connection.pseudo.withReadableBytes { p in
             requestBytes.append(UnsafeRawBufferPointer(rebasing: p[methodRange]))
             requestBytes.append(byte: 0x20)
             if pathRange.isEmpty { requestBytes.append(byte: UInt8(ascii: "/")) } else { requestBytes.append(UnsafeRawBufferPointer(rebasing: p[pathRange])) }
@@ -175,7 +176,7 @@ final class H2Stream {
                 hostWritten = true
             }
         }
-        connection.pseudo.removeAll(keepingCapacity: true)
+        connection.pseudo.clear()
     }
 
     func headersDone(endStream: Bool) {

@@ -4,7 +4,11 @@ import Testing
 
 /// The flat header list nghttp2's submit calls get: every field's bytes where
 /// its `nghttp2_nv` points, names lowercased when asked, `:status` first.
-@Suite struct H2HeaderListTests {
+@Suite final class H2HeaderListTests {
+    /// Bytes `raw(_:)` handed out, freed with the suite.
+    private var kept: [UnsafeMutableRawBufferPointer] = []
+    deinit { for p in kept { p.deallocate() } }
+
     /// The fields as nghttp2 would read them.
     func fields(_ list: H2HeaderList) -> [(String, String)] {
         list.withNV { nva, count in
@@ -40,5 +44,27 @@ import Testing
         var statuses = H2HeaderList()
         for s in [100, 200, 431, 599] { statuses.appendStatus(s) }
         #expect(fields(statuses).map(\.1) == ["100", "200", "431", "599"])
+    }
+
+    @Test func aReusedListHoldsOnlyWhatWasAppendedSinceItWasEmptied() {
+        var list = H2HeaderList()
+        for i in 0..<40 { list.append(name: raw("x-long-name-\(i)"), value: raw(String(repeating: "v", count: i))) }
+        #expect(list.count == 40)
+        list.removeAll()
+        #expect(list.isEmpty)
+        list.appendStatus(200)
+        list.append(name: raw("Server"), value: raw("b"), lowercasingName: true)
+        list.append("", "")
+        let got = fields(list)
+        #expect(got.map(\.0) == [":status", "server", ""])
+        #expect(got.map(\.1) == ["200", "b", ""])
+    }
+
+    private func raw(_ s: String) -> UnsafeRawBufferPointer {
+        let bytes = Array(s.utf8)
+        let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        p.copyBytes(from: bytes)
+        kept.append(p)
+        return UnsafeRawBufferPointer(rebasing: p[0..<bytes.count])
     }
 }
