@@ -21,82 +21,74 @@ import Glibc
         }
     }
 
-    /// `count` socket pairs whose reading ends are already readable.
-    private func readablePairs(_ count: Int) -> [(read: Int32, write: Int32)] {
-        (0..<count).map { _ in
-            var fds: [Int32] = [0, 0]
-            #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
-            #expect(write(fds[1], "x", 1) == 1)
-            return (fds[0], fds[1])
+    /// A loop with `count` socket pairs, a recorder and a watcher (not yet
+    /// started) on each reading end; `readable`: a byte waits in each.
+    final class Fixture {
+        let loop = EventLoop()
+        var order: [Int] = []
+        private var fds: [Int32] = []
+        private(set) var handlers: [Recorder] = []
+        var watchers: [IOWatcher?] = []
+
+        init(_ count: Int, readable: Bool = true) {
+            for i in 0..<count {
+                var pair: [Int32] = [0, 0]
+                #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+                if readable { #expect(write(pair[1], "x", 1) == 1) }
+                fds += pair
+                handlers.append(Recorder(i) { [unowned self] in order.append($0) })
+                watchers.append(IOWatcher(loop: loop, fd: pair[0], handler: handlers[i]))
+            }
+        }
+
+        func startAll() { for w in watchers { w?.set(read: true) } }
+
+        deinit {
+            watchers.removeAll()
+            for fd in fds { close(fd) }
         }
     }
 
-    private func close(_ pairs: [(read: Int32, write: Int32)]) {
-        for p in pairs { Glibc.close(p.read); Glibc.close(p.write) }
-    }
-
     @Test func aTurnsEventsRunInTheOrderEpollReportedThem() {
-        let loop = EventLoop()
-        let pairs = readablePairs(8)
-        defer { close(pairs) }
-        var order: [Int] = []
-        let handlers = (0..<8).map { i in Recorder(i) { order.append($0) } }
+        let f = Fixture(8)
         // Already readable when libev adds them: epoll reports them in the order they were added.
-        let watchers = (0..<8).map { i in IOWatcher(loop: loop, fd: pairs[i].read, handler: handlers[i]) }
-        for w in watchers { w.set(read: true) }
-        loop.runOnce()
-        #expect(order == Array(0..<8))
+        f.startAll()
+        f.loop.runOnce()
+        #expect(f.order == Array(0..<8))
     }
 
     @Test func aWatcherStoppedEarlierInTheTurnGetsNothing() {
-        let loop = EventLoop()
-        let pairs = readablePairs(3)
-        defer { close(pairs) }
-        var order: [Int] = []
-        let handlers = (0..<3).map { i in Recorder(i) { order.append($0) } }
-        var watchers = (0..<3).map { i in IOWatcher(loop: loop, fd: pairs[i].read, handler: handlers[i]) }
-        handlers[0].onReady = { watchers[2].stop() }
-        for w in watchers { w.set(read: true) }
-        loop.runOnce()
-        #expect(order == [0, 1])
+        let f = Fixture(3)
+        f.handlers[0].onReady = { [unowned f] in f.watchers[2]!.stop() }
+        f.startAll()
+        f.loop.runOnce()
+        #expect(f.order == [0, 1])
         // Started again, it is reported on the next turn.
-        watchers[2].set(read: true)
-        order = []
-        handlers[0].onReady = {}
-        loop.runOnce()
-        #expect(order == [0, 1, 2])
-        watchers.removeAll()
+        f.watchers[2]!.set(read: true)
+        f.order = []
+        f.handlers[0].onReady = {}
+        f.loop.runOnce()
+        #expect(f.order == [0, 1, 2])
     }
 
     @Test func aWatcherFreedEarlierInTheTurnGetsNothing() {
-        let loop = EventLoop()
-        let pairs = readablePairs(3)
-        defer { close(pairs) }
-        var order: [Int] = []
-        let handlers = (0..<3).map { i in Recorder(i) { order.append($0) } }
-        var watchers: [IOWatcher?] = (0..<3).map { i in IOWatcher(loop: loop, fd: pairs[i].read, handler: handlers[i]) }
-        handlers[1].onReady = { watchers[2] = nil }
-        for w in watchers { w?.set(read: true) }
-        loop.runOnce()
-        #expect(order == [0, 1])
-        #expect(watchers[2] == nil)
+        let f = Fixture(3)
+        f.handlers[1].onReady = { [unowned f] in f.watchers[2] = nil }
+        f.startAll()
+        f.loop.runOnce()
+        #expect(f.order == [0, 1])
+        #expect(f.watchers[2] == nil)
     }
 
     @Test func aFedReadOfADescriptorWithNothingToReadIsDelivered() {
-        let loop = EventLoop()
-        var fds: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
-        defer { Glibc.close(fds[0]); Glibc.close(fds[1]) }
-        var order: [Int] = []
-        let handler = Recorder(0) { order.append($0) }
-        let watcher = IOWatcher(loop: loop, fd: fds[0], handler: handler)
-        watcher.set(read: true)
-        loop.runOnce()
-        #expect(order.isEmpty)
-        watcher.feedRead()
-        loop.runOnce()
-        #expect(order == [0])
-        loop.runOnce()
-        #expect(order == [0])
+        let f = Fixture(1, readable: false)
+        f.startAll()
+        f.loop.runOnce()
+        #expect(f.order.isEmpty)
+        f.watchers[0]!.feedRead()
+        f.loop.runOnce()
+        #expect(f.order == [0])
+        f.loop.runOnce()
+        #expect(f.order == [0])
     }
 }
