@@ -12,8 +12,12 @@ public final class ByteBuffer {
     public private(set) var capacity: Int
     /// nil while released (nothing buffered, no memory held).
     private var storage: UnsafeMutableRawPointer?
-    /// Where the storage came from, while it is a pool block.
+    /// Where the storage came from, while it is a pool block. Strong: the
+    /// pool outlives every buffer that may give a block back to it.
     private let pool: BufferPool?
+    /// The same pool, called without a retain and release around each
+    /// take and give (`pool` keeps it alive).
+    private let poolRef: Unmanaged<BufferPool>?
     private var pooled = false
     public private(set) var readerIndex = 0
     public private(set) var writerIndex = 0
@@ -21,12 +25,14 @@ public final class ByteBuffer {
     public init(capacity: Int) {
         self.capacity = max(capacity, 16)
         pool = nil
+        poolRef = nil
         storage = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
     }
 
     /// A buffer of the pool's block size that borrows a block only while it holds bytes.
     public init(pool: BufferPool) {
         self.pool = pool
+        poolRef = Unmanaged.passUnretained(pool)
         capacity = pool.blockSize
         storage = nil
     }
@@ -39,7 +45,7 @@ public final class ByteBuffer {
     /// Gives `block` back where it came from: its pool, or malloc.
     @inline(__always)
     private func free(_ block: UnsafeMutableRawPointer) {
-        if pooled { pool!.give(block) } else { block.deallocate() }
+        if pooled { poolRef.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.give(block) } } else { block.deallocate() }
     }
 
     /// Holds memory now (a pooled buffer holds none while released).
@@ -53,10 +59,10 @@ public final class ByteBuffer {
     }
 
     private func borrow() -> UnsafeMutableRawPointer {
-        let b = pool!.take()
+        let (b, size) = poolRef.unsafelyUnwrapped._withUnsafeGuaranteedRef { ($0.take(), $0.blockSize) }
         storage = b
         pooled = true
-        capacity = pool!.blockSize
+        capacity = size
         return b
     }
 
@@ -66,13 +72,13 @@ public final class ByteBuffer {
     /// buffered, and for buffers made without a pool.
     @inline(__always)
     public func release() {
-        guard let pool, readerIndex == writerIndex, let storage else { return }
+        guard let poolRef, readerIndex == writerIndex, let storage else { return }
         readerIndex = 0
         writerIndex = 0
         self.storage = nil
         free(storage)
         pooled = false
-        capacity = pool.blockSize
+        capacity = poolRef._withUnsafeGuaranteedRef { $0.blockSize }
     }
 
     @inlinable public var readableBytes: Int { writerIndex - readerIndex }

@@ -52,7 +52,7 @@ struct H2HeaderList {
             let base = b.baseAddress!
             if let n = name.baseAddress, name.count > 0 {
                 if lowercasingName {
-                    for i in 0..<name.count { base[start + i] = ByteClass.lower(n.load(fromByteOffset: i, as: UInt8.self)) }
+                    ByteClass.copyLowercased(from: n, to: UnsafeMutableRawPointer(base + start), count: name.count)
                 } else {
                     UnsafeMutableRawPointer(base + start).copyMemory(from: n, byteCount: name.count)
                 }
