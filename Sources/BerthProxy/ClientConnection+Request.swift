@@ -43,7 +43,6 @@ extension ClientConnection {
 
     /// `arrived` is when a held request first came (else now).
     private func startExchange(headLength: Int, arrived: Double? = nil) {
-        let settings = worker.settings
         ex = Exchange()
         ex.start = arrived ?? now
         ex.bytesIn = headLength
@@ -76,9 +75,10 @@ extension ClientConnection {
             return
         }
         let table = worker.table
+        let host = head.host, path = head.path  // the closure captures ranges, not a copy of the head
         let matched = inBuf.withReadableBytes { b in
-            table.match(host: head.host.map { UnsafeRawBufferPointer(rebasing: b[$0.start..<$0.end]) },
-                        path: UnsafeRawBufferPointer(rebasing: b[head.path.start..<head.path.end]))
+            table.match(host: host.map { UnsafeRawBufferPointer(rebasing: b[$0.start..<$0.end]) },
+                        path: UnsafeRawBufferPointer(rebasing: b[path.start..<path.end]))
         }
         let hasBody = head.framing != .none
         guard let route = matched else {
@@ -86,18 +86,18 @@ extension ClientConnection {
             respondLocal(404, close: hasBody || !ex.keepAlive)
             return
         }
-        if case .length(let n) = head.framing, n > settings.maxBodySize {
+        if case .length(let n) = head.framing, n > worker.settings.maxBodySize {
             inBuf.consume(headLength)
             respondLocal(413, close: true)
             return
         }
         ex.route = route
-        if route.redirectHTTPS && !overTLS, let port = settings.httpsPort {
+        if route.redirectHTTPS && !overTLS, let port = worker.settings.httpsPort {
             redirectToHTTPS(head, port: port, headLength: headLength, hasBody: hasBody)
             return
         }
         guard let pool = worker.choosePool(route) else {
-            if route.holdsWhileStarting && now < ex.start + settings.startTimeout {
+            if route.holdsWhileStarting && now < ex.start + worker.settings.startTimeout {
                 perform(enterHeld(.parsed(headLength: headLength)))
                 return
             }

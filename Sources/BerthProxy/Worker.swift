@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BerthHTTP
+import CBerthEV
 import CBerthSystem
 import Logging
 
@@ -12,6 +13,12 @@ import Logging
 final class Worker: @unchecked Sendable {
     let id: Int
     let loop = EventLoop()
+    /// The loop's libev handle: `now` reads through it without retaining
+    /// `loop` around the call (connections reach the worker unowned).
+    private let rawLoop: OpaquePointer
+
+    /// The loop's cached time, in seconds.
+    @inline(__always) var now: Double { cberth_loop_now(rawLoop) }
     /// The blocks connection buffers borrow while they hold bytes.
     let buffers: BufferPool
     /// Pipes lent to exchanges whose plain bodies splice.
@@ -28,7 +35,7 @@ final class Worker: @unchecked Sendable {
     private var h2Connections: [H2Connection] = []
     /// HTTP/2 connections with output or stream events to run before the loop blocks.
     /// HTTP/2 connections (client and upstream) that owe a pump before the loop blocks.
-    private var h2Dirty: [any LoopPumped] = []
+    private var h2Dirty = BatchQueue<any LoopPumped>()
     private(set) var stats: [AppStats] = []
     private(set) var upstreamConnections = 0
     let accessLog: AccessLog?
@@ -82,6 +89,7 @@ final class Worker: @unchecked Sendable {
          tls: [String: TLSContextSet], accessLogFD: Int32?, logger: Logger) {
         self.tls = tls
         self.id = id
+        rawLoop = loop.raw
         buffers = BufferPool(blockSize: settings.bufferSize)
         self.table = table
         self.settings = settings
@@ -338,12 +346,12 @@ final class Worker: @unchecked Sendable {
         var rounds = 0
         while !h2Dirty.isEmpty && rounds < 16 {
             rounds += 1
-            let batch = h2Dirty
-            h2Dirty.removeAll(keepingCapacity: true)
+            var batch = h2Dirty.take()
             for c in batch {
                 c.dirty = false
                 c.pump()
             }
+            h2Dirty.recycle(&batch)
         }
     }
 
