@@ -20,7 +20,9 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     let peer: [UInt8]
     let tls: TLSSession?
     private var transport: SocketTransport!
-    private var session: H2Session!
+    /// A `let` (its delegate is attached once `self` exists): calls on it
+    /// need no retain and release, which an implicitly unwrapped `var` costs.
+    private let session: H2Session
     private let inBuf: ByteBuffer
     private let outBuf: ByteBuffer
     private(set) var streams: [Int32: H2Stream] = [:]
@@ -42,9 +44,10 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
         inBuf = ByteBuffer(pool: worker.buffers)
         outBuf = ByteBuffer(pool: worker.buffers)
         let s = worker.settings
-        guard let session = H2Session(delegate: self, limits: .init(maxHeaderListSize: UInt32(s.maxHeadSize))) else { return nil }
+        guard let session = H2Session(limits: .init(maxHeaderListSize: UInt32(s.maxHeadSize))) else { return nil }
         self.session = session
         transport = SocketTransport(fd: fd, loop: worker.loop, handler: self)
+        session.attach(delegate: self)
         // The preface and the first request's HEADERS come within the header timeout.
         deadline = worker.now + s.headerTimeout
         if initial.count > 0, !session.receive(initial) { goingAway = true }
@@ -316,10 +319,11 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     private var spareHeaders = H2HeaderList()
 
     /// `headers` starts with `:status`; its memory is kept for the next head.
-    func respond(_ s: H2Stream, headers: consuming H2HeaderList, body: Bool) {
+    /// `headers` comes back empty (the spare list's memory, or none).
+    func respond(_ s: H2Stream, headers: inout H2HeaderList, body: Bool) {
         if !session.respond(stream: s.id, headers: headers, body: body) { session.reset(stream: s.id) }
         headers.removeAll()
-        spareHeaders = headers
+        swap(&headers, &spareHeaders)
         worker.h2NeedsPump(self)
     }
 

@@ -36,7 +36,8 @@ final class H2Session {
         var maxHeaderListSize: UInt32 = 32 * 1024
     }
 
-    init?(delegate: H2Connection, limits: Limits) {
+    /// A session with no delegate yet: `attach(delegate:)` before the first `receive`.
+    init?(limits: Limits) {
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { return nil }
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -95,8 +96,7 @@ final class H2Session {
         // CONTINUATION floods (2024): a header block in at most 8 frames.
         nghttp2_option_set_max_continuations(option, 8)
         var session: OpaquePointer?
-        let me = Unmanaged.passUnretained(delegate).toOpaque()
-        guard nghttp2_session_server_new2(&session, callbacks, me, option) == 0, let session else { return nil }
+        guard nghttp2_session_server_new2(&session, callbacks, nil, option) == 0, let session else { return nil }
         raw = session
         var settings = [
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: limits.maxConcurrentStreams),
@@ -107,6 +107,12 @@ final class H2Session {
     }
 
     deinit { nghttp2_session_del(raw) }
+
+    /// Where the callbacks go: the connection that owns this session (its
+    /// user data, unretained). Set once, before any byte is received.
+    func attach(delegate: H2Connection) {
+        nghttp2_session_set_user_data(raw, Unmanaged.passUnretained(delegate).toOpaque())
+    }
 
     /// Calls `body` with the delegate, without a retain and release around it:
     /// the connection owns this session, and one that ends inside a callback

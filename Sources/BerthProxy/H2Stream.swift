@@ -13,7 +13,16 @@ import Glibc
 /// connection may write only while the response buffer has room.
 final class H2Stream {
     private(set) var id: Int32
-    unowned(unsafe) private(set) var connection: H2Connection
+    /// The connection this stream is on, unretained (it holds the stream in
+    /// its table while the stream is open), reached through `withConnection`:
+    /// borrowed for a call, without the retain and release that an
+    /// `unowned(unsafe)` reference costs at each use.
+    private var connectionRef: Unmanaged<H2Connection>
+
+    /// Runs `body` with the stream's connection.
+    @inline(__always) func withConnection<R>(_ body: (H2Connection) -> R) -> R {
+        connectionRef._withUnsafeGuaranteedRef(body)
+    }
     /// Queued in the connection's ready list.
     var queued = false
 
@@ -60,7 +69,7 @@ final class H2Stream {
 
     init(id: Int32, connection: H2Connection) {
         self.id = id
-        self.connection = connection
+        connectionRef = Unmanaged.passUnretained(connection)
         requestBytes = ByteBuffer(pool: connection.worker.buffers)
         responseBody = ByteBuffer(pool: connection.worker.buffers)
         responseParser = ResponseHeadParser(maxHeadSize: connection.worker.settings.maxHeadSize)
@@ -73,7 +82,7 @@ final class H2Stream {
     /// `init` leaves, its buffers holding no memory.
     func reuse(id: Int32, connection: H2Connection) {
         self.id = id
-        self.connection = connection
+        connectionRef = Unmanaged.passUnretained(connection)
         queued = false
         phase = .headers
         pathRange = 0..<0
@@ -111,7 +120,7 @@ final class H2Stream {
 
     func header(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
         headerCount += name.count + value.count + 32
-        if headerCount > connection.worker.settings.maxHeadSize {
+        if headerCount > withConnection({ $0.worker.settings.maxHeadSize }) {
             headerTooLarge = true
             return true  // answered 431 once the head is complete
         }
@@ -150,10 +159,11 @@ final class H2Stream {
     }
 
     private func keepPseudo(_ value: UnsafeRawBufferPointer) -> Range<Int> {
-        let pseudo = connection.pseudo
-        let start = pseudo.readableBytes
-        pseudo.append(value)
-        return start..<pseudo.readableBytes
+        withConnection { c in
+            let start = c.pseudo.readableBytes
+            c.pseudo.append(value)
+            return start..<c.pseudo.readableBytes
+        }
     }
 
     private func appendField(_ name: StaticString, _ value: UnsafeRawBufferPointer) {
@@ -166,17 +176,19 @@ final class H2Stream {
     /// `METHOD PATH HTTP/1.1` and Host from `:authority`, once the pseudo-headers are in.
     private func writeRequestLine() {
         lineWritten = true
-        connection.pseudo.withReadableBytes { p in
-            requestBytes.append(UnsafeRawBufferPointer(rebasing: p[methodRange]))
-            requestBytes.append(byte: 0x20)
-            if pathRange.isEmpty { requestBytes.append(byte: UInt8(ascii: "/")) } else { requestBytes.append(UnsafeRawBufferPointer(rebasing: p[pathRange])) }
-            requestBytes.append(" HTTP/1.1\r\n")
-            if !authorityRange.isEmpty {
-                appendField("host", UnsafeRawBufferPointer(rebasing: p[authorityRange]))
-                hostWritten = true
+        withConnection { c in
+            c.pseudo.withReadableBytes { p in
+                requestBytes.append(UnsafeRawBufferPointer(rebasing: p[methodRange]))
+                requestBytes.append(byte: 0x20)
+                if pathRange.isEmpty { requestBytes.append(byte: UInt8(ascii: "/")) } else { requestBytes.append(UnsafeRawBufferPointer(rebasing: p[pathRange])) }
+                requestBytes.append(" HTTP/1.1\r\n")
+                if !authorityRange.isEmpty {
+                    appendField("host", UnsafeRawBufferPointer(rebasing: p[authorityRange]))
+                    hostWritten = true
+                }
             }
+            c.pseudo.clear()
         }
-        connection.pseudo.clear()
     }
 
     func headersDone(endStream: Bool) {
@@ -189,7 +201,7 @@ final class H2Stream {
             var headers = H2HeaderList(capacity: 32, fields: 2)
             headers.appendStatus(431)
             headers.append("content-length", "0")
-            connection.respond(self, headers: headers, body: false)
+            withConnection { $0.respond(self, headers: &headers, body: false) }
             return
         }
         if !lineWritten { writeRequestLine() }
@@ -199,12 +211,12 @@ final class H2Stream {
         requestBytes.append("\r\n")
         let t = H2StreamTransport(stream: self)
         innerTransport = t
-        inner = connection.worker.adoptStream(peer: connection.peer, overTLS: connection.tls != nil, transport: t)
+        inner = withConnection { c in c.worker.adoptStream(peer: c.peer, overTLS: c.tls != nil, transport: t) }
     }
 
     func body(_ bytes: UnsafeRawBufferPointer) {
         guard inner != nil, !reset else {
-            connection.consume(self, bytes.count)
+            withConnection { $0.consume(self, bytes.count) }
             return
         }
         if chunked {
@@ -236,7 +248,7 @@ final class H2Stream {
     func innerRead(_ n: Int) {
         let credit = min(n, uncredited)
         uncredited -= credit
-        connection.consume(self, credit)
+        withConnection { $0.consume(self, credit) }
     }
 
     /// Takes response bytes written by the inner connection; how many were taken.
@@ -258,7 +270,7 @@ final class H2Stream {
         case .needMore:
             return bytes.count
         case .error:
-            connection.reset(self)
+            withConnection { $0.reset(self) }
             return bytes.count
         case .complete(let end):
             let used = end - carried  // the head's bytes in this write
@@ -293,7 +305,7 @@ final class H2Stream {
     /// parsed here from what it wrote. `storage`: the bytes `head`'s offsets are into.
     func startResponse(_ head: ResponseHead, _ storage: UnsafeRawBufferPointer, chunkedBody: Bool) {
         responseStarted = true
-        var headers = connection.takeHeaderList()
+        var headers = withConnection { $0.takeHeaderList() }
         headers.appendStatus(head.status)
         for h in head.headers where ResponseRewriter.forwards(h, of: head, storage, chunked: chunkedBody, upgrade: false) {
             if h.kind.isHopByHop { continue }
@@ -312,7 +324,8 @@ final class H2Stream {
         case .none:
             responseDone = true
         }
-        connection.respond(self, headers: consume headers, body: !responseDone || responseFraming != .none)
+        let body = !responseDone || responseFraming != .none
+        withConnection { $0.respond(self, headers: &headers, body: body) }
     }
 
     /// Body bytes into `responseBody`, as many as fit; how many input bytes were used.
@@ -343,7 +356,7 @@ final class H2Stream {
                     responseDone = true
                     break loop
                 case .error:
-                    connection.reset(self)
+                    withConnection { $0.reset(self) }
                     return bytes.count
                 }
             }
@@ -357,7 +370,7 @@ final class H2Stream {
         }
         if deferred && (!responseBody.isEmpty || responseDone) {
             deferred = false
-            connection.resume(self)
+            withConnection { $0.resume(self) }
         }
         return used
     }
@@ -366,10 +379,10 @@ final class H2Stream {
     func innerClosed() {
         if responseFraming == .untilClose && responseStarted { responseDone = true }
         if !responseStarted || !responseDone {
-            if !reset { connection.reset(self) }
+            if !reset { withConnection { $0.reset(self) } }
         } else if deferred {
             deferred = false
-            connection.resume(self)
+            withConnection { $0.resume(self) }
         }
         inner = nil
         innerTransport = nil

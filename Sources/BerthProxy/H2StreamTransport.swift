@@ -24,7 +24,7 @@ final class H2StreamTransport: Transport {
     func set(read: Bool, write: Bool) {
         wantsRead = read
         wantsWrite = write
-        if (read && hasInput) || (write && hasRoom) { stream.connection.schedule(stream) }
+        if (read && hasInput) || (write && hasRoom) { stream.withConnection { $0.schedule(stream) } }
     }
 
     /// An HTTP/2 request's end is not an HTTP/1.1 connection's end: the inner
@@ -35,17 +35,17 @@ final class H2StreamTransport: Transport {
 
     func feedRead() {
         pendingRead = true
-        stream.connection.schedule(stream)
+        stream.withConnection { $0.schedule(stream) }
     }
 
     /// Request bytes arrived (or the request ended).
-    func readable() { if wantsRead { stream.connection.schedule(stream) } }
+    func readable() { if wantsRead { stream.withConnection { $0.schedule(stream) } } }
     /// The session took response bytes: room again.
-    func writable() { if wantsWrite { stream.connection.schedule(stream) } }
+    func writable() { if wantsWrite { stream.withConnection { $0.schedule(stream) } } }
     /// The client reset the stream, or the connection closed.
     func peerGone() {
         gone = true
-        stream.connection.schedule(stream)
+        stream.withConnection { $0.schedule(stream) }
     }
 
     /// Runs the inner connection's event, if it still wants one that is there.

@@ -32,7 +32,7 @@ import Glibc
         defer { connection.close() }
         let s = H2Stream(id: 1, connection: connection)
         let labels = Set(Mirror(reflecting: s).children.compactMap(\.label))
-        let reset: Set = ["id", "connection", "queued", "phase", "pathRange", "authorityRange", "method", "methodRange",
+        let reset: Set = ["id", "connectionRef", "queued", "phase", "pathRange", "authorityRange", "method", "methodRange",
                           "lineWritten", "hostWritten", "headerCount", "hasContentLength", "chunked", "requestBytes",
                           "uncredited", "requestComplete", "reset", "responseParser", "responseHead", "responseStarted",
                           "responseFraming", "responseRemaining", "decoder", "responseBody", "responseTrailers",
