@@ -12,7 +12,14 @@ final class H2StreamTransport: Transport {
     /// Strong: the stream lives while its inner connection may still call here
     /// (the stream drops this transport when the inner connection closes it).
     let stream: H2Stream
-    unowned(unsafe) var handler: IOEventHandler!
+    /// The inner connection, unretained (it owns this transport). An event
+    /// is delivered holding a reference (the connection may close and leave
+    /// the worker's registry inside it), called directly, not through a
+    /// protocol witness.
+    private var inner: Unmanaged<ClientConnection>?
+
+    /// The connection this transport serves (before its first event).
+    func attach(_ connection: ClientConnection) { inner = .passUnretained(connection) }
     private(set) var wantsRead = false
     private(set) var wantsWrite = false
     private var closed = false
@@ -54,7 +61,7 @@ final class H2StreamTransport: Transport {
         let r = wantsRead && hasInput
         let w = wantsWrite && hasRoom
         pendingRead = false
-        if r || w { handler.ioReady(readable: r, writable: w) }
+        if r || w, let connection = inner?.takeUnretainedValue() { connection.ioReady(readable: r, writable: w) }
     }
 
     func read(into buffer: ByteBuffer) -> Socket.ReadResult {

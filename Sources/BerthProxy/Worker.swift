@@ -317,18 +317,13 @@ final class Worker: @unchecked Sendable {
         let c: ClientConnection
         streamsSinceSweep += 1
         if let spare = spareStreamConnections.popLast() {
-            spare.reuse(peer: peer) { h in
-                transport.handler = h
-                return transport
-            }
+            spare.reuse(peer: peer) { _ in transport }
             recycledStreamConnections += 1
             c = spare
         } else {
-            c = ClientConnection(peer: peer, worker: self, tls: nil) { h in
-                transport.handler = h
-                return transport
-            }
+            c = ClientConnection(peer: peer, worker: self, tls: nil) { _ in transport }
         }
+        transport.attach(c)
         c.h2Stream = overTLS ? .tls : .cleartext
         c.h2HeadSink = transport.stream
         clients.register(c)
