@@ -32,6 +32,8 @@ public final class BufferPool {
     public private(set) var freedBytes = 0
     /// Blocks malloc'd because none was free, since the last `takeAllocations()`.
     public private(set) var allocations = 0
+    /// Blocks lent (free or malloc'd), since the last `takeLends()`.
+    public private(set) var lends = 0
 
     public init(blockSize: Int, keep: Int = 64, maxKeep: Int = 4096) {
         self.blockSize = blockSize
@@ -49,6 +51,7 @@ public final class BufferPool {
     @inline(__always)
     public func take() -> UnsafeMutableRawPointer {
         inUse += 1
+        lends += 1
         if inUse > peak {
             peak = inUse
             if peak > limit { limit = min(peak, maxKeep) }
@@ -92,6 +95,12 @@ public final class BufferPool {
     public func takeAllocations() -> Int {
         defer { allocations = 0 }
         return allocations
+    }
+
+    /// `lends`, then forgets them.
+    public func takeLends() -> Int {
+        defer { lends = 0 }
+        return lends
     }
 
     /// `freedBytes`, then forgets it.

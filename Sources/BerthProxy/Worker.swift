@@ -439,13 +439,15 @@ final class Worker: @unchecked Sendable {
         }
         streamsSinceSweep = 0
         // Memory freed past the pool's cap goes back to the system (glibc
-        // keeps freed small blocks in its heap otherwise), once demand has
-        // settled: while blocks are still being malloc'd (new connections
-        // churning), the freed ones are taken again at once, and trimming
-        // them would only cost madvise calls and page faults.
+        // keeps freed small blocks in its heap otherwise), once the load has
+        // stopped: no block malloc'd and few lent in the last window. Under
+        // load the freed memory is taken again at once, and a trim (one
+        // madvise per free run of pages, then a page fault per page reused)
+        // cost more system time per HTTP/2 request than its syscalls did.
         buffers.settle()
         let settled = buffers.takeAllocations() == 0
-        if settled && buffers.freedBytes >= 4 << 20 {
+        let quiet = buffers.takeLends() < buffers.keep
+        if settled && quiet && buffers.freedBytes >= 4 << 20 {
             buffers.resetFreed()
             cberth_malloc_trim()
         }
