@@ -25,7 +25,7 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     private let session: H2Session
     private let inBuf: ByteBuffer
     private let outBuf: ByteBuffer
-    private(set) var streams: [Int32: H2Stream] = [:]
+    private var streams = StreamTable<H2Stream>()
     /// Streams whose inner connection has an event to take (run outside nghttp2's calls).
     private var ready = BatchQueue<H2Stream>()
     var deadline = 0.0
@@ -206,7 +206,7 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     func close() {
         guard !closed else { return }
         closed = true
-        let open = Array(streams.values)
+        let open = streams.values
         streams.removeAll()
         lastStream = nil
         for s in open { s.connectionClosed() }
@@ -241,7 +241,7 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
     func h2BeginRequest(stream id: Int32) {
         pseudo.clear()
         let s = worker.makeStream(id: id, connection: self)
-        streams[id] = s
+        streams.insert(s, for: id)
         lastStream = Unmanaged.passUnretained(s)
     }
 
@@ -289,7 +289,7 @@ final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
 
     func h2StreamClosed(stream id: Int32, error: UInt32) {
         if let last = lastStream, last._withUnsafeGuaranteedRef({ $0.id == id }) { lastStream = nil }
-        guard let s = streams.removeValue(forKey: id) else { return }
+        guard let s = streams.remove(id) else { return }
         s.closedBySession()
     }
 

@@ -23,7 +23,7 @@ final class H2UpstreamSession: IOEventHandler, LoopPumped {
     private var session: H2ClientSession!
     private let inBuf: ByteBuffer
     private let outBuf: ByteBuffer
-    private var streams: [Int32: H2UpstreamStream] = [:]
+    private var streams = StreamTable<H2UpstreamStream>()
     /// Streams whose exchange has an event to take (delivered outside nghttp2's calls).
     private var ready = BatchQueue<H2UpstreamStream>()
 
@@ -66,7 +66,7 @@ final class H2UpstreamSession: IOEventHandler, LoopPumped {
             return false
         }
         s.opened(id)
-        streams[id] = s
+        streams.insert(s, for: id)
         worker.h2NeedsPump(self)
         return true
     }
@@ -83,7 +83,7 @@ final class H2UpstreamSession: IOEventHandler, LoopPumped {
 
     /// The exchange let go of a stream before it ended: RST_STREAM(CANCEL).
     func cancel(_ s: H2UpstreamStream) {
-        guard streams.removeValue(forKey: s.id) != nil else { return }
+        guard streams.remove(s.id) != nil else { return }
         session.cancel(stream: s.id)
         session.consumeConnection(s.closedBySession())
         streamGone()
@@ -197,7 +197,7 @@ final class H2UpstreamSession: IOEventHandler, LoopPumped {
         guard state != .closed else { return }
         state = .closed
         retire()
-        let open = Array(streams.values)
+        let open = streams.values
         streams.removeAll()
         for s in open { _ = s.closedBySession() }  // nothing to credit on a closed connection
         transport.close()
@@ -237,7 +237,7 @@ final class H2UpstreamSession: IOEventHandler, LoopPumped {
     func upstreamEnded(stream id: Int32) { streams[id]?.ended() }
 
     func upstreamStreamClosed(stream id: Int32, error: UInt32) {
-        guard let s = streams.removeValue(forKey: id) else { return }
+        guard let s = streams.remove(id) else { return }
         session.consumeConnection(s.closedBySession())
         streamGone()
     }
