@@ -153,8 +153,35 @@ public final class ByteBuffer {
     @inline(__always)
     private func append(_ start: UnsafeRawPointer?, _ count: Int) {
         guard count > 0, let start else { return }
-        room(for: count).copyMemory(from: start, byteCount: count)
+        Self.copy(room(for: count), start, count)
         writerIndex += count
+    }
+
+    /// Copies `count` bytes. A head is built of short runs (names, values,
+    /// ": ", CRLF): up to 16 bytes move as two overlapping words (loaded
+    /// before either is stored), not through a call to memcpy.
+    @inline(__always)
+    static func copy(_ to: UnsafeMutableRawPointer, _ from: UnsafeRawPointer, _ count: Int) {
+        if count > 16 {
+            to.copyMemory(from: from, byteCount: count)
+        } else if count >= 8 {
+            let head = from.loadUnaligned(as: UInt64.self)
+            let tail = from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            to.storeBytes(of: head, as: UInt64.self)
+            to.storeBytes(of: tail, toByteOffset: count - 8, as: UInt64.self)
+        } else if count >= 4 {
+            let head = from.loadUnaligned(as: UInt32.self)
+            let tail = from.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+            to.storeBytes(of: head, as: UInt32.self)
+            to.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
+        } else {
+            let first = from.load(as: UInt8.self)
+            let middle = from.load(fromByteOffset: count >> 1, as: UInt8.self)
+            let last = from.load(fromByteOffset: count - 1, as: UInt8.self)
+            to.storeBytes(of: first, as: UInt8.self)
+            to.storeBytes(of: middle, toByteOffset: count >> 1, as: UInt8.self)
+            to.storeBytes(of: last, toByteOffset: count - 1, as: UInt8.self)
+        }
     }
 
     public func append(_ bytes: [UInt8]) {
