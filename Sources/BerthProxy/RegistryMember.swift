@@ -10,10 +10,18 @@ extension Array where Element: RegistryMember {
         append(c)
     }
 
-    /// Takes `c` out; false when it was not here (already removed).
-    mutating func unregister(_ c: Element) -> Bool {
+    /// Whether `c` is here.
+    func holds(_ c: Element) -> Bool {
         let i = c.registryIndex
-        guard i >= 0 && i < count && self[i] === c else { return false }
+        return i >= 0 && i < count && self[i] === c
+    }
+
+    /// Takes `c` out; false when it was not here (already removed). The
+    /// array's reference may be the last one: a caller that goes on using
+    /// `c` keeps it elsewhere first.
+    mutating func unregister(_ c: Element) -> Bool {
+        guard holds(c) else { return false }
+        let i = c.registryIndex
         let last = removeLast()
         if i < count {
             self[i] = last

@@ -350,15 +350,19 @@ final class Worker: @unchecked Sendable {
         }
     }
 
+    /// A closed connection leaves the registry for the graveyard (freed at
+    /// the end of the loop turn), in that order: the registry's reference
+    /// may be the last, and the connection is still on the stack.
     func forget(_ c: H2Connection) {
-        guard h2Connections.unregister(c) else { return }
+        guard h2Connections.holds(c) else { return }
         graveyard.append(c)
-        stopIfDrained()
+        if h2Connections.unregister(c) { stopIfDrained() }
     }
 
     func forget(_ c: ClientConnection) {
-        guard clients.unregister(c) else { return }
+        guard clients.holds(c) else { return }
         if c.h2Stream != nil { endedStreamConnections.append(c) } else { graveyard.append(c) }
+        guard clients.unregister(c) else { return }
         if acceptPaused && canAccept {
             acceptPaused = false
             for l in listeners.values { l.watcher.set(read: true) }
