@@ -276,15 +276,16 @@ extension ClientConnection {
     /// Writes `upOut` to the upstream socket as far as it goes.
     func flushUpstream() {
         guard let up = upstream, !up.connecting else { return }
+        let transport = up.transport!  // one reference for the calls below
         if upOut.isEmpty {
-            up.transport.set(write: false)
+            transport.set(write: false)
             return
         }
-        switch up.transport.write(from: upOut) {
+        switch transport.write(from: upOut) {
         case .wrote:
-            up.transport.set(write: !upOut.isEmpty)
+            transport.set(write: !upOut.isEmpty)
         case .wouldBlock:
-            up.transport.set(write: true)
+            transport.set(write: true)
         case .failed(let e):
             upstreamFailed("write: \(e)")
         }

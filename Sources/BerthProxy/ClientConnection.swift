@@ -214,6 +214,7 @@ final class ClientConnection: IOEventHandler, RegistryMember {
     }
 
     private func readClient() {
+        let transport = self.transport!
         let result = tls?.read(into: inBuf) ?? transport.read(into: inBuf)
         switch result {
         case .bytes(let n):
@@ -297,6 +298,8 @@ final class ClientConnection: IOEventHandler, RegistryMember {
     // MARK: - writing to the client
 
     func flushClient() {
+        // One reference for the calls below, not one per call (`transport` is a var).
+        let transport = self.transport!
         guard !outBuf.isEmpty else {
             transport.set(write: false)
             return
