@@ -11,11 +11,7 @@ import CNGHTTP2
 /// routing, rewriting, balancing, holds, retries and the access log are the
 /// HTTP/1.1 ones, to the same pooled HTTP/1.1 upstream connections.
 final class H2Connection: IOEventHandler, RegistryMember, LoopPumped {
-    /// Strong, and a `let`: the compiler then reads through it with no
-    /// retain and release around each use, which an `unowned(unsafe)`
-    /// reference costs (callgrind: about 40 retains and releases per HTTP/2 request
-    /// across these types). No cycle outlives a worker: it closes its
-    /// connections when it stops, and they let go of it.
+    /// Strong, and a `let`, as `ClientConnection.worker` is (and for the same reason).
     let worker: Worker
     let peer: [UInt8]
     let tls: TLSSession?

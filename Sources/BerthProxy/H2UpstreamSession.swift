@@ -11,11 +11,7 @@ import CNGHTTP2
 /// exhausted stream ids retire the session: its streams finish, new
 /// exchanges get a new session.
 final class H2UpstreamSession: IOEventHandler, LoopPumped {
-    /// Strong, and a `let`: the compiler then reads through it with no
-    /// retain and release around each use, which an `unowned(unsafe)`
-    /// reference costs (callgrind: about 40 retains and releases per HTTP/2 request
-    /// across these types). No cycle outlives a worker: it closes its
-    /// connections when it stops, and they let go of it.
+    /// Strong, and a `let`, as `ClientConnection.worker` is (and for the same reason).
     let worker: Worker
     /// Strong both ways while open: the pool lets go of a session when it closes.
     let pool: UpstreamPool

@@ -6,11 +6,7 @@ import BerthHTTP
 final class UpstreamConnection: IOEventHandler {
     /// Strong: a reload may drop the pool from its worker while this connection finishes.
     let pool: UpstreamPool
-    /// Strong, and a `let`: the compiler then reads through it with no
-    /// retain and release around each use, which an `unowned(unsafe)`
-    /// reference costs (callgrind: about 40 retains and releases per HTTP/2 request
-    /// across these types). No cycle outlives a worker: it closes its
-    /// connections when it stops, and they let go of it.
+    /// Strong, and a `let`, as `ClientConnection.worker` is (and for the same reason).
     let worker: Worker
     /// The upstream's wire: a socket, or (tests) memory.
     private(set) var transport: Transport!

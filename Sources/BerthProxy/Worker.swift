@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import BerthHTTP
-import CBerthEV
 import CBerthSystem
 import Logging
 
@@ -13,12 +12,8 @@ import Logging
 final class Worker: @unchecked Sendable {
     let id: Int
     let loop = EventLoop()
-    /// The loop's libev handle: `now` reads through it without retaining
-    /// `loop` around the call (connections reach the worker unowned).
-    private let rawLoop: OpaquePointer
-
     /// The loop's cached time, in seconds.
-    @inline(__always) var now: Double { cberth_loop_now(rawLoop) }
+    @inline(__always) var now: Double { loop.now }
     /// The blocks connection buffers borrow while they hold bytes.
     let buffers: BufferPool
     /// Pipes lent to exchanges whose plain bodies splice.
@@ -33,7 +28,6 @@ final class Worker: @unchecked Sendable {
     private var clients: [ClientConnection] = []
     /// HTTP/2 connections (their streams are in `clients`).
     private var h2Connections: [H2Connection] = []
-    /// HTTP/2 connections with output or stream events to run before the loop blocks.
     /// HTTP/2 connections (client and upstream) that owe a pump before the loop blocks.
     private var h2Dirty = BatchQueue<any LoopPumped>()
     private(set) var stats: [AppStats] = []
@@ -89,7 +83,6 @@ final class Worker: @unchecked Sendable {
          tls: [String: TLSContextSet], accessLogFD: Int32?, logger: Logger) {
         self.tls = tls
         self.id = id
-        rawLoop = loop.raw
         buffers = BufferPool(blockSize: settings.bufferSize)
         self.table = table
         self.settings = settings
