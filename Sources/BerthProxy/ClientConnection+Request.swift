@@ -158,7 +158,11 @@ extension ClientConnection {
         case .rewritten:
             // The app's route in the newest table (new placements), else the one it had.
             let current = ex.route.flatMap { old in worker.table.routes.first { $0.name == old.name } } ?? ex.route
-            guard let route = current, let pool = worker.choosePool(route) else {
+            // A request a server reset (`replayed`: its second failure is a
+            // 502) skips that server until its app's route changes (the
+            // control plane routed the successor).
+            let skip = ex.replayed && current === ex.route ? ex.failedServer : nil
+            guard let route = current, let pool = worker.choosePool(route, excluding: skip) else {
                 worker.held.append(self)
                 return
             }
@@ -324,16 +328,19 @@ extension ClientConnection {
         flushClient()
     }
 
-    /// Nothing reached `server`: count it against the server and try another
-    /// one of the route's (any method: the request was not sent). False when
-    /// no server is left and the client got a 502.
+    /// `server` took none of the request (refused the connection), or reset a
+    /// replayable one with no byte of answer: count it against the server
+    /// and try another of the route's once, else hold the request while a
+    /// container app's replica is replaced. False when the exchange was
+    /// held or answered (502) instead.
     func connectFailed(_ server: UpstreamServer, _ why: String) -> Bool {
         worker.logger.debug("upstream connect failed", metadata: ["upstream": "\(server.name)", "reason": "\(why)"])
         server.health.passiveFailure(reason: why, fall: ex.route?.health?.fall ?? 3, holdMs: holdOffMs)
         dropUpstream()
-        if ex.failedServer == nil, let route = ex.route, let next = worker.choosePool(route, excluding: server) {
-            ex.failedServer = server
-            upOut.rewind(to: 0)  // nothing was written: the whole request is still there
+        let firstFailure = ex.failedServer == nil
+        ex.failedServer = server
+        if firstFailure, let route = ex.route, let next = worker.choosePool(route, excluding: server) {
+            upOut.rewind(to: 0)  // the whole request is still there (written or not)
             return attach(next)
         }
         if let route = ex.route, route.holdsWhileStarting, now < ex.start + worker.settings.startTimeout {

@@ -53,18 +53,27 @@ extension ClientConnection {
         connectFailed(server, "connect: errno \(err)")
     }
 
-    /// The upstream failed before a response started: retry a stale pooled
-    /// connection once for a replayable request, else answer 502.
+    /// The upstream failed before a byte of its response. A replayable
+    /// request (idempotent, wholly read) goes again: on a fresh connection
+    /// when the failed one was pooled (the server dropped it while idle),
+    /// else once to another server, or, for a container app whose replica
+    /// went away (killed before it answered), held for its successor, as a
+    /// refused connect is. Anything else is a 502.
     func upstreamFailed(_ why: String) {
         guard let up = upstream else { return }
         let pool = up.pool
-        if !ex.responseHeadDone && ex.retryable && up.reused && ex.attempts == 1 {
-            dropUpstream()
-            upOut.rewind(to: 0)
-            // A fresh connection, not another pooled one that may be just as stale.
-            pool.closeAll()
-            if attach(pool) {
-                flushUpstream()
+        if !ex.responseStarted && ex.retryable {
+            if up.reused && ex.attempts == 1 {
+                dropUpstream()
+                upOut.rewind(to: 0)
+                // A fresh connection, not another pooled one that may be just as stale.
+                pool.closeAll()
+                if attach(pool) { flushUpstream() }
+                return  // attached, or answered or held by connectFailed
+            }
+            if !ex.replayed {
+                ex.replayed = true
+                if connectFailed(pool.server, "\(why) before responding") { flushUpstream() }
                 return
             }
         }

@@ -27,6 +27,11 @@ struct Exchange {
     /// The request could be replayed on a fresh connection (idempotent, no body).
     var retryable = false
     var attempts = 0
+    /// A fresh connection was closed or reset before a byte of the response
+    /// and the request went on to another server (or waited for one): a
+    /// second such failure is a 502, so one request cannot take down replica
+    /// after replica.
+    var replayed = false
     /// The new version answered 404 and the old one was asked (`skew-retry`).
     var skewRetried = false
 

@@ -61,6 +61,31 @@ import BerthRouting
         #expect(server.generation == 1)  // not a reload
     }
 
+    /// The only replica takes the connection and resets it without a byte of
+    /// answer (killed as the request reached it): a request that can be
+    /// replayed waits for the successor instead of getting a 502 (and is not
+    /// sent to the resetting one again while it waits); one that cannot be
+    /// replayed (a POST) gets the 502.
+    @Test func replicaResetBeforeAnsweringHoldsAReplayableRequest() throws {
+        let resetting = try ResettingServer()
+        defer { resetting.stop() }
+        let config = try Config.parse(proxyConfig(containerApp, extra: "timeouts {\n start 20s\n}"), file: "t")
+        let server = try ProxyServer(RoutingInput(config: config, apps: ["c": .ready([Placement(netns: nil, port: resetting.port)])]))
+        try server.start()
+        defer { server.stop() }
+        #expect(try request(server.ports[0], "POST /c/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello").status == 502)
+        #expect(resetting.waitForResets(1))
+        let client = try RawClient(port: server.ports[0], timeout: 10)
+        client.send("GET /c/echo HTTP/1.1\r\nHost: h\r\n\r\n")
+        #expect(resetting.waitForResets(1))
+        // Held, and not sent back to the resetting replica by the worker's sweeps.
+        #expect(!resetting.waitForResets(1, timeout: 1.5))
+        try server.route(["c": .ready([Placement(netns: nil, port: UpstreamProcess.shared.port)])])
+        let r = try client.readResponse()
+        #expect(r.status == 200)
+        #expect(r.json["server_port"] as? Int == UpstreamProcess.shared.port)
+    }
+
     /// The only replica refuses (it is restarting): the request waits for the
     /// control plane to route its successor instead of getting a 502.
     @Test func refusedReplicaHoldsUntilItsSuccessorIsRouted() throws {

@@ -111,8 +111,31 @@ import Glibc
         defer { _ = serve.terminate() }
         #expect(try get(serve.port) == "alive\n")
         let id = try #require(try FileManager.default.contentsOfDirectory(atPath: state + "/containers").first)
+        // Killed as a request reaches it: the request (padded past 1,000
+        // bytes, unlike a health check's) waits in the stopped server's
+        // listen queue, an established connection to port 8000 (1F40) in the
+        // container's namespace, then the kill resets it.
+        let pid = try #require(Int32(try shell("runc --root \(state)/runc state \(id) | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'").1
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, SIGSTOP) == 0)
+        let during = try Background(["curl", "-s", "-i", "--max-time", "25", "-H", "X-Pad: " + String(repeating: "p", count: 1000),
+                                     "http://127.0.0.1:\(serve.port)/web/"])
+        func requestQueued() -> Bool {
+            ["tcp", "tcp6"].contains { table in
+                ((try? String(contentsOfFile: "/proc/\(pid)/net/\(table)", encoding: .utf8)) ?? "").split(separator: "\n").contains {
+                    // sl local remote st tx_queue:rx_queue ...
+                    let f = $0.split(separator: " ")
+                    return f.count > 4 && f[1].hasSuffix(":1F40") && f[3] == "01"
+                        && (f[4].split(separator: ":").last.flatMap { Int($0, radix: 16) } ?? 0) > 1000
+                }
+            }
+        }
+        #expect(eventually(10) { requestQueued() })
         #expect(try shell("runc --root \(state)/runc kill \(id) KILL").0 == 0)
-        // Requests during the restart wait for it (timeouts start) instead of failing.
+        // The request is not answered 502: it waits for the restart (timeouts
+        // start) and goes to the new run; so do requests during the restart.
+        let answer = during.finish()
+        #expect(answer.hasSuffix("\r\n\r\nalive\n"), "\(answer)\n\(serve.lines.suffix(20).joined(separator: "\n"))")
         #expect(try get(serve.port) == "alive\n")
         // ps: APP REPLICA CONTAINER IMAGE STATE HEALTH UPTIME RESTARTS VERSION
         func row() -> [Substring] {

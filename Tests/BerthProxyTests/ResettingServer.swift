@@ -1,0 +1,62 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A server on 127.0.0.1 that takes each connection and resets it (SO_LINGER
+/// 0) without a byte of answer: a replica killed as a request reached it.
+final class ResettingServer: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+    /// Signalled once per connection reset.
+    private let resets = DispatchSemaphore(value: 0)
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw TestError("resetting server: bind/listen failed: errno \(errno)")
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        Thread.detachNewThread { [self] in acceptAndReset() }
+    }
+
+    /// Waits until `count` more connections were reset; false after `timeout`.
+    func waitForResets(_ count: Int, timeout: Double = 5) -> Bool {
+        (0..<count).allSatisfy { _ in resets.wait(timeout: .now() + timeout) == .success }
+    }
+
+    /// Ends the accept loop (its accept fails once the socket is shut down).
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    private func acceptAndReset() {
+        while true {
+            let c = accept(fd, nil, nil)
+            if c < 0 {
+                if errno == EINTR { continue }
+                close(fd)
+                return
+            }
+            // Wait for the request, so the reset answers it rather than the connect.
+            var byte: UInt8 = 0
+            _ = recv(c, &byte, 1, 0)
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(c, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            close(c)
+            resets.signal()
+        }
+    }
+}
