@@ -68,8 +68,13 @@ final class SplicePipe {
 /// splices and comes back empty (a pipe still holding bytes is closed
 /// instead). At most `keep` spare ones are kept, and at most `maxLent` are
 /// out at once: a pipe's bytes are kernel memory no RSS shows, so slow
-/// readers cannot pin more than `maxLent` × `size` (16 MiB) per worker —
-/// past that, bodies take the buffered path (HAProxy's `maxpipes`).
+/// readers cannot pin more than `maxLent` × `size` (8 MiB) per worker —
+/// past that, bodies take the buffered path (HAProxy's `maxpipes`). A pipe
+/// is the kernel's default 64 KiB (HAProxy's default `tune.pipesize`):
+/// 128 KiB ones cost the machine as much per response (peers.sh --mode
+/// large: wrk's and the backend's CPU per request, throughput and p99 were
+/// no better over three batches of eight interleaved rounds) and pinned
+/// twice the kernel memory.
 final class SplicePipes {
     let size: Int
     let keep: Int
@@ -79,7 +84,7 @@ final class SplicePipes {
     /// Bytes spliced by this worker's exchanges (for metrics and tests).
     var splicedBytes = 0
 
-    init(size: Int = 128 << 10, keep: Int = 16, maxLent: Int = 128) {
+    init(size: Int = 64 << 10, keep: Int = 16, maxLent: Int = 128) {
         self.size = size
         self.keep = keep
         self.maxLent = maxLent
