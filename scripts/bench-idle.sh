@@ -7,7 +7,9 @@
 #
 # --slow-read: instead, N clients (default 3000) each ask for a 1 MiB body and
 # read 16 KiB of it, then nothing (a slow-read attack holding the proxy's
-# buffers full), three times over: RSS with them holding, and after they close.
+# buffers full), three times over: RSS with them holding, and after they close;
+# beside it, the memory the kernel holds for all TCP sockets then (sockstat),
+# where what a proxy has written and its client has not read waits.
 #
 #   bash scripts/bench-idle.sh [--berth PATH] [--conns N] [--after S] [--slow-read]
 set -euo pipefail
@@ -81,6 +83,12 @@ n, after, slow = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "1"
 def rss_kib(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"): return int(line.split()[1])
+def tcp_mem_mib():
+    """What the kernel holds for every TCP socket on the machine (sockstat's pages)."""
+    for line in open("/proc/net/sockstat"):
+        if line.startswith("TCP:"):
+            f = line.split()
+            return int(f[f.index("mem") + 1]) * 4096 / 2**20
 def wait_up(port):
     for _ in range(200):
         try:
@@ -127,14 +135,14 @@ for spec in sys.argv[4:]:
     time.sleep(0.5)
     base = rss_kib(pid)
     if slow:
-        line = f"{name:8s} slow-read {n} x 1 MiB, 3 runs: RSS {base/1024:.1f} MiB before"
+        line = f"{name:8s} slow-read {n} x 1 MiB, 3 runs: RSS {base/1024:.1f} MiB before (kernel TCP {tcp_mem_mib():.0f})"
         for run in range(3):
             socks = slow_readers(port, n)
             time.sleep(1)
-            held = rss_kib(pid)
+            held, kernel = rss_kib(pid), tcp_mem_mib()
             for s in socks: s.close()
             time.sleep(after)
-            line += f"; run {run + 1}: {held/1024:.1f} holding, {rss_kib(pid)/1024:.1f} {after:g}s after"
+            line += f"; run {run + 1}: {held/1024:.1f} holding (kernel TCP {kernel:.0f}), {rss_kib(pid)/1024:.1f} {after:g}s after"
         print(line + f" ({(rss_kib(pid)-base)/1024:+.1f} MiB from before)")
         continue
     socks = [one(port) for _ in range(n)]
