@@ -24,11 +24,13 @@ extension ClientConnection {
 
     /// Moves the body on: in from the upstream while the pipe has room,
     /// out to the client while it holds bytes (both in one round, so the
-    /// two sockets work at once); waits on whichever side blocked.
+    /// two sockets work at once); waits on whichever side blocked. An
+    /// upstream that ends before its Content-Length is read no more; what
+    /// it sent still reaches the client, then the client is cut.
     func pumpSplice() {
         guard let pipe = splicePipe, let up = upstream,
               let client = transport as? SocketTransport, let server = up.transport as? SocketTransport else { return }
-        var upstreamDry = false, clientFull = false
+        var upstreamDry = up.eof, clientFull = false
         while true {
             var moved = false
             if ex.responseRemaining > 0 && pipe.room > 0 && !upstreamDry {
@@ -40,9 +42,7 @@ extension ClientConnection {
                     upstreamDry = true
                 case .end, .failed:
                     up.eof = true
-                    endSplice()
-                    truncated()  // the upstream ended before its Content-Length
-                    return
+                    upstreamDry = true
                 }
             }
             if pipe.held > 0 && !clientFull {
@@ -58,13 +58,18 @@ extension ClientConnection {
                     return
                 }
             }
-            if ex.responseRemaining == 0 && pipe.held == 0 { break }
+            if (ex.responseRemaining == 0 || up.eof) && pipe.held == 0 { break }
             if !moved { break }
             deadline = now + worker.settings.upstreamTimeout
         }
+        if up.eof && ex.responseRemaining > 0 && pipe.held == 0 {
+            endSplice()
+            truncated()  // the upstream ended before its Content-Length
+            return
+        }
         if ex.responseRemaining > 0 || pipe.held > 0 {
             // Read the upstream only while the pipe has room; write while it holds bytes.
-            up.transport.set(read: ex.responseRemaining > 0 && pipe.room > 0)
+            up.transport.set(read: ex.responseRemaining > 0 && pipe.room > 0 && !up.eof)
             transport.set(write: pipe.held > 0)
             return
         }
