@@ -181,8 +181,11 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         return out
     }
 
-    /// Binds `l` once per worker. A probe bind without SO_REUSEPORT first
-    /// fails if anyone (even another berth) holds the port, and picks `:0`'s port.
+    /// Binds `l` once per worker. For a given port, a probe bind without
+    /// SO_REUSEPORT first fails if anyone (even another berth) holds it. For
+    /// `:0` the first worker's socket takes the port the kernel picks and the
+    /// others join it (a probe closed before the real binds would leave the
+    /// port free for anyone to take in between).
     private func openListener(_ l: ListenConfig, closingOnError others: [Int32]) throws -> (key: String, fds: [Int32]) {
         var fds: [Int32] = []
         let key: String
@@ -191,12 +194,19 @@ public final class ProxyServer: DataPlane, @unchecked Sendable {
         }
         do throws(SocketError) {
             var address = try SocketAddress(l.address, passive: true)
-            let probe = try Socket.listen(address, reusePort: false, backlog: 1)
-            let port = Socket.localPort(probe)
-            Socket.close(probe)
+            let port: Int
+            if l.address.port == 0 {
+                let first = try Socket.listen(address, reusePort: true, backlog: 4096)
+                fds.append(first)
+                port = Socket.localPort(first)
+                address = try SocketAddress(HostPort(host: l.address.host, port: port), passive: true)
+            } else {
+                let probe = try Socket.listen(address, reusePort: false, backlog: 1)
+                port = Socket.localPort(probe)
+                Socket.close(probe)
+            }
             let resolved = HostPort(host: l.address.host, port: port)
-            if l.address.port == 0 { address = try SocketAddress(resolved, passive: true) }
-            for _ in 0..<workerCount { fds.append(try Socket.listen(address, reusePort: true, backlog: 4096)) }
+            while fds.count < workerCount { fds.append(try Socket.listen(address, reusePort: true, backlog: 4096)) }
             fds.forEach(Socket.prepareHTTPListener)
             key = resolved.description
             listenPorts[key] = port
