@@ -1,4 +1,5 @@
 #include "cberth_tls.h"
+#include "socket_bio.h"
 #include "ticket_keys.h"
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -106,7 +107,12 @@ void cberth_tls_context_set_sni(cberth_tls_context *ctx, cberth_tls_sni_picker p
 cberth_tls *cberth_tls_new(cberth_tls_context *ctx, int fd) {
     SSL *ssl = SSL_new(ctx);
     if (!ssl) return NULL;
-    SSL_set_fd(ssl, fd);
+    BIO *bio = cberth_socket_bio_new(fd);
+    if (!bio) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    SSL_set_bio(ssl, bio, bio); /* one BIO both ways: the SSL holds it once */
     SSL_set_accept_state(ssl);
     return ssl;
 }
