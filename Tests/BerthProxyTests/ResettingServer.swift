@@ -1,4 +1,6 @@
 import Foundation
+import BerthConfig
+@testable import BerthProxy
 
 #if canImport(Glibc)
 import Glibc
@@ -13,22 +15,9 @@ final class ResettingServer: @unchecked Sendable {
     private let resets = DispatchSemaphore(value: 0)
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, len) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0
-            }
-        }
-        guard bound else {
-            close(fd)
-            throw TestError("resetting server: bind/listen failed: errno \(errno)")
-        }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        fd = try Socket.listen(SocketAddress(HostPort(host: "127.0.0.1", port: 0), passive: true), reusePort: false, backlog: 16)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)  // its thread blocks in accept
+        port = Socket.localPort(fd)
         Thread.detachNewThread { [self] in acceptAndReset() }
     }
 
