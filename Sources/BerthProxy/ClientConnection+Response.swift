@@ -58,11 +58,15 @@ extension ClientConnection {
     /// when the failed one was pooled (the server dropped it while idle),
     /// else once to another server, or, for a container app whose replica
     /// went away (killed before it answered), held for its successor, as a
-    /// refused connect is. Anything else is a 502.
+    /// refused connect is. Anything else is a 502, or, once the response
+    /// has begun or the connection is a tunnel (a WebSocket's bytes mean
+    /// nothing to a server that never saw its upgrade), the end of the
+    /// client's connection.
     func upstreamFailed(_ why: String) {
         guard let up = upstream else { return }
         let pool = up.pool
-        if !ex.responseStarted && ex.retryable {
+        if phase == .exchange && !ex.responseStarted && ex.retryable && up.inBuf.isEmpty {
+            responseParser.reset()
             if up.reused && ex.attempts == 1 {
                 dropUpstream()
                 upOut.rewind(to: 0)

@@ -44,6 +44,23 @@ import Testing
             #expect(c.readToEOF() == [0x88, 0x00])
         }
     }
+
+    /// The upstream resets an established tunnel (its replica was killed):
+    /// the client's connection closes. The upgrade request is not replayed
+    /// (the tunnel's bytes would go to a server that never saw it), and no
+    /// 502 is written into the WebSocket stream.
+    @Test func aTunnelWhoseUpstreamResetsIsClosedNotReplayed() throws {
+        let resetting = try ResettingServer(answer: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+        defer { resetting.stop() }
+        try withProxy(app("w", "/w", [resetting.port])) { (port: Int) throws in
+            let c = try RawClient(port: port)
+            c.send("GET /w/ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            #expect(try c.readResponse().status == 101)
+            c.send(Self.frame(Array("hello".utf8)))
+            #expect(resetting.waitForResets(1))
+            #expect(c.readToEOF() == [])
+        }
+    }
 }
 
 extension RawClient {
