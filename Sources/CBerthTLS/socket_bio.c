@@ -1,5 +1,6 @@
 #include "socket_bio.h"
 #include <pthread.h>
+#include <errno.h>
 #include <sys/socket.h>
 
 /* OpenSSL's socket BIO reads and writes with read(2) and write(2), which on
@@ -15,6 +16,7 @@ static pthread_once_t cberth_socket_method_once = PTHREAD_ONCE_INIT;
 static int cberth_socket_read(BIO *b, char *out, int outl) {
     if (out == NULL) return 0;
     int fd = (int)BIO_get_fd(b, NULL);
+    errno = 0; /* recv's EOF sets none: an old EAGAIN would read as "retry" (libssl clears it too) */
     int n = (int)recv(fd, out, (size_t)outl, 0);
     BIO_clear_retry_flags(b);
     if (n <= 0) {
@@ -26,6 +28,7 @@ static int cberth_socket_read(BIO *b, char *out, int outl) {
 
 static int cberth_socket_write(BIO *b, const char *in, int inl) {
     int fd = (int)BIO_get_fd(b, NULL);
+    errno = 0;
     int n = (int)send(fd, in, (size_t)inl, MSG_NOSIGNAL);
     BIO_clear_retry_flags(b);
     if (n <= 0 && BIO_sock_should_retry(n)) BIO_set_retry_write(b);

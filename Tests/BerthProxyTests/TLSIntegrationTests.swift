@@ -243,6 +243,34 @@ func sClient(_ port: Int, _ options: [String]) throws -> (Int32, String) {
         #expect(try sClient(port, []).1.contains("CN = b.test"))
     }
 
+    /// A client that closes its TCP connection without TLS's close_notify
+    /// (after a request, or straight after the handshake) is an EOF: the
+    /// connection closes at once, not read again and again as "retry"
+    /// until a timeout (berth's socket BIO must report recv's 0 as an EOF).
+    @Test func aCloseWithoutCloseNotifyEndsTheConnection() throws {
+        try withTLS("tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test"))") { (_: ProxyServer, port: Int) throws in
+            let script = """
+                import socket, ssl, time
+                ctx = ssl.create_default_context(cafile="\(certs.cert("a.test"))")
+                ctx.set_alpn_protocols(["http/1.1"])
+                for request in (True, False):
+                    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", \(port))), server_hostname="a.test")
+                    if request:
+                        s.sendall(b"GET /u/echo HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n")
+                        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+                    raw = socket.socket(fileno=s.detach())  # no close_notify from here on
+                    raw.shutdown(socket.SHUT_WR)
+                    raw.settimeout(3)
+                    start = time.monotonic()
+                    while raw.recv(65536):  # a session ticket may still come first
+                        pass
+                    print(request, "closed after", round(time.monotonic() - start, 2))
+                """
+            let (status, out) = try run(["python3", "-c", script])
+            #expect(status == 0, "\(out)")
+        }
+    }
+
     @Test func garbageAndStalledHandshakesDoNotHurtOthers() throws {
         try withTLS("tls cert=\(certs.cert("a.test")) key=\(certs.key("a.test"))", extra: "timeouts {\n header 1s\n}") { (_: ProxyServer, port: Int) throws in
             let garbage = try RawClient(port: port)
