@@ -41,6 +41,27 @@ struct SocketAddress: @unchecked Sendable, CustomStringConvertible {
 
     var family: Int32 { Int32(storage.ss_family) }
 
+    /// 127.0.0.0/8 or ::1 (or ::ffff:127.x): a server on this machine, or
+    /// a container's own loopback reached from inside its network namespace.
+    var isLoopback: Bool {
+        withSockaddr { addr, _ -> Bool in
+            switch Int32(addr.pointee.sa_family) {
+            case AF_INET:
+                return addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    UInt32(bigEndian: $0.pointee.sin_addr.s_addr) >> 24 == 127
+                }
+            case AF_INET6:
+                return addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 -> Bool in
+                    let b = withUnsafeBytes(of: sin6.pointee.sin6_addr) { Array($0) }
+                    if b[0..<15].allSatisfy({ $0 == 0 }) && b[15] == 1 { return true }
+                    return b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff && b[12] == 127
+                }
+            default:
+                return false
+            }
+        }
+    }
+
     func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         withUnsafeBytes(of: storage) { raw in
             body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)

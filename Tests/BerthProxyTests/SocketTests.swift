@@ -34,5 +34,29 @@ import Glibc
             #expect(option(fd, TCP_NOTSENT_LOWAT) == Socket.notSentLowWater)
             #expect(option(fd, TCP_NODELAY) == 1)
         }
+        // The upstream side (a loopback address) has its fixed receive
+        // buffer (the kernel reports twice what was set); the accepted one
+        // keeps the kernel's autotuned default.
+        var rcvbuf: Int32 = -1
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        #expect(getsockopt(client, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0)
+        #expect(rcvbuf == 2 * Socket.loopbackReceiveBuffer)
+        #expect(getsockopt(server, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0)
+        #expect(rcvbuf != 2 * Socket.loopbackReceiveBuffer)
+    }
+
+    @Test func loopbackAddressesAreTheLocalOnes() throws {
+        func loopback(_ host: String) throws -> Bool {
+            try SocketAddress(HostPort(host: host, port: 80)).isLoopback
+        }
+        #expect(try loopback("127.0.0.1"))
+        #expect(try loopback("127.200.3.4"))
+        #expect(try loopback("::1"))
+        #expect(try loopback("::ffff:127.0.0.1"))
+        #expect(try !loopback("10.0.0.1"))
+        #expect(try !loopback("128.0.0.1"))
+        #expect(try !loopback("::2"))
+        #expect(try !loopback("::ffff:10.0.0.1"))
+        #expect(try !loopback("fe80::1"))
     }
 }
