@@ -57,9 +57,7 @@ final class LinkPipe {
         down = ByteBuffer(pool: buffers)
         self.onClose = onClose
         self.client = Side(fd: client, pipe: self, loop: loop)
-        self.upstream = Side(fd: upstream, pipe: self, loop: loop)
-        Socket.setNoDelay(client)
-        Socket.setNoDelay(upstream)
+        self.upstream = Side(fd: upstream, pipe: self, loop: loop)  // both have TCP_NODELAY from Socket.accept / connect
     }
 
     func start() { pump() }

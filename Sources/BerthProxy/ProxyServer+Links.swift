@@ -56,9 +56,8 @@ extension ProxyServer {
         guard let fd = ns.makeSocket(family: address.family) else {
             throw ProxyError("link 127.0.0.1:\(port): cannot make a socket in \(ns.path): \(String(cString: strerror(errno)))")
         }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        Socket.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        Socket.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1)
         let rc = address.withSockaddr { bind(fd, $0, $1) }
         guard rc == 0, Glibc.listen(fd, 511) == 0 else {
             let e = errno

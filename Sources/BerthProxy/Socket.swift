@@ -23,9 +23,8 @@ enum Socket {
     static func listen(_ address: SocketAddress, reusePort: Bool, backlog: Int32) throws(SocketError) -> Int32 {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { throw .errno("socket") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        if reusePort { setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
         let rc = address.withSockaddr { bind(fd, $0, $1) }
         if rc != 0 {
             let e = errno
@@ -84,8 +83,8 @@ enum Socket {
         }
         if fd < 0 { return nil }
         setNoDelay(fd)
-        setNotSentLowWater(fd)
-        if address.isLoopback { setLoopbackReceiveBuffer(fd) }
+        setOption(fd, Int32(IPPROTO_TCP), TCP_NOTSENT_LOWAT, notSentLowWater)
+        if address.isLoopback { setOption(fd, SOL_SOCKET, SO_RCVBUF, loopbackReceiveBuffer) }
         let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
         if rc == 0 { return (fd, false) }
         if errno == EINPROGRESS { return (fd, true) }
@@ -111,14 +110,18 @@ enum Socket {
     /// Accepted sockets inherit the listener's `notSentLowWater` too.
     static func prepareHTTPListener(_ fd: Int32) {
         setNoDelay(fd)
-        setNotSentLowWater(fd)
-        var seconds: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<Int32>.size))
+        setOption(fd, Int32(IPPROTO_TCP), TCP_NOTSENT_LOWAT, notSentLowWater)
+        setOption(fd, Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, 1)  // seconds
     }
 
     static func setNoDelay(_ fd: Int32) {
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+    }
+
+    /// An integer socket option, best effort (a kernel without it keeps its default).
+    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
+        var v = value
+        setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// At most this many bytes wait unsent in a proxied socket
@@ -133,11 +136,6 @@ enum Socket {
     /// not limited, only those queued behind them (less kernel memory per
     /// slow reader as well).
     static let notSentLowWater: Int32 = 64 << 10
-
-    static func setNotSentLowWater(_ fd: Int32) {
-        var bytes = notSentLowWater
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NOTSENT_LOWAT, &bytes, socklen_t(MemoryLayout<Int32>.size))
-    }
 
     /// The receive buffer of an upstream connection to a loopback address
     /// (every container app, and `upstream 127.x`), set before connect so
@@ -157,11 +155,6 @@ enum Socket {
     /// for its bookkeeping; remote upstreams keep autotuning (a fixed
     /// window would cap a long path's throughput).
     static let loopbackReceiveBuffer: Int32 = 192 << 10
-
-    static func setLoopbackReceiveBuffer(_ fd: Int32) {
-        var bytes = loopbackReceiveBuffer
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, socklen_t(MemoryLayout<Int32>.size))
-    }
 
     /// Reads what fits into `buffer`'s tail (compacting it first when the tail is short).
     @inline(__always)

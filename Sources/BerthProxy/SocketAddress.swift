@@ -52,9 +52,11 @@ struct SocketAddress: @unchecked Sendable, CustomStringConvertible {
                 }
             case AF_INET6:
                 return addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 -> Bool in
-                    let b = withUnsafeBytes(of: sin6.pointee.sin6_addr) { Array($0) }
-                    if b[0..<15].allSatisfy({ $0 == 0 }) && b[15] == 1 { return true }
-                    return b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff && b[12] == 127
+                    withUnsafeBytes(of: sin6.pointee.sin6_addr) { b in
+                        b.prefix(10).allSatisfy { $0 == 0 }
+                            && (b[10] == 0 && b[11] == 0 && b[12...14].allSatisfy { $0 == 0 } && b[15] == 1  // ::1
+                                || b[10] == 0xff && b[11] == 0xff && b[12] == 127)  // ::ffff:127.x
+                    }
                 }
             default:
                 return false

@@ -9,10 +9,10 @@ import Glibc
 /// The options the proxy's sockets carry: a listener's, which each accepted
 /// socket inherits, and an upstream connection's.
 @Suite struct SocketTests {
-    func option(_ fd: Int32, _ name: Int32) -> Int32 {
+    func option(_ fd: Int32, _ name: Int32, level: Int32 = Int32(IPPROTO_TCP)) -> Int32 {
         var value: Int32 = -1
         var len = socklen_t(MemoryLayout<Int32>.size)
-        #expect(getsockopt(fd, Int32(IPPROTO_TCP), name, &value, &len) == 0)
+        #expect(getsockopt(fd, level, name, &value, &len) == 0)
         return value
     }
 
@@ -37,12 +37,8 @@ import Glibc
         // The upstream side (a loopback address) has its fixed receive
         // buffer (the kernel reports twice what was set); the accepted one
         // keeps the kernel's autotuned default.
-        var rcvbuf: Int32 = -1
-        var len = socklen_t(MemoryLayout<Int32>.size)
-        #expect(getsockopt(client, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0)
-        #expect(rcvbuf == 2 * Socket.loopbackReceiveBuffer)
-        #expect(getsockopt(server, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0)
-        #expect(rcvbuf != 2 * Socket.loopbackReceiveBuffer)
+        #expect(option(client, SO_RCVBUF, level: SOL_SOCKET) == 2 * Socket.loopbackReceiveBuffer)
+        #expect(option(server, SO_RCVBUF, level: SOL_SOCKET) != 2 * Socket.loopbackReceiveBuffer)
     }
 
     @Test func loopbackAddressesAreTheLocalOnes() throws {
